@@ -1,0 +1,3 @@
+from localise.cli import main
+
+main()

@@ -1,0 +1,25 @@
+"""The `localise` command line. Each command lives in ``localise/commands/<name>.py`` and
+registers itself on the app; this file only puts them together, so commands stay small and
+importing the CLI stays cheap (heavy libraries are imported inside the command bodies)."""
+
+from __future__ import annotations
+
+import typer
+
+from localise.commands import check, inspect, models, review, serve, translate
+
+app = typer.Typer(
+    name="localise",
+    help="Localise subtitle tracks: same cues, same timings, same styling — only the words change.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for command_module in (inspect, translate, check, models, serve, review):
+    command_module.register(app)
+
+
+def main() -> None:
+    """Entry point of the `localise` script and of `python -m localise`."""
+    app()

@@ -1,0 +1,89 @@
+"""Typed errors. Every error that comes from bad input names the file (and line where it applies).
+
+All errors derive from :class:`LocaliseError`; they keep their constructor arguments in
+``args`` so that they survive pickling (Prefect, Dask and Ray ship exceptions between processes).
+"""
+
+from __future__ import annotations
+
+
+class LocaliseError(Exception):
+    """Root of every error the library raises on purpose."""
+
+
+class ParseError(LocaliseError, ValueError):
+    """Input that is not a readable subtitle track (empty, binary, HTML, no cue...)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message, path, line)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class UnknownFormatError(ParseError):
+    """The bytes parse as no supported subtitle format (or as several, ambiguously)."""
+
+
+class EncodingError(ParseError):
+    """The bytes decode in no supported text encoding."""
+
+
+class RenderError(LocaliseError, ValueError):
+    """A track holds something the target format cannot represent (names the cue)."""
+
+
+class EngineError(LocaliseError):
+    """A translation engine failed."""
+
+
+class ModelUnavailableError(EngineError):
+    """A model cannot be loaded (offline, missing folder). The message names the model and the way out."""
+
+    def __init__(self, model: str, detail: str = "") -> None:
+        super().__init__(model, detail)
+        self.model = model
+        self.detail = detail
+
+    def __str__(self) -> str:
+        msg = (
+            f"model {self.model!r} cannot be loaded"
+            + (f": {self.detail}" if self.detail else "")
+            + ". Download it while online, or pass a local model folder "
+            "(--model /path/to/model, or `make demo MODEL=/path/to/model`)."
+        )
+        return msg
+
+
+class GlossaryError(LocaliseError, ValueError):
+    """A glossary file is malformed (names the file and line)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message, path, line)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or "<glossary>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(LocaliseError, ValueError):
+    """Settings that cannot work together (unknown language pair, bad threshold...)."""
+
+
+class PublishError(LocaliseError):
+    """Storage refused a write; nothing was published for the episode (tracks first, manifest last)."""
+
+
+class ReviewError(LocaliseError, ValueError):
+    """A review file (XLIFF/TMX) or review action does not match its track; nothing was changed."""
