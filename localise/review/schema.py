@@ -1,0 +1,124 @@
+"""The review database tables (SQLAlchemy 2 declarative). One metadata for the review store and the
+translation memory, so one URL (a SQLite file by default, PostgreSQL in production) holds both."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+REVIEW_STATES: tuple[str, ...] = ("open", "approved", "edited", "rejected")
+REVIEWED_STATES: frozenset[str] = frozenset({"approved", "edited"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReviewTrack(Base):
+    """A localised track as the machine produced it: every cue (for context, XLIFF track exports and
+    republishing), the version it was published under and the source language."""
+
+    __tablename__ = "review_tracks"
+    __table_args__ = (UniqueConstraint("series", "episode", "language", name="uq_review_track"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series: Mapped[str] = mapped_column(String(200), index=True)
+    episode: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(35), index=True)
+    src_lang: Mapped[str] = mapped_column(String(35), default="zh")
+    format: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    source_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    track_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    @property
+    def key(self) -> str:
+        """``series/episode/language`` — the XLIFF file id and the storage path stem."""
+        return f"{self.series}/{self.episode}/{self.language}"
+
+
+class ReviewItem(Base):
+    """One flagged cue waiting for (or past) a person's decision."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (
+        UniqueConstraint("series", "episode", "language", "cue_index", name="uq_review_item"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("review_tracks.id"), index=True)
+    series: Mapped[str] = mapped_column(String(200), index=True)
+    episode: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(35), index=True)
+    cue_index: Mapped[int] = mapped_column(Integer)  # 0-based position of the cue in the track
+    start_ms: Mapped[int] = mapped_column(Integer)
+    end_ms: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    machine_translation: Mapped[str] = mapped_column(Text)
+    final_text: Mapped[str | None] = mapped_column(Text, nullable=True)  # what the reviewer settled on
+    flags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    check_flags: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # re-check of the edit
+    state: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    reviewer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    track_version: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return [f.get("code", "") for f in self.flags or []]
+
+    @property
+    def text(self) -> str:
+        """The line as it should be published: the reviewer's text once reviewed, else the MT."""
+        if self.state in REVIEWED_STATES and self.final_text is not None:
+            return self.final_text
+        return self.machine_translation
+
+
+class TMEntry(Base):
+    """A translation-memory entry: a reviewed line, per series and language pair."""
+
+    __tablename__ = "tm_entries"
+    __table_args__ = (
+        UniqueConstraint("series", "src_lang", "tgt_lang", "source_key", name="uq_tm_entry"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series: Mapped[str] = mapped_column(String(200), index=True)
+    src_lang: Mapped[str] = mapped_column(String(35))
+    tgt_lang: Mapped[str] = mapped_column(String(35))
+    source_key: Mapped[str] = mapped_column(Text)  # normalised source (see tm.source_key)
+    source: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(32), default="review")  # review | tmx
+    reviewer: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+def make_engine(url: str):
+    """An engine for ``url`` with the tables created. SQLite files get a busy timeout so the web
+    app's threads and a CLI import can share one file."""
+    from sqlalchemy import create_engine
+
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if url in ("sqlite://", "sqlite:///:memory:"):  # one shared in-memory database for all threads
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+    Base.metadata.create_all(engine)
+    return engine
