@@ -1,0 +1,133 @@
+"""Settings: one typed object read from defaults, an optional TOML file and ``LOCALISE_*`` variables.
+
+Precedence, highest first: values passed in code (the CLI's flags), environment variables
+(``LOCALISE_TARGETS=en,es``, ``LOCALISE_QUALITY_GATE__MAX_FLAGGED_SHARE=0.1``), the TOML file
+named by ``--config`` or ``LOCALISE_CONFIG``, then the defaults below. The library itself only needs
+:class:`localise.pipeline.LocaliseOptions`; :meth:`Settings.options` turns settings into those, so
+the CLI, the flows and the review app share one reading of the configuration.
+
+A TOML file uses the field names as keys::
+
+    source_language = "zh"
+    targets = ["en", "es", "pt-BR"]
+    glossary = "glossaries/sample.csv"
+    [model_table]
+    "zh-en" = "/models/opus-mt-zh-en"
+    [styles.en]
+    max_chars_per_line = 40
+    [quality_gate]
+    max_flagged_share = 0.15
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlConfigSettingsSource
+
+from localise.errors import ConfigError
+
+if TYPE_CHECKING:
+    from localise.pipeline import LocaliseOptions
+
+CONFIG_ENV = "LOCALISE_CONFIG"
+
+
+def _split_codes(value: Any) -> Any:
+    """``"en, es"`` -> ``["en", "es"]``; lists pass through (TOML, code)."""
+    if isinstance(value, str):
+        return [code.strip() for code in value.split(",") if code.strip()]
+    return value
+
+
+class QualityGate(BaseModel):
+    """When a localised track is published rather than held for review."""
+
+    max_flagged_share: float = Field(0.2, ge=0.0, le=1.0)  # publish when at most this share of cues is flagged
+    severity: Literal["minor", "major", "critical"] = "major"  # flags at or above this count
+
+
+class Settings(BaseSettings):
+    """Everything a run can be configured with; small on purpose (details live in data tables)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LOCALISE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=None,
+    )
+
+    source_language: str = "zh"
+    targets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en"])
+    engine: Literal["transformers", "ctranslate2"] = "transformers"
+    model: str | None = None  # one model (Hub id or folder) for every pair, overriding the table
+    model_table: dict[str, str] = Field(default_factory=dict)  # "zh-en" -> model id/folder, over the engines' table
+    device: str | None = None  # "cuda", "mps", "cpu"; None chooses automatically
+    glossary: Path | None = None
+    max_gap_ms: int = Field(1500, ge=0)  # cues further apart never join one sentence unit
+    max_unit_chars: int = Field(400, gt=0)  # longer units are split at punctuation
+    styles: dict[str, dict[str, float]] = Field(default_factory=dict)  # per language, over localise/data/styles.toml
+    thresholds: dict[str, Any] = Field(default_factory=dict)  # quality check thresholds, per the quality module
+    storage_url: str = "demo-output"  # local folder or s3://bucket/prefix
+    review_db_url: str = "sqlite:///localise-review.db"
+    quality_gate: QualityGate = Field(default_factory=QualityGate)
+    schedule: str = "0 2 * * *"  # cron for `localise serve`
+
+    _split_targets = field_validator("targets", mode="before")(_split_codes)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def,override]
+        """Add the TOML file under the environment; no .env files or secret dirs."""
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def options(self, **overrides: Any) -> "LocaliseOptions":
+        """The pipeline's options for these settings (glossary loaded lazily by the pipeline)."""
+        from localise.pipeline import LocaliseOptions
+
+        values: dict[str, Any] = dict(
+            src=self.source_language,
+            engine=self.engine,
+            model=self.model,
+            model_table=dict(self.model_table) or None,
+            glossary=self.glossary,
+            max_gap_ms=self.max_gap_ms,
+            max_unit_chars=self.max_unit_chars,
+            styles={k: dict(v) for k, v in self.styles.items()} or None,
+            thresholds=dict(self.thresholds) or None,
+            engine_options={"device": self.device} if self.device else {},
+        )
+        values.update(overrides)
+        return LocaliseOptions(**values)
+
+
+def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read settings; ``config`` (or ``$LOCALISE_CONFIG``) names a TOML file that must exist.
+
+    ``overrides`` with value ``None`` are ignored, so CLI options left unset do not mask the file
+    or the environment. Raises :class:`ConfigError` naming the file for anything invalid.
+    """
+    path = config if config is not None else os.environ.get(CONFIG_ENV) or None
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        if path is None:
+            return Settings(**given)
+
+        class _FromFile(Settings):
+            model_config = SettingsConfigDict(toml_file=Path(path))
+
+        loaded = _FromFile(**given)
+        # a plain Settings (picklable: Prefect and worker processes ship it around)
+        return Settings.model_validate(loaded.model_dump())
+    except ValidationError as exc:
+        where = f"{path}: " if path is not None else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{where}invalid settings: {problems}") from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,413 @@
+"""The composition every entry point shares: tracks in, localised tracks with checks and reports out.
+
+``localise translate`` (CLI), the Prefect flows and the review layer all call :func:`localise_tracks`
+(or :func:`localise_files` on top of it); none of them re-implements a step. The expensive part is
+the model, so the pipeline is shaped around it:
+
+* every per-track step that does not depend on the target language (markup protection, translation
+  units) runs once per track, not once per language;
+* per target language there is exactly one engine call, over the de-duplicated unit texts of *all*
+  tracks of the batch (the engine sorts by length and fills its own token-budget batches);
+* translation-memory exact matches and empty units never reach the engine.
+
+Invariant, checked before anything is returned: a localised track has the source's cues, in the
+source's order, with the source's timings, ids and extras — only the words change.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from localise.errors import ConfigError, LocaliseError
+from localise.model import Flag, Track, Translation, Unit
+
+if TYPE_CHECKING:
+    from localise.glossary import Glossary
+
+
+@runtime_checkable
+class TranslationMemory(Protocol):
+    """What the pipeline asks of a translation memory (the review layer's TM implements it)."""
+
+    def exact(self, source_text: str, src_lang: str, tgt_lang: str) -> str | None:
+        """An approved translation of exactly this unit source, or ``None``."""
+
+
+@dataclass
+class LocaliseOptions:
+    """How to localise; plain data so that it pickles (Prefect, worker processes) and hashes.
+
+    ``glossary`` is a loaded :class:`~localise.glossary.Glossary`, a path to one, or ``None``.
+    ``styles`` maps a language to overrides of its style-table row; ``thresholds`` goes to the
+    quality checks unchanged. ``memory`` is an optional :class:`TranslationMemory`.
+    ``engine_options`` go to the engine registry (device, batch budget...).
+    """
+
+    src: str = "zh"
+    engine: str = "transformers"
+    model: str | None = None
+    model_table: dict[str, str] | None = None
+    glossary: Any = None
+    max_gap_ms: int = 1500
+    max_unit_chars: int = 400
+    styles: dict[str, dict[str, Any]] | None = None
+    thresholds: dict[str, Any] | None = None
+    memory: TranslationMemory | None = None
+    engine_options: dict[str, Any] = field(default_factory=dict)
+
+    def resolved_glossary(self) -> Glossary | None:
+        """The glossary object, loading (once per process and file version) from a path."""
+        if self.glossary is None or hasattr(self.glossary, "enforce"):
+            return self.glossary
+        path = Path(self.glossary)
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            from localise.errors import GlossaryError
+
+            raise GlossaryError(f"cannot read glossary: {exc.strerror or exc}", str(path)) from None
+        return _load_glossary(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-safe account of what produced a track (for reports, manifests and cache keys)."""
+        glossary = self.resolved_glossary()
+        return {
+            "src": self.src,
+            "engine": self.engine,
+            "model": self.model,
+            "model_table": dict(sorted((self.model_table or {}).items())),
+            "glossary_version": getattr(glossary, "version", None),
+            "max_gap_ms": self.max_gap_ms,
+            "max_unit_chars": self.max_unit_chars,
+            "styles": self.styles or {},
+            "thresholds": self.thresholds or {},
+            "memory": type(self.memory).__name__ if self.memory is not None else None,
+        }
+
+
+@functools.lru_cache(maxsize=16)
+def _load_glossary(path: str, mtime_ns: int, size: int) -> Glossary:
+    """Cached on path and file version so reruns in one process do not re-read an unchanged file."""
+    from localise.glossary import Glossary
+
+    return Glossary.load(path)
+
+
+@dataclass
+class LocalisedTrack:
+    """One source track in one target language, with its checks (``report`` as written to JSON)."""
+
+    source: Track
+    lang: str
+    track: Track
+    report: dict[str, Any]
+
+
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass
+class _Prepared:
+    """What a track needs for every language: protected markup per cue and translation units."""
+
+    track: Track
+    protected: list[Any]  # markup.Protected per cue
+    units: list[Unit]
+    cue_units: list[list[int]]  # per cue, positions (in ``units``) of the units covering it
+
+
+def _prepare(track: Track, options: LocaliseOptions) -> _Prepared:
+    from localise.formats.markup import protect
+    from localise.units import build_units
+
+    protected = [protect(cue.text, track.format) for cue in track.cues]
+    units = build_units(track, max_gap_ms=options.max_gap_ms, max_chars=options.max_unit_chars)
+    cue_units: list[list[int]] = [[] for _ in track.cues]
+    for position, unit in enumerate(units):
+        for cue in unit.cues:
+            cue_units[cue].append(position)
+    return _Prepared(track, protected, units, cue_units)
+
+
+def _translate_units(
+    prepared: Sequence[_Prepared], lang: str, options: LocaliseOptions, glossary: Glossary | None
+) -> list[list[Translation]]:
+    """Translations for every unit of every track into ``lang``, with ONE engine call.
+
+    Order of preference per unit: empty stays empty; a translation-memory exact match (origin
+    ``tm``); else machine translation of the glossary-enforced text, de-duplicated across tracks.
+    """
+    from localise.engines.registry import translate_texts
+
+    results: list[list[Translation | None]] = []
+    pending: dict[str, list[tuple[int, int, Any]]] = {}  # engine text -> [(track, unit, enforced)]
+    for t, prep in enumerate(prepared):
+        row: list[Translation | None] = []
+        for u, unit in enumerate(prep.units):
+            if not unit.source.strip():
+                row.append(Translation("", None, "mt"))
+                continue
+            if options.memory is not None:
+                hit = options.memory.exact(unit.source, options.src, lang)
+                if hit is not None:
+                    row.append(Translation(hit, 1.0, "tm"))
+                    continue
+            enforced = glossary.enforce(unit.source, lang) if glossary is not None else None
+            engine_text = enforced.text if enforced is not None else unit.source
+            pending.setdefault(engine_text, []).append((t, u, enforced))
+            row.append(None)
+        results.append(row)
+
+    if pending:
+        texts = list(pending)
+        outputs = translate_texts(
+            texts,
+            options.src,
+            lang,
+            engine=options.engine,
+            model=options.model,
+            model_table=options.model_table,
+            **options.engine_options,
+        )
+        if len(outputs) != len(texts):
+            from localise.errors import EngineError
+
+            raise EngineError(f"engine returned {len(outputs)} translations for {len(texts)} texts")
+        for text, out in zip(texts, outputs):
+            for t, u, enforced in pending[text]:
+                words = enforced.restore(out.text) if enforced is not None else out.text
+                results[t][u] = Translation(words, out.confidence, out.origin)
+    return results  # type: ignore[return-value]
+
+
+def _check_invariant(source: Track, target: Track) -> None:
+    """Same cues, same order, same timings, ids and extras; only the words change."""
+    if len(source.cues) != len(target.cues):
+        raise AssertionError(f"cue count changed: {len(source.cues)} -> {len(target.cues)}")
+    for n, (a, b) in enumerate(zip(source.cues, target.cues)):
+        if (a.start_ms, a.end_ms, a.id, a.extras) != (b.start_ms, b.end_ms, b.id, b.extras):
+            raise AssertionError(f"cue {n + 1} changed beyond its words")
+    if source.format != target.format or source.extras != target.extras:
+        raise AssertionError("track format or extras changed")
+
+
+def _localise_one(
+    prep: _Prepared,
+    translations: list[Translation],
+    lang: str,
+    options: LocaliseOptions,
+    glossary: Glossary | None,
+) -> LocalisedTrack:
+    from localise.layout import style_for, wrap
+    from localise.quality.checks import check_track
+    from localise.quality.report import build_report
+    from localise.units import spread
+
+    track = prep.track
+    style = style_for(lang, (options.styles or {}).get(lang))
+    plain = spread(track, prep.units, [t.text for t in translations], lang)
+    texts = [p.restore(wrap(text, lang, style)) for p, text in zip(prep.protected, plain)]
+    target = track.with_texts(texts)
+    _check_invariant(track, target)
+
+    confidences: list[float | None] = []
+    origins: list[str] = []
+    for covering in prep.cue_units:
+        known = [translations[u].confidence for u in covering if translations[u].confidence is not None]
+        confidences.append(min(known) if known else None)
+        kinds = {translations[u].origin for u in covering}
+        origins.append(kinds.pop() if len(kinds) == 1 else "mixed")
+
+    flags: list[list[Flag]] = check_track(
+        track,
+        target,
+        src_lang=options.src,
+        tgt_lang=lang,
+        glossary=glossary,
+        style=style,
+        confidences=confidences,
+        thresholds=options.thresholds,
+    )
+    report = build_report(
+        track,
+        target,
+        flags,
+        src_lang=options.src,
+        tgt_lang=lang,
+        units=[[prep.units[u].id for u in covering] for covering in prep.cue_units],
+        confidences=confidences,
+        origins=origins,
+        signature=options.describe(),
+    )
+    return LocalisedTrack(source=track, lang=lang, track=target, report=report)
+
+
+def localise_tracks(
+    tracks: Sequence[Track],
+    targets: Sequence[str],
+    *,
+    options: LocaliseOptions,
+    progress: ProgressCallback | None = None,
+) -> list[LocalisedTrack]:
+    """Localise every track into every target language; results ordered track by track, then by
+    the order of ``targets``. One engine call per language covers all units of all tracks."""
+    targets = _check_targets(targets, options.src)
+    glossary = options.resolved_glossary()
+    prepared = [_prepare(track, options) for track in tracks]
+    per_lang: dict[str, list[list[Translation]]] = {}
+    for lang in targets:
+        if progress is not None:
+            progress(f"translating {sum(len(p.units) for p in prepared)} units into {lang}")
+        per_lang[lang] = _translate_units(prepared, lang, options, glossary)
+    out: list[LocalisedTrack] = []
+    for t, prep in enumerate(prepared):
+        for lang in targets:
+            out.append(_localise_one(prep, per_lang[lang][t], lang, options, glossary))
+    return out
+
+
+def _check_targets(targets: Iterable[str], src: str) -> list[str]:
+    seen: list[str] = []
+    for lang in targets:
+        lang = lang.strip()
+        if not lang:
+            continue
+        if lang == src:
+            raise ConfigError(f"target language {lang!r} is the source language")
+        if lang not in seen:
+            seen.append(lang)
+    if not seen:
+        raise ConfigError("no target language given")
+    return seen
+
+
+# ---------------------------------------------------------------- files
+
+
+def output_paths(source: Path, lang: str, out_dir: Path, ext: str) -> dict[str, Path]:
+    """``OUT/<stem>.<lang>.<ext>`` and its ``.report.json`` / ``.report.html`` beside it."""
+    base = f"{source.stem}.{lang}"
+    return {
+        "track": out_dir / f"{base}.{ext}",
+        "json": out_dir / f"{base}.report.json",
+        "html": out_dir / f"{base}.report.html",
+    }
+
+
+FileProgress = Callable[[int, int, str], None]  # (outputs done, outputs total, what is happening)
+
+
+def _chunks(paths: Sequence[Path], sizes: Mapping[Path, int], max_cues: int) -> Iterator[list[Path]]:
+    """Consecutive groups of files holding at most ``max_cues`` cues (at least one file each)."""
+    group: list[Path] = []
+    total = 0
+    for path in paths:
+        if group and total + sizes[path] > max_cues:
+            yield group
+            group, total = [], 0
+        group.append(path)
+        total += sizes[path]
+    if group:
+        yield group
+
+
+def localise_files(
+    paths: Sequence[str | os.PathLike[str]],
+    targets: Sequence[str],
+    out_dir: str | os.PathLike[str],
+    options: LocaliseOptions,
+    fmt: str | None = None,
+    progress: FileProgress | None = None,
+    *,
+    chunk_cues: int = 20_000,
+    cache_cues: int = 100_000,
+) -> list[Path]:
+    """Localise subtitle files into ``out_dir``: per input and language a track and two reports.
+
+    All inputs are read (and the glossary loaded) before anything is translated, so bad input
+    fails the run before the model is touched. Translation is batched across files in groups of
+    at most ``chunk_cues`` cues; a group's tracks are dropped once written, so memory depends on
+    the group size, not on the number of inputs. Parsed tracks are kept from the first read while
+    they total at most ``cache_cues`` cues, so a usual run parses each file once.
+    Outputs are staged in a private folder inside ``out_dir`` and moved into place only when the
+    whole run succeeded: a failed run writes nothing. Returns the written paths.
+    """
+    from localise.io import read_track, write_track
+    from localise.quality.report import render_html
+
+    targets = _check_targets(targets, options.src)
+    sources = [Path(p) for p in paths]
+    if not sources:
+        raise ConfigError("no input file given")
+    out = Path(out_dir)
+    stems: dict[str, Path] = {}
+    for path in sources:
+        if path.stem in stems and stems[path.stem] != path:
+            raise ConfigError(f"{path}: same file name as {stems[path.stem]}; outputs would overwrite each other")
+        stems[path.stem] = path
+    sources = list(dict.fromkeys(sources))
+
+    sizes: dict[Path, int] = {}
+    cache: dict[Path, Track] = {}
+    cached_cues = 0
+    for path in sources:
+        track = read_track(path)
+        sizes[path] = len(track.cues)
+        if cached_cues + sizes[path] <= cache_cues:
+            cache[path] = track
+            cached_cues += sizes[path]
+    options.resolved_glossary()  # a malformed glossary fails here, before any translation
+
+    total = len(sources) * len(targets)
+    done = 0
+    written: list[Path] = []
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".localise-", dir=out))
+    try:
+        for group in _chunks(sources, sizes, chunk_cues):
+            tracks = [cache.pop(p, None) or read_track(p) for p in group]
+
+            def step(message: str) -> None:
+                if progress is not None:
+                    progress(done, total, message)
+
+            results = localise_tracks(tracks, targets, options=options, progress=step)
+            for path, result in zip((p for p in group for _ in targets), results):
+                ext = fmt or result.track.format
+                names = output_paths(path, result.lang, out, ext)
+                write_track(result.track, staging / names["track"].name, format=ext)
+                (staging / names["json"].name).write_text(
+                    json.dumps(result.report, ensure_ascii=False, indent=2), encoding="utf-8"
+                )
+                (staging / names["html"].name).write_text(render_html(result.report), encoding="utf-8")
+                written.extend(names.values())
+                done += 1
+                if progress is not None:
+                    progress(done, total, f"wrote {names['track'].name}")
+            del tracks, results
+        for path in written:
+            os.replace(staging / path.name, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+__all__ = [
+    "LocaliseError",
+    "LocaliseOptions",
+    "LocalisedTrack",
+    "TranslationMemory",
+    "localise_files",
+    "localise_tracks",
+    "output_paths",
+]
