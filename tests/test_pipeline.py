@@ -1,0 +1,366 @@
+"""The shared composition: structure is kept (cues, order, timings, markup), units, glossary,
+translation memory, one engine call per language, reports, bounded memory. Settings too.
+
+The tiny Marian model (``tiny_model`` fixture) runs the real transformers path; its words are
+noise, so these tests check structure, never wording. Engines whose behaviour a test controls are
+plain classes with ``translate(texts, src, tgt)`` passed as ``options.engine``.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from localise.config import Settings, load_settings
+from localise.errors import ConfigError
+from localise.model import Track, Translation
+from localise.pipeline import LocaliseOptions, LocalisedTrack, localise_files, localise_tracks
+
+REPORT_CUE_FIELDS = {"index", "start_ms", "end_ms", "source", "translation", "unit", "confidence", "flags"}
+
+EPISODE_SRT = """\
+1
+00:00:01,000 --> 00:00:02,500
+<i>林晓</i>，你听我说
+
+2
+00:00:02,600 --> 00:00:04,000
+这件事不是你想的那样。
+
+3
+00:00:05,000 --> 00:00:07,000
+- 你去哪儿？
+- 我回公司。
+
+4
+00:00:09,000 --> 00:00:11,000
+{\\an8}顾总来了！
+
+5
+00:00:11,200 --> 00:00:12,000
+好
+
+6
+00:00:20,000 --> 00:00:22,000
+我们明天见。
+"""
+
+GLOSSARY_CSV = "\ufeffzh,en,es\n林晓,Lin Xiao,Lin Xiao\n顾总,President Gu,Presidente Gu\n"
+
+
+def parse(text: str, name: str = "episode.srt") -> Track:
+    from localise.io import parse_text
+
+    return parse_text(text, name=name)
+
+
+def flags_of(report: dict, code: str) -> list[list[dict]]:
+    return [[f for f in cue["flags"] if f["code"] == code] for cue in report["cues"]]
+
+
+class EchoEngine:
+    """Returns what it is given: keeps every term (and placeholder) the pipeline puts in."""
+
+    name = "echo"
+    model_id = "echo"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], str, str]] = []
+
+    def translate(self, texts, src, tgt):  # noqa: ANN001
+        self.calls.append((list(texts), src, tgt))
+        return [Translation(t, 0.9) for t in texts]
+
+    def signature(self) -> str:
+        return "echo"
+
+
+class DropEngine(EchoEngine):
+    """Loses every term: answers the same English sentence whatever it is given."""
+
+    def translate(self, texts, src, tgt):  # noqa: ANN001
+        self.calls.append((list(texts), src, tgt))
+        return [Translation("Listen to me, it is not what you think.", 0.9) for _ in texts]
+
+
+class CountingEngine:
+    """The real transformers engine on the tiny model, counting the calls the pipeline makes."""
+
+    name = "counting"
+
+    def __init__(self, model: Path) -> None:
+        from localise.engines.registry import get_engine
+
+        self.inner = get_engine("transformers", str(model), src="zh", tgt="en")
+        self.model_id = self.inner.model_id
+        self.calls: list[tuple[list[str], str, str]] = []
+
+    def translate(self, texts, src, tgt):  # noqa: ANN001
+        self.calls.append((list(texts), src, tgt))
+        return self.inner.translate(texts, src, tgt)
+
+    def signature(self) -> str:
+        return self.inner.signature()
+
+
+@pytest.fixture(scope="module")
+def glossary_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("glossary") / "series.csv"
+    path.write_text(GLOSSARY_CSV, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def localised(tiny_model: Path, glossary_file: Path) -> list[LocalisedTrack]:
+    options = LocaliseOptions(src="zh", model=str(tiny_model), glossary=glossary_file)
+    return localise_tracks([parse(EPISODE_SRT)], ["en", "es", "pt"], options=options)
+
+
+# ------------------------------------------------------------------ structure
+
+
+def test_every_language_comes_back_in_order(localised: list[LocalisedTrack]) -> None:
+    assert [r.lang for r in localised] == ["en", "es", "pt"]
+
+
+def test_cue_count_order_timings_and_extras_are_the_source_s(localised: list[LocalisedTrack]) -> None:
+    for result in localised:
+        src, out = result.source.cues, result.track.cues
+        assert len(out) == len(src)
+        assert [(c.id, c.start_ms, c.end_ms, c.extras) for c in out] == [
+            (c.id, c.start_ms, c.end_ms, c.extras) for c in src
+        ]
+        assert result.track.format == result.source.format
+
+
+def test_markup_and_positioning_are_restored(localised: list[LocalisedTrack]) -> None:
+    for result in localised:
+        cues = result.track.cues
+        assert cues[0].text.count("<i>") == 1 and cues[0].text.count("</i>") == 1
+        assert cues[0].text.index("<i>") < cues[0].text.index("</i>")
+        assert cues[3].text.startswith("{\\an8}")
+
+
+def test_sentence_running_over_cues_is_one_unit_and_dialogue_two(localised: list[LocalisedTrack]) -> None:
+    report = localised[0].report
+    units = [cue["unit"] for cue in report["cues"]]
+    assert units[0] == units[1]  # no sentence-final punctuation, 100 ms gap
+    assert units[1] != units[2]
+    assert units[4] != units[5]  # 8 s gap: never one unit
+    dialogue = localised[0].track.cues[2].text.split("\n")
+    assert len(dialogue) == 2 and all(line.startswith(("-", "–")) for line in dialogue)
+
+
+def test_report_is_complete(localised: list[LocalisedTrack]) -> None:
+    for result in localised:
+        report = result.report
+        assert report["target_language"] == result.lang
+        assert report["source"]
+        assert isinstance(report["summary"], dict) and report["summary"]
+        assert len(report["cues"]) == len(result.source.cues)
+        for n, (cue, src) in enumerate(zip(report["cues"], result.source.cues)):
+            assert REPORT_CUE_FIELDS <= set(cue)
+            assert (cue["start_ms"], cue["end_ms"]) == (src.start_ms, src.end_ms)
+            assert cue["translation"] == result.track.cues[n].text or cue["translation"]
+            assert cue["confidence"] is None or 0.0 <= cue["confidence"] <= 1.0
+            for flag in cue["flags"]:
+                assert set(flag) >= {"code", "severity", "reason"}
+                assert flag["severity"] in ("minor", "major", "critical")
+        json.dumps(report)  # JSON-safe
+
+
+def test_every_glossary_term_is_present_or_flagged(localised: list[LocalisedTrack]) -> None:
+    targets = {"en": {"林晓": "Lin Xiao", "顾总": "President Gu"}, "es": {"林晓": "Lin Xiao", "顾总": "Presidente Gu"}}
+    for result in localised:
+        if result.lang not in targets:
+            continue
+        for cue, out, src in zip(result.report["cues"], result.track.cues, result.source.cues):
+            for term, target in targets[result.lang].items():
+                if term in src.text:
+                    flagged = [f for f in cue["flags"] if f["code"] == "glossary"]
+                    assert target in out.text or any(target in f["reason"] or term in f["reason"] for f in flagged)
+
+
+# ------------------------------------------------------------------ glossary with controlled engines
+
+GLOSSARY_SRT = """\
+1
+00:00:01,000 --> 00:00:02,000
+林晓来了。
+
+2
+00:00:04,000 --> 00:00:05,000
+顾总好！
+
+3
+00:00:07,000 --> 00:00:08,000
+今天下雨。
+"""
+
+
+def test_engine_that_drops_terms_gets_lines_flagged(glossary_file: Path) -> None:
+    engine = DropEngine()
+    [en] = localise_tracks([parse(GLOSSARY_SRT)], ["en"], options=LocaliseOptions(engine=engine, glossary=glossary_file))
+    glossary = flags_of(en.report, "glossary")
+    assert glossary[0] and "Lin Xiao" in glossary[0][0]["reason"]
+    assert glossary[1] and "President Gu" in glossary[1][0]["reason"]
+    assert not glossary[2]  # no term in the source: nothing to miss
+
+
+def test_engine_that_keeps_terms_gets_no_glossary_flag(glossary_file: Path) -> None:
+    engine = EchoEngine()
+    results = localise_tracks(
+        [parse(GLOSSARY_SRT)], ["en", "es"], options=LocaliseOptions(engine=engine, glossary=glossary_file)
+    )
+    for result in results:
+        assert not any(flags_of(result.report, "glossary"))
+    en, es = results
+    assert "Lin Xiao" in en.track.cues[0].text and "President Gu" in en.track.cues[1].text
+    assert "Presidente Gu" in es.track.cues[1].text
+
+
+# ------------------------------------------------------------------ batching, de-duplication, memory hook
+
+
+def test_one_engine_call_per_language_over_all_tracks_deduplicated(tiny_model: Path) -> None:
+    engine = CountingEngine(tiny_model)
+    tracks = [parse(EPISODE_SRT, "ep1.srt"), parse(EPISODE_SRT, "ep2.srt"), parse(GLOSSARY_SRT, "ep3.srt")]
+    results = localise_tracks(tracks, ["en", "es"], options=LocaliseOptions(engine=engine))
+    assert len(results) == 6
+    assert [tgt for _, _, tgt in engine.calls] == ["en", "es"]
+    texts = engine.calls[0][0]
+    assert len(texts) == len(set(texts))  # identical unit sources translated once
+    # the two copies of the episode got the same words
+    assert [c.text for c in results[0].track.cues] == [c.text for c in results[2].track.cues]
+
+
+def test_translation_memory_exact_match_skips_the_engine(tmp_path: Path) -> None:
+    from localise.review.tm import TranslationMemory
+
+    memory = TranslationMemory(f"sqlite:///{tmp_path / 'tm.db'}", series="demo")
+    memory.add("顾总好！", "Good day, President Gu!", src_lang="zh", tgt_lang="en")
+    engine = EchoEngine()
+    [en] = localise_tracks([parse(GLOSSARY_SRT)], ["en"], options=LocaliseOptions(engine=engine, memory=memory))
+    assert en.track.cues[1].text == "Good day, President Gu!"
+    assert all("顾总好！" not in texts for texts, _, _ in engine.calls)
+    assert en.report["cues"][1].get("origin") == "tm"
+    assert en.report["cues"][0].get("origin", "mt") == "mt"
+
+
+def test_source_language_as_target_is_refused() -> None:
+    with pytest.raises(ConfigError):
+        localise_tracks([parse(GLOSSARY_SRT)], ["zh"], options=LocaliseOptions(engine=EchoEngine()))
+
+
+def test_options_pickle() -> None:
+    options = LocaliseOptions(model="m", model_table={"zh-en": "x"}, styles={"en": {"max_chars_per_line": 40}})
+    assert pickle.loads(pickle.dumps(options)) == options
+
+
+# ------------------------------------------------------------------ files and memory
+
+
+def _write_episodes(folder: Path, count: int, cues: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["林晓，你听我说", "这件事不是你想的那样。", "- 你去哪儿？\n- 我回公司。", "{\\an8}顾总来了！", "我们明天见。"]
+    paths = []
+    for e in range(count):
+        blocks = []
+        for n in range(cues):
+            start = n * 3000
+            text = lines[(n + e) % len(lines)]
+            blocks.append(f"{n + 1}\n{_ts(start)} --> {_ts(start + 2000)}\n{text}\n")
+        path = folder / f"ep{e:03d}.srt"
+        path.write_text("\n".join(blocks), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _ts(ms: int) -> str:
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+
+def test_localise_files_writes_every_language_and_report(tmp_path: Path, tiny_model: Path) -> None:
+    inputs = _write_episodes(tmp_path / "in", 3, 12)
+    written = localise_files(inputs, ["en", "es"], tmp_path / "out", LocaliseOptions(model=str(tiny_model)))
+    for path in inputs:
+        for lang in ("en", "es"):
+            for suffix in ("srt", "report.json", "report.html"):
+                assert (tmp_path / "out" / f"{path.stem}.{lang}.{suffix}") in written
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
+
+
+def _peak_python_memory(paths: list[Path], out: Path, options: LocaliseOptions) -> int:
+    tracemalloc.start()
+    try:
+        localise_files(paths, ["en"], out, options, chunk_cues=100)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_the_number_of_input_files(tmp_path: Path, tiny_model: Path) -> None:
+    """Peak Python heap (tracemalloc) over 5 and over 20 files of 100 cues, one group at a time.
+    A design that held every file's tracks and reports would need about 4x more for 20 files."""
+    options = LocaliseOptions(model=str(tiny_model))
+    paths = _write_episodes(tmp_path / "in", 20, 100)
+    localise_files(paths[:1], ["en"], tmp_path / "warm", options)  # model loaded, caches warm
+    few = _peak_python_memory(paths[:5], tmp_path / "few", options)
+    many = _peak_python_memory(paths, tmp_path / "many", options)
+    assert len(list((tmp_path / "many").glob("*.en.srt"))) == 20
+    assert many < few * 1.5, (few, many)
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_settings_defaults() -> None:
+    settings = Settings()
+    assert settings.source_language == "zh" and settings.max_gap_ms == 1500
+    assert settings.engine == "transformers"
+
+
+def test_settings_file_environment_and_flags_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "localise.toml"
+    config.write_text(
+        'targets = ["en", "es"]\nengine = "ctranslate2"\nmax_gap_ms = 900\n'
+        '[model_table]\n"zh-en" = "/models/zh-en"\n[styles.en]\nmax_chars_per_line = 40\n'
+        "[quality_gate]\nmax_flagged_share = 0.1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("LOCALISE_CONFIG", str(config))
+    monkeypatch.setenv("LOCALISE_TARGETS", "pt, th")
+    monkeypatch.setenv("LOCALISE_QUALITY_GATE__SEVERITY", "critical")
+    settings = load_settings(engine="transformers", model=None)
+    assert settings.targets == ["pt", "th"]  # environment over file
+    assert settings.engine == "transformers"  # flag over file
+    assert settings.max_gap_ms == 900 and settings.model_table == {"zh-en": "/models/zh-en"}
+    assert settings.quality_gate.max_flagged_share == 0.1 and settings.quality_gate.severity == "critical"
+    options = settings.options()
+    assert options.max_gap_ms == 900 and options.styles == {"en": {"max_chars_per_line": 40}}
+    assert options.model_table == {"zh-en": "/models/zh-en"}
+    pickle.dumps(settings)
+
+
+def test_bad_settings_name_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCALISE_CONFIG", raising=False)
+    config = tmp_path / "bad.toml"
+    config.write_text("max_gap_ms = -5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_settings(config)
+    config.write_text("max_gap_ms = [\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_settings(config)
+    with pytest.raises(ConfigError, match="missing.toml"):
+        load_settings(tmp_path / "missing.toml")
+    config.write_text("no_such_setting = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no_such_setting"):
+        load_settings(config)
