@@ -48,11 +48,13 @@ class LocaliseOptions:
     ``glossary`` is a loaded :class:`~localise.glossary.Glossary`, a path to one, or ``None``.
     ``styles`` maps a language to overrides of its style-table row; ``thresholds`` goes to the
     quality checks unchanged. ``memory`` is an optional :class:`TranslationMemory`.
+    ``engine`` is a registry name (``transformers``, ``ctranslate2``) or an engine object with
+    ``translate(texts, src, tgt) -> list[Translation]`` (tests, benchmarks, custom back ends).
     ``engine_options`` go to the engine registry (device, batch budget...).
     """
 
     src: str = "zh"
-    engine: str = "transformers"
+    engine: Any = "transformers"
     model: str | None = None
     model_table: dict[str, str] | None = None
     glossary: Any = None
@@ -81,7 +83,7 @@ class LocaliseOptions:
         glossary = self.resolved_glossary()
         return {
             "src": self.src,
-            "engine": self.engine,
+            "engine": self.engine if isinstance(self.engine, str) else type(self.engine).__name__,
             "model": self.model,
             "model_table": dict(sorted((self.model_table or {}).items())),
             "glossary_version": getattr(glossary, "version", None),
@@ -137,37 +139,20 @@ def _prepare(track: Track, options: LocaliseOptions) -> _Prepared:
     return _Prepared(track, protected, units, cue_units)
 
 
-def _translate_units(
-    prepared: Sequence[_Prepared], lang: str, options: LocaliseOptions, glossary: Glossary | None
-) -> list[list[Translation]]:
-    """Translations for every unit of every track into ``lang``, with ONE engine call.
+def _memory_lookup(memory: TranslationMemory, sources: list[str], src: str, tgt: str) -> list[str | None]:
+    """Exact matches for unique sources; one query when the memory offers ``exact_many``."""
+    many = getattr(memory, "exact_many", None)
+    if callable(many):
+        return list(many(sources, src, tgt))
+    return [memory.exact(text, src, tgt) for text in sources]
 
-    Order of preference per unit: empty stays empty; a translation-memory exact match (origin
-    ``tm``); else machine translation of the glossary-enforced text, de-duplicated across tracks.
-    """
-    from localise.engines.registry import translate_texts
 
-    results: list[list[Translation | None]] = []
-    pending: dict[str, list[tuple[int, int, Any]]] = {}  # engine text -> [(track, unit, enforced)]
-    for t, prep in enumerate(prepared):
-        row: list[Translation | None] = []
-        for u, unit in enumerate(prep.units):
-            if not unit.source.strip():
-                row.append(Translation("", None, "mt"))
-                continue
-            if options.memory is not None:
-                hit = options.memory.exact(unit.source, options.src, lang)
-                if hit is not None:
-                    row.append(Translation(hit, 1.0, "tm"))
-                    continue
-            enforced = glossary.enforce(unit.source, lang) if glossary is not None else None
-            engine_text = enforced.text if enforced is not None else unit.source
-            pending.setdefault(engine_text, []).append((t, u, enforced))
-            row.append(None)
-        results.append(row)
+def _engine_translate(texts: list[str], lang: str, options: LocaliseOptions) -> list[Translation]:
+    """One call: a named engine through the registry (route, pivot, cached model), or an engine
+    object given directly in ``options.engine`` (anything with ``translate(texts, src, tgt)``)."""
+    if isinstance(options.engine, str):
+        from localise.engines.registry import translate_texts
 
-    if pending:
-        texts = list(pending)
         outputs = translate_texts(
             texts,
             options.src,
@@ -177,11 +162,48 @@ def _translate_units(
             model_table=options.model_table,
             **options.engine_options,
         )
-        if len(outputs) != len(texts):
-            from localise.errors import EngineError
+    else:
+        outputs = options.engine.translate(texts, options.src, lang)
+    if len(outputs) != len(texts):
+        from localise.errors import EngineError
 
-            raise EngineError(f"engine returned {len(outputs)} translations for {len(texts)} texts")
-        for text, out in zip(texts, outputs):
+        raise EngineError(f"engine returned {len(outputs)} translations for {len(texts)} texts")
+    return list(outputs)
+
+
+def _translate_units(
+    prepared: Sequence[_Prepared], lang: str, options: LocaliseOptions, glossary: Glossary | None
+) -> list[list[Translation]]:
+    """Translations for every unit of every track into ``lang``, with ONE engine call.
+
+    Order of preference per unit: empty stays empty; a translation-memory exact match (origin
+    ``tm``); else machine translation of the glossary-enforced text, de-duplicated across tracks.
+    """
+    results: list[list[Translation | None]] = [
+        [Translation("", None, "mt") if not unit.source.strip() else None for unit in prep.units]
+        for prep in prepared
+    ]
+    todo = [(t, u) for t, row in enumerate(results) for u, r in enumerate(row) if r is None]
+
+    if options.memory is not None and todo:
+        unique = list(dict.fromkeys(prepared[t].units[u].source for t, u in todo))
+        hits = dict(zip(unique, _memory_lookup(options.memory, unique, options.src, lang)))
+        for t, u in todo:
+            hit = hits.get(prepared[t].units[u].source)
+            if hit is not None:
+                results[t][u] = Translation(hit, 1.0, "tm")
+        todo = [(t, u) for t, u in todo if results[t][u] is None]
+
+    pending: dict[str, list[tuple[int, int, Any]]] = {}  # engine text -> [(track, unit, enforced)]
+    for t, u in todo:
+        source = prepared[t].units[u].source
+        enforced = glossary.enforce(source, lang) if glossary is not None else None
+        engine_text = enforced.text if enforced is not None else source
+        pending.setdefault(engine_text, []).append((t, u, enforced))
+
+    if pending:
+        texts = list(pending)
+        for text, out in zip(texts, _engine_translate(texts, lang, options)):
             for t, u, enforced in pending[text]:
                 words = enforced.restore(out.text) if enforced is not None else out.text
                 results[t][u] = Translation(words, out.confidence, out.origin)
