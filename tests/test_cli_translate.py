@@ -1,0 +1,217 @@
+"""`localise translate` end to end through the real CLI, the tiny Marian model and real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from localise.cli import app
+
+runner = CliRunner()
+
+SRT = """\
+1
+00:00:01,000 --> 00:00:02,500
+<i>林晓</i>，你听我说
+
+2
+00:00:02,600 --> 00:00:04,000
+这件事不是你想的那样。
+
+3
+00:00:05,000 --> 00:00:07,000
+- 你去哪儿？
+- 我回公司。
+
+4
+00:00:09,000 --> 00:00:11,000
+{\\an8}顾总来了！
+"""
+
+ASS = """\
+[Script Info]
+ScriptType: v4.00+
+PlayResX: 1920
+PlayResY: 1080
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,Arial,60,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,1,2,10,10,40,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:01.00,0:00:03.00,Default,林晓,0,0,0,,{\\an8}你终于来了。
+Dialogue: 1,0:00:04.00,0:00:06.00,Default,顾总,0,0,0,,我{\\i1}一直{\\i0}在等你。
+"""
+
+REPORT_FIELDS = {"index", "start_ms", "end_ms", "source", "translation", "unit", "confidence", "flags"}
+
+
+def translate(*args: str):  # noqa: ANN201
+    return runner.invoke(app, ["translate", *args])
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    srt = folder / "ep01.srt"
+    srt.write_text(SRT, encoding="utf-8")
+    ass = folder / "ep02.ass"
+    ass.write_text(ASS, encoding="utf-8-sig")
+    return [srt, ass]
+
+
+def test_writes_a_track_and_two_reports_per_input_and_language(
+    inputs: list[Path], tmp_path: Path, tiny_model: Path
+) -> None:
+    from localise.io import read_track
+
+    out = tmp_path / "out"
+    result = translate(*map(str, inputs), "--to", "en,es,pt", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    for source in inputs:
+        original = read_track(source)
+        for lang in ("en", "es", "pt"):
+            ext = source.suffix.lstrip(".")
+            track = read_track(out / f"{source.stem}.{lang}.{ext}")
+            assert [(c.start_ms, c.end_ms) for c in track.cues] == [(c.start_ms, c.end_ms) for c in original.cues]
+            report = json.loads((out / f"{source.stem}.{lang}.report.json").read_text(encoding="utf-8"))
+            assert set(report) >= {"source", "target_language", "cues", "summary"}
+            assert report["target_language"] == lang
+            assert len(report["cues"]) == len(original.cues)
+            for cue in report["cues"]:
+                assert REPORT_FIELDS <= set(cue)
+                assert all({"code", "severity", "reason"} <= set(f) for f in cue["flags"])
+            html = (out / f"{source.stem}.{lang}.report.html").read_text(encoding="utf-8")
+            assert html.lstrip().lower().startswith("<!doctype html")
+    assert len(list(out.iterdir())) == 2 * 3 * 3  # nothing else left behind (no staging folder)
+
+
+def test_ass_keeps_styles_names_layers_and_positioning(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    from localise.io import read_track
+
+    out = tmp_path / "out"
+    result = translate(str(inputs[1]), "--to", "en", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    source, track = read_track(inputs[1]), read_track(out / "ep02.en.ass")
+    assert [c.extras for c in track.cues] == [c.extras for c in source.cues]
+    assert track.cues[0].text.startswith("{\\an8}")
+    assert "{\\i1}" in track.cues[1].text and "{\\i0}" in track.cues[1].text
+
+
+def test_format_option_converts(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    out = tmp_path / "out"
+    result = translate(str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--out", str(out), "--format", "vtt")
+    assert result.exit_code == 0, result.output
+    assert (out / "ep01.en.vtt").read_text(encoding="utf-8").lstrip("\ufeff").startswith("WEBVTT")
+
+
+def test_glossary_terms_present_or_flagged(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    glossary = tmp_path / "series.csv"
+    glossary.write_text("zh,en\n林晓,Lin Xiao\n顾总,President Gu\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = translate(
+        str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--glossary", str(glossary), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "ep01.en.report.json").read_text(encoding="utf-8"))
+    for cue in report["cues"]:
+        for term, target in (("林晓", "Lin Xiao"), ("顾总", "President Gu")):
+            if term in cue["source"]:
+                assert target in cue["translation"] or any(f["code"] == "glossary" for f in cue["flags"])
+
+
+def test_bad_input_fails_the_run_and_writes_nothing(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    bad = tmp_path / "in" / "broken.srt"
+    bad.write_bytes(b"\x00\x01\x02 not a subtitle \xff\xfe")
+    out = tmp_path / "out"
+    result = translate(*map(str, inputs), str(bad), "--to", "en", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code != 0
+    assert "broken.srt" in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_model_is_named(inputs: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    missing = tmp_path / "no-such-model"
+    result = translate(str(inputs[0]), "--to", "en", "--model", str(missing), "--out", str(out))
+    assert result.exit_code != 0
+    assert "no-such-model" in result.output
+    assert not any(out.glob("*.srt"))
+
+
+def test_unreadable_glossary_is_named(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    out = tmp_path / "out"
+    result = translate(
+        str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--glossary", str(tmp_path / "nope.csv"),
+        "--out", str(out),
+    )
+    assert result.exit_code != 0 and "nope.csv" in result.output
+    assert not any(out.glob("*.srt"))
+
+
+def test_unknown_engine_is_refused(inputs: list[Path], tmp_path: Path) -> None:
+    result = translate(str(inputs[0]), "--to", "en", "--engine", "babelfish", "--out", str(tmp_path / "out"))
+    assert result.exit_code != 0 and "babelfish" in result.output
+
+
+def test_ctranslate2_engine(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    pytest.importorskip("ctranslate2")
+    converted = tmp_path / "tiny-ct2"
+    result = runner.invoke(app, ["models", "convert", str(tiny_model), str(converted)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    result = translate(
+        str(inputs[0]), "--to", "en,es", "--engine", "ctranslate2", "--model", str(converted), "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    for lang in ("en", "es"):
+        assert (out / f"ep01.{lang}.srt").exists() and (out / f"ep01.{lang}.report.json").exists()
+
+
+def _long_srt(path: Path, cues: int) -> Path:
+    lines = ["林晓，你听我说", "这件事不是你想的那样。", "- 你去哪儿？\n- 我回公司。", "{\\an8}顾总来了！",
+             "我们明天见。", "你为什么不告诉我", "因为我怕你会离开。", "好"]
+    blocks = []
+    for n in range(cues):
+        start = n * 2500
+        blocks.append(f"{n + 1}\n{_ts(start)} --> {_ts(start + 2000)}\n{lines[n % len(lines)]}{n}\n")
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def _ts(ms: int) -> str:
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d},{ms:03d}"
+
+
+@pytest.mark.slow
+def test_two_thousand_cues_into_three_languages(tmp_path: Path, tiny_model: Path) -> None:
+    source = _long_srt(tmp_path / "long.srt", 2000)
+    out = tmp_path / "out"
+    result = translate(str(source), "--to", "en,es,pt", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    for lang in ("en", "es", "pt"):
+        report = json.loads((out / f"long.{lang}.report.json").read_text(encoding="utf-8"))
+        assert len(report["cues"]) == 2000
+        assert [c["index"] for c in report["cues"]] == sorted(c["index"] for c in report["cues"])
+        assert (out / f"long.{lang}.srt").stat().st_size > 0
+
+
+def test_corpus_chinese_dialogue(corpus: Path, tmp_path: Path, tiny_model: Path) -> None:
+    """A real Chinese SRT (UTF-8 BOM, multi-line cues) from the shared corpus, read in place."""
+    from localise.io import read_track
+
+    source = corpus / "Cerlancism__chatgpt-subtitle-translator" / "test__data__test_cn_multiline.srt"
+    out = tmp_path / "out"
+    result = translate(str(source), "--to", "en", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    original = read_track(source)
+    track = read_track(out / f"{source.stem}.en.srt")
+    assert [(c.id, c.start_ms, c.end_ms) for c in track.cues] == [(c.id, c.start_ms, c.end_ms) for c in original.cues]
