@@ -35,3 +35,18 @@ def source_key(text: str) -> str:
     text = unicodedata.normalize("NFKC", plain_text(text))
     text = _SPACE_NEAR_CJK.sub("", text)
     return " ".join(text.split())
+
+
+_BREAK_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\n(?=[{_CJK}])")
+
+
+def unwrap(text: str) -> str:
+    """A reviewed line as one plain run of words for reuse: markup removed and line breaks joined
+    (without a space between CJK characters), since the pipeline wraps and restores markup itself.
+    Dialogue cues (``- a\n- b``) keep their break."""
+    text = plain_text(text).replace("\r\n", "\n").strip()
+    lines = text.split("\n")
+    if len(lines) > 1 and all(line.lstrip().startswith(("-", "\u2013")) for line in lines):
+        return text
+    text = _BREAK_BETWEEN_CJK.sub("", text)
+    return " ".join(part.strip() for part in text.split("\n") if part.strip())

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from localise.errors import ReviewError
 from localise.review.schema import TMEntry, make_engine, utcnow
-from localise.review.text import plain_text, source_key
+from localise.review.text import plain_text, source_key, unwrap
 
 TMX_VERSION = "1.4"
 
@@ -36,8 +36,17 @@ class TranslationMemory:
 
     def __init__(self, url_or_engine="sqlite:///review.db", *, series: str | None = None) -> None:
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        self.url = url_or_engine if isinstance(url_or_engine, str) else \
+            self.engine.url.render_as_string(hide_password=False)
         self.series = series
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __reduce__(self):
+        """Pickle as URL + series (run options travel to Prefect workers); the engine is rebuilt."""
+        return (TranslationMemory, (self.url,), {"series": self.series})
+
+    def __setstate__(self, state: dict) -> None:
+        self.series = state["series"]
 
     def for_series(self, series: str) -> "TranslationMemory":
         """The same memory bound to ``series`` (what a run passes as ``options.memory``)."""
@@ -99,7 +108,7 @@ class TranslationMemory:
         if not key:
             return None
         with self._sessions() as session:
-            return session.scalar(
+            target = session.scalar(
                 select(TMEntry.target).where(
                     TMEntry.series == self._series(series),
                     TMEntry.src_lang == src_lang,
@@ -107,6 +116,17 @@ class TranslationMemory:
                     TMEntry.source_key == key,
                 )
             )
+        return unwrap(target) if target is not None else None
+
+    def exact_many(self, sources: list[str], src_lang: str, tgt_lang: str) -> list[str | None]:
+        """:meth:`exact` for many unit sources in one query (the pipeline prefers this)."""
+        keys = [source_key(text) for text in sources]
+        with self._sessions() as session:
+            rows = session.execute(select(TMEntry.source_key, TMEntry.target).where(
+                TMEntry.series == self._series(None), TMEntry.src_lang == src_lang,
+                TMEntry.tgt_lang == tgt_lang, TMEntry.source_key.in_(set(k for k in keys if k)))).all()
+        found = {key: unwrap(target) for key, target in rows}
+        return [found.get(key) if key else None for key in keys]
 
     def entries(self, src_lang: str | None = None, tgt_lang: str | None = None, *,
                 series: str | None = None, all_series: bool = False) -> list[TMEntry]:
