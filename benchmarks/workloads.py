@@ -56,6 +56,7 @@ _CLAUSES = [
     "怎么可能是她",
     "等这一天等了很久",
 ]
+_ADVERBS = ["", "", "", "", "", "今天", "现在", "昨晚", "当着所有人的面", "在公司", "这一次", "其实", "三天之内", "无论如何", "明明", "居然"]
 _SHORT = ["什么？", "不可能！", "你说什么？", "滚！", "对不起。", "谢谢你。", "是你？", "等一下！", "好。", "为什么？"]
 _ENDINGS = ["。", "！", "？", "……"]
 
@@ -73,14 +74,18 @@ class SyntheticCue:
     text: str
 
 
+def _clause(rng: random.Random) -> str:
+    return f"{rng.choice(_SUBJECTS)}{rng.choice(_ADVERBS)}{rng.choice(_CLAUSES)}"
+
+
 def _line(rng: random.Random) -> str:
     """One spoken sentence without final punctuation."""
     roll = rng.random()
     if roll < 0.3:
-        return f"{rng.choice(_NAMES)}，{rng.choice(_SUBJECTS)}{rng.choice(_CLAUSES)}"
+        return f"{rng.choice(_NAMES)}，{_clause(rng)}"
     if roll < 0.85:
-        return f"{rng.choice(_SUBJECTS)}{rng.choice(_CLAUSES)}"
-    return f"{rng.choice(_SUBJECTS)}{rng.choice(_CLAUSES)}，{rng.choice(_SUBJECTS)}{rng.choice(_CLAUSES)}"
+        return _clause(rng)
+    return f"{_clause(rng)}，{_clause(rng)}"
 
 
 def _cue_texts(rng: random.Random, n: int) -> list[str]:
@@ -93,8 +98,8 @@ def _cue_texts(rng: random.Random, n: int) -> list[str]:
             texts.append(rng.choice(_SHORT))
         elif roll < 0.25 and len(texts) + 2 <= n:
             # A sentence that runs over two cues: the first has no final punctuation.
-            texts.append(f"{rng.choice(_SUBJECTS)}{rng.choice(_CLAUSES)}")
-            texts.append(f"{rng.choice(_SUBJECTS)}{rng.choice(_CLAUSES)}{rng.choice(_ENDINGS)}")
+            texts.append(_clause(rng))
+            texts.append(f"{_clause(rng)}{rng.choice(_ENDINGS)}")
         elif roll < 0.33:
             texts.append(f"-{rng.choice(_SHORT)}\n-{_line(rng)}{rng.choice(_ENDINGS)}")
         elif roll < 0.37:

@@ -1,0 +1,706 @@
+"""``python -m benchmarks.run`` (``make bench``): one run, same inputs, three ways of translating them.
+
+(a) **raw engine** — tokenise, ``translate_batch``/``generate``, detokenise on the exact strings the
+    pipeline would send to its engine (the series' translation units after glossary enforcement,
+    de-duplicated), at the best batch size found by a short sweep;
+(b) **library pipeline** — SRT text in, ``localise.io`` + ``localise_tracks`` + render, text out;
+(c) **Prefect batch flow** — files on disk in, localised tracks and reports on disk out, through
+    ``flows.localise_batch`` on a local (ephemeral) Prefect API that is already up.
+
+Plus: CTranslate2 int8 against transformers fp32 on identical batches, and parse + check + render
+of a 20,000-cue track. Decoding is greedy with a fixed output length (``min == max`` new tokens),
+so random weights cost exactly what trained ones do and runs compare. Model loading and the Prefect
+API start are measured separately and kept out of the throughput figures (they are paid once per
+worker process, not per series). Each of (a), (b), (c) runs ``--repeats`` times, interleaved, and
+the fastest pass counts (shared machines are noisy; interleaving keeps drift from favouring one).
+
+On a CUDA machine (``--device cuda``) the raw engine is transformers ``generate`` in float16 with
+repeatable padded shapes; every batch size tried is reported as a first (cold-shape) pass and a warm
+pass, and the pipeline runs the transformers engine in float16 at the best batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks import workloads
+from benchmarks.memory import PeakRSS, process_peak_rss_mb
+from benchmarks.raw import RunStats
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Settings:
+    """What one benchmark run does; every field lands in ``config`` of the JSON."""
+
+    quick: bool
+    device: str
+    model: str  # "tiny", "full-size" (random weights, opus-mt-zh-en architecture) or a folder
+    episodes: int
+    cues_per_episode: int
+    big_cues: int
+    output_tokens: int
+    threads: int
+    repeats: int
+    compare_lines: int  # lines in the ct2-vs-hf comparison (same batches for both)
+    batch_sizes: list[int]
+    sections: list[str]
+    work_dir: Path
+    out: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse"]
+
+
+def parse_args(argv: Sequence[str] | None) -> Settings:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny model, 4 episodes: structure in seconds, not speed")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--model", default=None, help="'tiny', 'full-size' (default) or a local Marian folder")
+    p.add_argument("--episodes", type=int, default=None, help=f"episodes in the series (default {workloads.SERIES_EPISODES})")
+    p.add_argument("--cues", type=int, default=workloads.EPISODE_CUES, help="cues per episode")
+    p.add_argument("--big-cues", type=int, default=workloads.BIG_TRACK_CUES, help="cues of the parse/check/render track")
+    p.add_argument("--output-tokens", type=int, default=24, help="new tokens per line (min == max)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for the engines (0: every usable core)")
+    p.add_argument("--repeats", type=int, default=None, help="passes of raw/pipeline/flow; the fastest counts (default 2)")
+    p.add_argument("--compare-lines", type=int, default=None, help="lines in the ct2-vs-hf comparison")
+    p.add_argument("--batch-sizes", default=None, help="batch sizes the raw engine tries, e.g. 16,32,64")
+    p.add_argument("--sections", default=",".join(ALL_SECTIONS), help=f"any of {','.join(ALL_SECTIONS)}")
+    p.add_argument("--work-dir", default=None, help="models and flow files (default: a cache folder outside the repo)")
+    p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/latest.json; quick.json with --quick)")
+    a = p.parse_args(argv)
+
+    cuda = a.device.startswith("cuda")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = a.threads or usable
+    model = a.model or ("tiny" if a.quick else "full-size")
+    if a.batch_sizes:
+        batch_sizes = [int(x) for x in a.batch_sizes.split(",")]
+    elif cuda:
+        batch_sizes = [256, 1024, 0]  # 0: the whole series in one batch
+    else:
+        batch_sizes = [16, 32, 64]
+    if a.out:
+        out = Path(a.out)
+    else:
+        out = RESULTS / ("quick.json" if a.quick else "latest-cuda.json" if cuda else "latest.json")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "localise-bench"
+    sections = [s.strip() for s in a.sections.split(",") if s.strip()]
+    unknown = set(sections) - set(ALL_SECTIONS)
+    if unknown:
+        p.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    return Settings(
+        quick=a.quick,
+        device=a.device,
+        model=model,
+        episodes=a.episodes or (4 if a.quick else workloads.SERIES_EPISODES),
+        cues_per_episode=a.cues,
+        big_cues=a.big_cues,
+        output_tokens=a.output_tokens,
+        threads=threads,
+        repeats=a.repeats or (1 if a.quick else 2),
+        compare_lines=a.compare_lines or (64 if a.quick else 384),
+        batch_sizes=batch_sizes,
+        sections=sections,
+        work_dir=Path(a.work_dir) if a.work_dir else cache,
+        out=out,
+    )
+
+
+def _quiet_environment() -> None:
+    """Offline, no telemetry, no tokenizer thread pools fighting the engine for 2 cores."""
+    for key, value in {
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------ machine
+
+
+def machine_info(device: str) -> dict[str, Any]:
+    """Where the numbers come from: CPU model and cores, memory, library versions, GPU."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": platform.processor() or platform.machine(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        info["memory_gb"] = round(psutil.virtual_memory().total / 2**30, 1)
+        info["load_avg_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    except (ImportError, OSError):
+        pass
+    versions = {}
+    for name in ("torch", "ctranslate2", "transformers", "prefect"):
+        try:
+            versions[name] = __import__(name).__version__
+        except Exception:  # noqa: BLE001 - a missing library is reported, not fatal
+            versions[name] = None
+    info["versions"] = versions
+    if device.startswith("cuda"):
+        import torch
+
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return info
+
+
+# ------------------------------------------------------------------------------------------- models
+
+
+@dataclass
+class Models:
+    hf_dir: Path
+    ct2_dir: Path | None
+    description: str
+
+
+def prepare_models(s: Settings) -> Models:
+    """The transformers folder (built offline when it is the tiny or full-size random model) and its
+    CTranslate2 int8 conversion; cached in the work folder between runs."""
+    from benchmarks.raw import convert_ct2
+
+    s.work_dir.mkdir(parents=True, exist_ok=True)
+    if s.model in ("tiny", "full-size"):
+        from localise.devtools.tiny_model import build_random_marian, build_tiny_marian
+
+        hf_dir = s.work_dir / ("tiny-marian" if s.model == "tiny" else "random-marian-full")
+        if not (hf_dir / "config.json").exists():
+            log(f"building {s.model} model in {hf_dir}")
+            if s.model == "tiny":
+                build_tiny_marian(hf_dir)
+            else:
+                build_random_marian(hf_dir, full_size=True)
+        description = (
+            "tiny random MarianMT (d_model 32, 1+1 layers)"
+            if s.model == "tiny"
+            else "random-weight MarianMT, opus-mt-zh-en architecture (d_model 512, 6+6 layers, 8 heads, FFN 2048, vocab 65001)"
+        )
+    else:
+        hf_dir = Path(s.model)
+        description = f"local model {hf_dir}"
+    ct2_dir = None
+    if not s.device.startswith("cuda") or "compare" in s.sections:
+        ct2_dir = convert_ct2(hf_dir, s.work_dir / f"{hf_dir.name}-ct2-int8")
+    return Models(hf_dir, ct2_dir, description)
+
+
+# ----------------------------------------------------------------------------------------- workload
+
+
+@dataclass
+class Workload:
+    sources: list[tuple[str, str]]  # (file name, SRT text) per episode
+    tracks: list[Any]  # parsed once, for deriving the engine strings
+    cues: int
+    units: int
+    engine_texts: list[str]  # unique glossary-enforced unit texts, in the pipeline's order
+    glossary: Any
+    glossary_path: Path | None
+
+
+def prepare_workload(s: Settings) -> Workload:
+    """The series, and the strings the pipeline's engine will be given for it — derived with the
+    library's own public steps (units, glossary enforcement, de-duplication), so (a) and (b)
+    translate the same strings."""
+    from localise.io import parse_text
+    from localise.units import build_units
+
+    sources = workloads.series_srt(s.episodes, s.cues_per_episode)
+    tracks = [parse_text(text, name=name) for name, text in sources]
+    glossary, glossary_path = _load_glossary(s.work_dir)
+    texts: dict[str, None] = {}
+    units = 0
+    for track in tracks:
+        for unit in build_units(track):
+            units += 1
+            if not unit.source.strip():
+                continue
+            text = glossary.enforce(unit.source, "en").text if glossary is not None else unit.source
+            texts.setdefault(text, None)
+    return Workload(sources, tracks, sum(len(t.cues) for t in tracks), units, list(texts), glossary, glossary_path)
+
+
+def _load_glossary(work_dir: Path) -> tuple[Any, Path | None]:
+    try:
+        from localise.glossary import Glossary
+    except ImportError:
+        return None, None
+    path = work_dir / "series-glossary.csv"
+    path.write_text(workloads.glossary_csv(), encoding="utf-8")
+    return Glossary.load(path), path
+
+
+# ----------------------------------------------------------------------------------------- raw engine
+
+
+@dataclass
+class RawEngine:
+    """The raw engine of this device, at a chosen batch size: ``run(texts) -> RunStats``."""
+
+    name: str
+    batch_size: int
+    run: Callable[[Sequence[str]], RunStats]
+    sweep: list[dict[str, Any]]
+
+
+def raw_engine_cpu(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
+    """CTranslate2 int8 on CPU; batch size picked by a sweep over a sample of the series."""
+    from benchmarks import raw
+
+    assert models.ct2_dir is not None
+    tokenizer = raw.load_tokenizer(models.hf_dir)
+    translator = raw.load_ct2(models.ct2_dir, compute_type="int8", threads=s.threads)
+    sample = list(texts[: max(4 * max(s.batch_sizes), 64)])
+    raw.ct2_translate(translator, tokenizer, sample[:8], output_tokens=s.output_tokens, max_batch_size=8)  # warm-up
+    sweep = []
+    for size in s.batch_sizes:
+        _, stats = raw.ct2_translate(translator, tokenizer, sample, output_tokens=s.output_tokens, max_batch_size=size)
+        sweep.append({"batch_size": size, **stats.to_dict()})
+        log(f"raw sweep: batch {size}: {stats.lines_per_s:.1f} lines/s")
+    best = max(sweep, key=lambda row: row["lines_per_s"])["batch_size"]
+
+    def run(batch_texts: Sequence[str]) -> RunStats:
+        return raw.ct2_translate(
+            translator, tokenizer, batch_texts, output_tokens=s.output_tokens, max_batch_size=best
+        )[1]
+
+    return RawEngine("ctranslate2 int8", best, run, sweep)
+
+
+def raw_engine_cuda(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
+    """transformers float16 ``generate`` on the GPU: each batch size gets a first pass (new shapes:
+    kernel selection, allocator growth) and a warm pass; the best warm pass picks the batch size."""
+    from benchmarks import raw
+
+    tokenizer = raw.load_tokenizer(models.hf_dir)
+    model = raw.load_hf(models.hf_dir, device=s.device, dtype="float16")
+    lengths = [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
+    sweep = []
+    for size in s.batch_sizes:
+        size = size or len(texts)
+        batches = raw.length_sorted_batches(lengths, size)
+        _, first = raw.hf_on_batches(
+            model, tokenizer, texts, batches, output_tokens=s.output_tokens, device=s.device, pad_to_multiple_of=16
+        )
+        _, warm = raw.hf_on_batches(
+            model, tokenizer, texts, batches, output_tokens=s.output_tokens, device=s.device, pad_to_multiple_of=16
+        )
+        sweep.append(
+            {
+                "batch_size": size,
+                "first_pass": first.to_dict(),
+                "warm_pass": warm.to_dict(),
+                "lines_per_s": round(warm.lines_per_s, 2),
+            }
+        )
+        log(f"raw sweep: batch {size}: first {first.lines_per_s:.0f}, warm {warm.lines_per_s:.0f} lines/s")
+    best = max(sweep, key=lambda row: row["lines_per_s"])["batch_size"]
+
+    def run(batch_texts: Sequence[str]) -> RunStats:
+        lens = [len(ids) for ids in tokenizer(list(batch_texts))["input_ids"]]
+        return raw.hf_on_batches(
+            model,
+            tokenizer,
+            batch_texts,
+            raw.length_sorted_batches(lens, best),
+            output_tokens=s.output_tokens,
+            device=s.device,
+            pad_to_multiple_of=16,
+        )[1]
+
+    return RawEngine("transformers float16", best, run, sweep)
+
+
+# ------------------------------------------------------------------------------------------ pipeline
+
+
+def pipeline_options(s: Settings, models: Models, wl: Workload, batch_size: int) -> Any:
+    """The library's options for the same engine, model, decoding and batch size as the raw run."""
+    from localise.pipeline import LocaliseOptions
+
+    decoding = {
+        "min_new_tokens": s.output_tokens,
+        "max_new_tokens": s.output_tokens,
+        "max_batch_size": batch_size,
+        "max_tokens": batch_size * 512,  # let max_batch_size decide, as in the raw run
+    }
+    if s.device.startswith("cuda"):
+        engine, extra = "transformers", {"device": s.device, "dtype": "float16"}
+    else:
+        engine, extra = "ctranslate2", {"device": "cpu", "compute_type": "int8", "threads": s.threads}
+    return LocaliseOptions(
+        src="zh",
+        engine=engine,
+        model=str(models.hf_dir),
+        glossary=wl.glossary,
+        engine_options={**decoding, **extra},
+    )
+
+
+def run_pipeline(wl: Workload, options: Any, sources: list[tuple[str, str]] | None = None) -> tuple[float, list[str]]:
+    """SRT texts in, localised SRT texts out, through the library only. Returns (seconds, outputs)."""
+    from localise.io import parse_text, render_track
+    from localise.pipeline import localise_tracks
+
+    sources = sources if sources is not None else wl.sources
+    t0 = time.perf_counter()
+    tracks = [parse_text(text, name=name) for name, text in sources]
+    results = localise_tracks(tracks, ["en"], options=options)
+    outputs = [render_track(r.track) for r in results]
+    return time.perf_counter() - t0, outputs
+
+
+# ---------------------------------------------------------------------------------------------- flow
+
+
+def prefect_environment(work_dir: Path) -> None:
+    """A private Prefect home and a local ephemeral API, unless the caller already points at a server."""
+    home = work_dir / "prefect-home"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+
+def start_prefect() -> float:
+    """Run one trivial flow so the ephemeral API is up before anything is timed; returns seconds."""
+    from prefect import flow
+
+    @flow(name="bench-warm-up")
+    def warm_up() -> int:
+        return 1
+
+    t0 = time.perf_counter()
+    warm_up()
+    return time.perf_counter() - t0
+
+
+def run_flow(s: Settings, models: Models, wl: Workload, options: Any, in_dir: Path, out_dir: Path) -> float:
+    """The Prefect batch flow over the series files; returns seconds."""
+    from flows.localise_batch import localise_batch
+
+    t0 = time.perf_counter()
+    localise_batch(**_flow_arguments(localise_batch, options, in_dir, out_dir))
+    return time.perf_counter() - t0
+
+
+def _flow_arguments(flow_obj: Any, options: Any, in_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Arguments for the batch flow, matched to its signature by name (kept in one place)."""
+    import inspect
+
+    params = inspect.signature(getattr(flow_obj, "fn", flow_obj)).parameters
+    wanted: dict[str, Any] = {}
+    for name in params:
+        if name in ("source", "sources", "input", "inputs", "source_dir", "in_dir", "input_dir", "paths"):
+            wanted[name] = str(in_dir) if name not in ("paths", "sources") else sorted(str(p) for p in in_dir.glob("*.srt"))
+        elif name in ("destination", "dest", "out", "out_dir", "output", "output_dir", "storage_url", "target_url"):
+            wanted[name] = str(out_dir)
+        elif name in ("targets", "target_langs", "languages"):
+            wanted[name] = ["en"]
+        elif name == "options":
+            wanted[name] = options
+    return wanted
+
+
+# ---------------------------------------------------------------------------------- ct2 versus hf
+
+
+def compare_ct2_hf(s: Settings, models: Models, texts: Sequence[str], batch_size: int) -> dict[str, Any]:
+    """transformers fp32 ``generate`` and CTranslate2 int8 ``translate_batch`` on identical batches
+    (a spread of the series' length-sorted batches, about ``compare_lines`` lines)."""
+    import torch
+
+    from benchmarks import raw
+
+    tokenizer = raw.load_tokenizer(models.hf_dir)
+    pieces = raw.tokenise_pieces(tokenizer, texts)
+    batches = raw.length_sorted_batches([len(p) for p in pieces], batch_size)
+    wanted = max(1, min(len(batches), -(-s.compare_lines // batch_size)))
+    step = len(batches) / wanted
+    chosen = [batches[int(i * step)] for i in range(wanted)]
+    assert models.ct2_dir is not None
+    translator = raw.load_ct2(models.ct2_dir, compute_type="int8", threads=s.threads)
+    model = raw.load_hf(models.hf_dir, dtype="float32")
+    torch.set_num_threads(s.threads)
+    warm = [chosen[0][:4]]
+    raw.ct2_on_batches(translator, pieces, warm, s.output_tokens)
+    raw.hf_on_batches(model, tokenizer, texts, warm, output_tokens=s.output_tokens)
+    ct2_runs, hf_runs = [], []
+    for _ in range(max(1, s.repeats)):
+        ct2_runs.append(raw.ct2_on_batches(translator, pieces, chosen, s.output_tokens))
+        hf_runs.append(raw.hf_on_batches(model, tokenizer, texts, chosen, output_tokens=s.output_tokens)[1])
+    ct2 = min(ct2_runs, key=lambda r: r.wall_s)
+    hf = min(hf_runs, key=lambda r: r.wall_s)
+    del model, translator
+    gc.collect()
+    return {
+        "batch_size": batch_size,
+        "batches": len(chosen),
+        "ct2_int8": ct2.to_dict(),
+        "hf_fp32": hf.to_dict(),
+        "ct2_int8_vs_hf_fp32": round(ct2.lines_per_s / hf.lines_per_s, 2) if hf.lines_per_s else None,
+    }
+
+
+# ------------------------------------------------------------------------------ parse, check, render
+
+
+def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
+    """A 20,000-cue SRT track: read from bytes (encoding detection included), check against a
+    same-shaped target track, render. Best of three (it is pure CPU and short)."""
+    from localise.io import read_track, render_track
+    from localise.layout import style_for
+    from localise.quality.checks import check_track
+
+    data = workloads.big_track_srt(s.big_cues).encode("utf-8")
+    english = workloads.english_texts(s.big_cues)
+    style = style_for("en")
+    best: dict[str, float] | None = None
+    for _ in range(1 if s.quick else 3):
+        t0 = time.perf_counter()
+        source = read_track(data, name="big.zh.srt")
+        t1 = time.perf_counter()
+        target = source.with_texts(english)
+        flags = check_track(source, target, src_lang="zh", tgt_lang="en", glossary=glossary, style=style)
+        t2 = time.perf_counter()
+        rendered = render_track(target)
+        t3 = time.perf_counter()
+        times = {"parse_s": t1 - t0, "check_s": t2 - t1, "render_s": t3 - t2, "total_s": t3 - t0}
+        if best is None or times["total_s"] < best["total_s"]:
+            best = times
+    assert best is not None
+    return {
+        "cues": len(source.cues),
+        "bytes": len(data),
+        "flagged_cues": sum(1 for f in flags if f),
+        "rendered_chars": len(rendered),
+        **{k: round(v, 3) for k, v in best.items()},
+    }
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def run(s: Settings) -> dict[str, Any]:
+    _quiet_environment()
+    prefect_environment(s.work_dir)
+    import torch
+
+    torch.set_num_threads(s.threads)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+
+    started = time.perf_counter()
+    result: dict[str, Any] = {"machine": machine_info(s.device)}
+    result["machine"]["name"] = platform.node()
+    memory: dict[str, float | None] = {}
+
+    with PeakRSS() as peak:
+        models = prepare_models(s)
+        wl = prepare_workload(s)
+    memory["prepare"] = peak.mb
+    log(f"series: {s.episodes} episodes, {wl.cues} cues, {wl.units} units, {len(wl.engine_texts)} engine strings")
+    texts = wl.engine_texts
+    series = {"episodes": s.episodes, "cues": wl.cues, "units": wl.units, "engine_lines": len(texts)}
+
+    raw_passes: list[RunStats] = []
+    pipeline_passes: list[float] = []
+    flow_passes: list[float] = []
+    raw_engine: RawEngine | None = None
+    options = None
+    extra: dict[str, Any] = {}
+
+    if "raw" in s.sections or "pipeline" in s.sections or "flow" in s.sections:
+        with PeakRSS() as peak:
+            make = raw_engine_cuda if s.device.startswith("cuda") else raw_engine_cpu
+            raw_engine = make(s, models, texts)
+        memory["raw_sweep"] = peak.mb
+        options = pipeline_options(s, models, wl, raw_engine.batch_size)
+
+    if ("pipeline" in s.sections or "flow" in s.sections) and options is not None:
+        t0 = time.perf_counter()
+        run_pipeline(wl, options, wl.sources[:1])  # loads the engine once for this process
+        extra["pipeline_first_call_s"] = round(time.perf_counter() - t0, 3)
+    flow_dirs = None
+    if "flow" in s.sections:
+        flow_dirs = (Path(tempfile.mkdtemp(prefix="bench-flow-in-")), Path(tempfile.mkdtemp(prefix="bench-flow-out-")))
+        workloads.write_series(flow_dirs[0], s.episodes, s.cues_per_episode)
+        extra["prefect_start_s"] = round(start_prefect(), 3)
+
+    for rep in range(s.repeats):
+        if raw_engine is not None:
+            with PeakRSS() as peak:
+                stats = raw_engine.run(texts)
+            memory["raw"] = max(memory.get("raw") or 0, peak.mb or 0)
+            raw_passes.append(stats)
+            log(f"pass {rep + 1}: raw {stats.lines_per_s:.1f} lines/s ({stats.wall_s:.1f}s)")
+        if "pipeline" in s.sections and options is not None:
+            with PeakRSS() as peak:
+                seconds, _ = run_pipeline(wl, options)
+            memory["pipeline"] = max(memory.get("pipeline") or 0, peak.mb or 0)
+            pipeline_passes.append(seconds)
+            log(f"pass {rep + 1}: pipeline {len(texts) / seconds:.1f} lines/s ({seconds:.1f}s)")
+        if flow_dirs is not None:
+            out_dir = flow_dirs[1] / f"pass{rep + 1}"
+            with PeakRSS() as peak:
+                seconds = run_flow(s, models, wl, options, flow_dirs[0], out_dir)
+            memory["flow"] = max(memory.get("flow") or 0, peak.mb or 0)
+            flow_passes.append(seconds)
+            log(f"pass {rep + 1}: flow {len(texts) / seconds:.1f} lines/s ({seconds:.1f}s)")
+
+    def figures(wall: float | None, stats: RunStats | None = None) -> dict[str, Any] | None:
+        if wall is None:
+            return None
+        lines = len(texts)
+        out_tokens = stats.output_tokens if stats else lines * s.output_tokens
+        return {
+            "wall_s": round(wall, 3),
+            "lines_per_s": round(lines / wall, 2),
+            "cues_per_s": round(wl.cues / wall, 2),
+            "tokens_per_s": round(out_tokens / wall, 1),
+        }
+
+    best_raw = min(raw_passes, key=lambda r: r.wall_s) if raw_passes else None
+    raw_fig = figures(best_raw.wall_s, best_raw) if best_raw else None
+    if raw_fig and best_raw:
+        raw_fig.update(
+            engine=raw_engine.name if raw_engine else None,
+            batch_size=raw_engine.batch_size if raw_engine else None,
+            tokenise_s=round(best_raw.tokenise_s, 3),
+            decode_s=round(best_raw.decode_s, 3),
+            detokenise_s=round(best_raw.detokenise_s, 3),
+            input_tokens=best_raw.input_tokens,
+            output_tokens=best_raw.output_tokens,
+            passes_s=[round(r.wall_s, 3) for r in raw_passes],
+            peak_rss_mb=memory.get("raw"),
+            sweep=raw_engine.sweep if raw_engine else None,
+        )
+    pipe_fig = figures(min(pipeline_passes)) if pipeline_passes else None
+    if pipe_fig:
+        pipe_fig.update(passes_s=[round(x, 3) for x in pipeline_passes], peak_rss_mb=memory.get("pipeline"))
+    flow_fig = figures(min(flow_passes)) if flow_passes else None
+    if flow_fig:
+        flow_fig.update(passes_s=[round(x, 3) for x in flow_passes], peak_rss_mb=memory.get("flow"))
+
+    compare = None
+    if "compare" in s.sections and models.ct2_dir is not None:
+        with PeakRSS() as peak:
+            compare = compare_ct2_hf(s, models, texts, raw_engine.batch_size if raw_engine else 32)
+        memory["compare"] = peak.mb
+        log(f"ct2 int8 vs hf fp32 on the same batches: {compare['ct2_int8_vs_hf_fp32']}x")
+
+    pcr = None
+    if "parse" in s.sections:
+        with PeakRSS() as peak:
+            pcr = parse_check_render(s, wl.glossary)
+        memory["parse_check_render"] = peak.mb
+        log(f"parse+check+render {pcr['cues']} cues: {pcr['total_s']:.3f}s")
+
+    result.update(
+        raw_lines_per_s=raw_fig["lines_per_s"] if raw_fig else None,
+        pipeline_lines_per_s=pipe_fig["lines_per_s"] if pipe_fig else None,
+        flow_lines_per_s=flow_fig["lines_per_s"] if flow_fig else None,
+        pipeline_vs_raw=_ratio(best_raw.wall_s if best_raw else None, min(pipeline_passes) if pipeline_passes else None),
+        flow_vs_raw=_ratio(best_raw.wall_s if best_raw else None, min(flow_passes) if flow_passes else None),
+        ct2_int8_vs_hf_fp32=compare["ct2_int8_vs_hf_fp32"] if compare else None,
+        parse_check_render_20k_s=pcr["total_s"] if pcr else None,
+        peak_rss_mb=process_peak_rss_mb(),
+        config={
+            "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
+            "quick": s.quick,
+            "device": s.device,
+            "model": models.description,
+            "model_dir": str(models.hf_dir),
+            "decoding": f"greedy, {s.output_tokens} new tokens per line (min == max)",
+            "output_tokens": s.output_tokens,
+            "raw_engine": raw_engine.name if raw_engine else None,
+            "batch_size": raw_engine.batch_size if raw_engine else None,
+            "batch_sizes_tried": s.batch_sizes,
+            "threads": s.threads,
+            "repeats": s.repeats,
+            "series": series,
+            "big_track_cues": s.big_cues,
+            "engine_options": getattr(options, "engine_options", None),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "total_wall_s": None,
+        },
+        raw=raw_fig,
+        pipeline=pipe_fig,
+        flow=flow_fig,
+        ct2_vs_hf=compare,
+        parse_check_render=pcr,
+        peak_rss_mb_by_phase=memory,
+        notes=extra,
+    )
+    result["config"]["total_wall_s"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def summary(result: dict[str, Any]) -> str:
+    keys = [
+        "raw_lines_per_s",
+        "pipeline_lines_per_s",
+        "flow_lines_per_s",
+        "pipeline_vs_raw",
+        "flow_vs_raw",
+        "ct2_int8_vs_hf_fp32",
+        "parse_check_render_20k_s",
+        "peak_rss_mb",
+    ]
+    width = max(map(len, keys))
+    return "\n".join(f"{k:<{width}}  {result.get(k)}" for k in keys)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    s = parse_args(argv)
+    result = run(s)
+    s.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = s.out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(s.out)
+    print(summary(result))
+    print(f"written: {s.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
