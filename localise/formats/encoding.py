@@ -1,0 +1,105 @@
+"""Bytes to text: BOMs first, then strict UTF-8, then charset-normalizer among the encodings
+subtitle files really come in. Output is always ``str``; writers emit UTF-8.
+
+GB2312/GBK guesses are decoded with GB18030, their superset: a GBK decoder loses characters
+such as ``⋯`` that Chinese editing tools write.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from localise.errors import EncodingError, ParseError
+from localise.model import ParseWarning
+
+#: (BOM, codec that decodes what follows it, name reported: a Python codec that reads the BOM too)
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+)
+
+#: Encodings the detector may choose from (Python codec names), in the order we prefer on ties.
+CANDIDATES: tuple[str, ...] = (
+    "gb18030",
+    "big5",
+    "shift_jis",
+    "cp1250",
+    "cp1251",
+    "cp1252",
+    "cp1256",
+    "utf_16",
+    "euc_kr",
+)
+
+#: Detector answers decoded with a superset codec instead.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "shift_jis": "cp932", "euc_kr": "cp949"}
+
+
+def decode_bytes(data: bytes, name: str | None = None) -> tuple[str, str]:
+    """``(text, encoding)`` for subtitle bytes; raises :class:`EncodingError` naming the file."""
+    text, encoding, _ = decode_bytes_with_warnings(data, name)
+    return text, encoding
+
+
+def decode_bytes_with_warnings(data: bytes, name: str | None = None) -> tuple[str, str, list[ParseWarning]]:
+    """As :func:`decode_bytes`, plus warnings for lossy decoding (bytes no encoding explains)."""
+    if not data.strip():
+        raise ParseError("empty file", name)
+    for bom, codec, reported in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec), reported, []
+            except UnicodeDecodeError as exc:
+                raise EncodingError(f"has a {codec} byte-order mark but does not decode as {codec}: {exc}", name) from exc
+    wide = _refuse_binary(data, name)
+    if wide is not None:
+        return data.decode(wide), wide, []
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=list(CANDIDATES)).best()
+    if best is not None:
+        reported = best.encoding.lower()
+        codec = _SUPERSETS.get(reported, reported)
+        try:
+            return data.decode(codec), reported, []
+        except UnicodeDecodeError:
+            pass
+    # No single encoding explains every byte (e.g. lines pasted from files in several encodings):
+    # keep the UTF-8 we can read and mark the rest, rather than refuse the whole track.
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    line = text[: text.index("\ufffd")].count("\n") + 1
+    return (
+        text,
+        "utf-8",
+        [ParseWarning("encoding", f"{bad} byte sequence(s) decode in no single encoding; replaced with U+FFFD", None, line)],
+    )
+
+
+def _refuse_binary(data: bytes, name: str | None) -> str | None:
+    """Refuse bytes that are not text at all (images, archives, video): NULs or many control
+    bytes. Returns the codec when the NULs are those of BOM-less UTF-16/32 text."""
+    sample = data[:4096]
+    if b"\x00" in sample:
+        # UTF-16/32 without a BOM has NULs too; let the detector have a go first.
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data, cp_isolation=["utf_16", "utf_32"]).best()
+        if best is None:
+            raise EncodingError("binary data, not a text subtitle file (NUL bytes)", name)
+        try:
+            data.decode(best.encoding)
+        except UnicodeDecodeError as exc:
+            raise EncodingError("binary data, not a text subtitle file (NUL bytes)", name) from exc
+        return best.encoding
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    if controls > max(4, len(sample) // 100):
+        raise EncodingError("binary data, not a text subtitle file (control bytes)", name)
+    return None

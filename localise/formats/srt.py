@@ -1,0 +1,145 @@
+"""SubRip (.srt): cues found by their timing lines, items built and written through pysrt.
+
+Why we cut the file into blocks ourselves and hand each block to pysrt, rather than call
+``pysrt.from_string``: pysrt splits on blank lines and *silently* drops every block it cannot
+parse (``ERROR_PASS``) or merges two cues when the blank line between them is missing, and it
+keeps no line numbers. Real files (editing suites, ASR tools, hand edits) have missing blank
+lines, missing or stray indexes, ``.`` for ``,`` and short timestamps. So here a cue starts at
+each timing line; the index, if any, is the digit line just above it; every repair is reported
+as a :class:`ParseWarning` with the cue and line. pysrt then does what it is good at: timestamp
+arithmetic (``SubRipTime``) and writing items (``SubRipItem``).
+
+Text convention: ``Cue.text`` keeps the HTML-like tags (``<i>``, ``<font ...>``) and ``{\\an8}``
+as written; lines are joined with ``"\\n"``. Blank lines inside a cue cannot be written back
+(a blank line ends the cue in every reader), so they are removed on read, with a warning.
+Extras: ``Cue.extras["position"]`` holds SRT display coordinates (``X1:.. X2:..``) after the timing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pysrt import SubRipItem, SubRipTime
+
+from localise.errors import ParseError, RenderError
+from localise.formats.base import check_timings, is_blank, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
+from localise.model import Cue, ParseWarning, Track
+
+_TS = r"(?:(\d+)\s*:\s*)?(\d{1,2})\s*:\s*(\d{1,2})(?:\s*([,.])\s*(\d{1,3}))?"
+#: A timing line, leniently: optional hours, 1-2 digit fields, ``,`` or ``.`` or no milliseconds,
+#: ``-->`` or ``->`` with or without spaces, and whatever follows (SRT display coordinates).
+TIMING = re.compile(rf"^\s*{_TS}\s*(-->|->|—>)\s*{_TS}(?P<rest>(?:\s.*)?)$")
+_CANONICAL_TS = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3}$")
+_INDEX = re.compile(r"^\s*\d+\s*$")
+
+
+def looks_like(text: str) -> bool:
+    """Whether ``text`` has at least one SRT timing line."""
+    return any(TIMING.match(line) for line in split_lines(text)[:400])
+
+
+def _to_ms(h: str | None, m: str, s: str, sep: str | None, frac: str | None) -> int:
+    # A 1- or 2-digit fraction is a decimal fraction of a second (",5" = 500 ms, ",04" = 40 ms).
+    ms = int((frac or "0").ljust(3, "0"))
+    return SubRipTime(int(h or 0), int(m), int(s), ms).ordinal
+
+
+def parse_timing(line: str) -> tuple[int, int, str, list[str]] | None:
+    """``(start_ms, end_ms, rest, repairs)`` for a timing line, ``None`` if it is not one.
+
+    ``repairs`` names each way the line departs from ``HH:MM:SS,mmm --> HH:MM:SS,mmm``.
+    """
+    m = TIMING.match(line)
+    if not m:
+        return None
+    g = m.groups()
+    start = _to_ms(*g[0:5])
+    end = _to_ms(*g[6:11])
+    repairs: list[str] = []
+    if "." in (g[3], g[9]):
+        repairs.append("'.' instead of ',' before milliseconds")
+    if g[3] is None or g[9] is None:
+        repairs.append("missing milliseconds (read as 000)")
+    elif len(g[4]) != 3 or len(g[10]) != 3:
+        repairs.append("milliseconds not written with 3 digits (read as a decimal fraction)")
+    if g[0] is None or g[6] is None or len(g[1]) != 2 or len(g[2]) != 2 or len(g[7]) != 2 or len(g[8]) != 2:
+        repairs.append("hours/minutes/seconds not written as HH:MM:SS")
+    if g[5] != "-->" or not re.search(r"\d --> \d", line):
+        repairs.append("arrow not written as ' --> '")
+    return start, end, m.group("rest").strip(), repairs
+
+
+def parse(text: str, name: str | None = None) -> Track:
+    """Read SRT text into a :class:`Track` (see module doc for the repairs it makes)."""
+    text, warnings = normalise_newlines(text)
+    lines = split_lines(text)
+    timings = [(i, t) for i, line in enumerate(lines) if (t := parse_timing(line)) is not None]
+    if not timings:
+        raise ParseError("no SRT timing line ('00:00:01,000 --> 00:00:02,000') found", name)
+
+    # Where each cue block starts: its index line when there is one, else its timing line.
+    starts: list[int] = []
+    for k, (i, _) in enumerate(timings):
+        floor = timings[k - 1][0] + 1 if k else 0
+        starts.append(i - 1 if i - 1 >= floor and _INDEX.match(lines[i - 1]) else i)
+
+    cues: list[Cue] = []
+    cue_lines: list[int] = []
+    stray = [j for j in range(starts[0]) if not is_blank(lines[j])]
+    if stray:
+        warnings.append(ParseWarning("stray-text", f"{len(stray)} line(s) before the first cue ignored: {lines[stray[0]]!r}", None, stray[0] + 1))
+    previous_id: int | None = None
+    for k, (i, (start, end, rest, repairs)) in enumerate(timings):
+        pos = len(cues)
+        block_start = starts[k]
+        block_end = starts[k + 1] if k + 1 < len(timings) else len(lines)
+        has_index = block_start != i
+        if has_index:
+            cue_id = lines[block_start].strip()
+            number = int(cue_id)
+            if previous_id is not None and number != previous_id + 1:
+                warnings.append(ParseWarning("index-sequence", f"index {cue_id} follows {previous_id}; kept", pos, block_start + 1))
+            previous_id = number
+        else:
+            cue_id = str(pos + 1)
+            previous_id = None
+            warnings.append(ParseWarning("missing-index", f"no index line; numbered {cue_id}", pos, i + 1))
+        if k and block_start > 0 and not is_blank(lines[block_start - 1]):
+            warnings.append(ParseWarning("missing-blank-line", "no blank line before this cue", pos, block_start + 1))
+        if repairs:
+            warnings.append(ParseWarning("timestamp-format", "; ".join(repairs), pos, i + 1))
+        body = lines[i + 1 : block_end]
+        while body and is_blank(body[-1]):
+            body.pop()
+        while body and is_blank(body[0]):
+            body.pop(0)
+        if any(is_blank(b) for b in body):
+            warnings.append(ParseWarning("blank-line-in-cue", "blank line(s) inside the cue text removed", pos, i + 2))
+            body = [b for b in body if not is_blank(b)]
+        extras = {"position": rest} if rest else {}
+        cues.append(Cue(start, end, "\n".join(body), cue_id, extras))
+        cue_lines.append(i + 1)
+
+    track = Track(cues=cues, format="srt", source_name=name, warnings=warnings)
+    require_cues(track, name, need_text=True)
+    check_timings(track, cue_lines)
+    return track
+
+
+def render(track: Track) -> str:
+    """SRT text for ``track`` (UTF-8 is the caller's business). Cue ids that are not numbers
+    (WebVTT identifiers after a conversion) are replaced by the cue's position."""
+    refuse_control_characters(track, "SRT")
+    refuse_blank_lines(track, "SRT")
+    out: list[str] = []
+    for n, cue in enumerate(track.cues, 1):
+        if cue.start_ms < 0 or cue.end_ms < 0:
+            raise RenderError(f"cue {n}: SRT cannot hold a negative time ({cue.start_ms} -> {cue.end_ms} ms)")
+        for line in cue.text.split("\n"):
+            if TIMING.match(line):
+                raise RenderError(f"cue {n}: SRT cannot hold a text line that reads as a timing line: {line!r}")
+        item = SubRipItem(0, SubRipTime.from_ordinal(cue.start_ms), SubRipTime.from_ordinal(cue.end_ms), cue.text, str(cue.extras.get("position", "")))
+        item.index = cue.id.strip() if cue.id.strip().isdigit() else str(n)  # keep "001" as written
+        out.append(str(item))
+        out.append("\n")
+    return "".join(out)

@@ -1,0 +1,210 @@
+"""WebVTT: a block parser after the W3C WebVTT parsing rules, not pysubs2.
+
+Why not pysubs2: its WebVTT reader is its SubRip reader with ``.`` for ``,``. It drops cue
+identifiers, cue settings (``align:start line:0``), the header text, and the NOTE, STYLE and
+REGION blocks, and cannot say on which line a cue went wrong. The promise here is "same cues,
+same settings, same styling", so the file is read block by block as the specification's
+"collect a WebVTT block" algorithm does, and everything that is not a cue travels in
+``Track.extras`` and is written back in place.
+
+Text convention: ``Cue.text`` is the raw cue text (tags ``<i>``, ``<c.x>``, ``<v Name>``,
+``<00:01.000>`` and entities ``&amp;`` as written); lines joined with ``"\\n"``.
+Extras: ``Cue.extras["settings"]`` — the cue settings string as written;
+``Track.extras["header"]`` — the ``WEBVTT`` line; ``["header_lines"]`` — lines after it
+(``Kind:``, ``X-TIMESTAMP-MAP=...``); ``["blocks"]`` — NOTE/STYLE/REGION blocks, each
+``{"kind", "text", "before_cue"}``, written back before cue number ``before_cue``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from localise.errors import ParseError, RenderError
+from localise.formats.base import check_timings, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
+from localise.model import Cue, ParseWarning, Track
+
+_HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
+_STRICT_TS = re.compile(r"^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$")
+_LENIENT_TS = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?$")
+_TIMESTAMP_CHARS = re.compile(r"^[\d:.,]+")
+
+
+def looks_like(text: str) -> bool:
+    """Whether ``text`` starts (after blank lines) with the ``WEBVTT`` signature."""
+    first = next((line for line in split_lines(text.lstrip("\ufeff")) if line.strip()), "")
+    return bool(_HEADER.match(first.rstrip()))
+
+
+def _timestamp(raw: str) -> tuple[int, bool] | None:
+    """``(ms, strict)`` for a WebVTT timestamp; ``strict`` is False when only the lenient form matched."""
+    m = _STRICT_TS.match(raw)
+    strict = m is not None
+    if m is None:
+        m = _LENIENT_TS.match(raw)
+        if m is None:
+            return None
+    h, mi, s, frac = m.groups()
+    if int(mi) > 59 or int(s) > 59:
+        return None
+    ms = int((frac or "0").ljust(3, "0"))
+    return ((int(h or 0) * 60 + int(mi)) * 60 + int(s)) * 1000 + ms, strict
+
+
+def parse_timing(line: str) -> tuple[int, int, str, bool] | None:
+    """``(start_ms, end_ms, settings, strict)`` for a cue timing line; ``None`` when its
+    timestamps cannot be read (the specification drops such a cue)."""
+    rest = line.strip(" \t")
+    m = _TIMESTAMP_CHARS.match(rest)
+    if not m:
+        return None
+    start = _timestamp(m.group())
+    rest = rest[m.end():].lstrip(" \t")
+    if not rest.startswith("-->"):
+        return None
+    rest = rest[3:].lstrip(" \t")
+    m = _TIMESTAMP_CHARS.match(rest)
+    if not m or start is None:
+        return None
+    end = _timestamp(m.group())
+    if end is None:
+        return None
+    settings = rest[m.end():]
+    if settings and settings[0] not in " \t":
+        return None
+    return start[0], end[0], " ".join(settings.split()), start[1] and end[1]
+
+
+def _blocks(lines: list[str], i: int) -> list[tuple[int, list[str], bool]]:
+    """Blocks from line ``i`` on: ``(first line number, lines, ended_by_arrow)``. A line with
+    ``-->`` after a cue's timing line starts a new block even without a blank line (spec)."""
+    blocks: list[tuple[int, list[str], bool]] = []
+    n = len(lines)
+    while i < n:
+        while i < n and not lines[i].strip():
+            i += 1
+        if i >= n:
+            break
+        start, block, seen_arrow, by_arrow = i, [], False, False
+        while i < n and lines[i].strip():
+            line = lines[i]
+            if "-->" in line:
+                if not seen_arrow and len(block) < 2:
+                    seen_arrow = True
+                elif seen_arrow or len(block) >= 2:
+                    by_arrow = True
+                    break
+            block.append(line)
+            i += 1
+        blocks.append((start, block, by_arrow))
+    return blocks
+
+
+def parse(text: str, name: str | None = None, *, require_header: bool = True) -> Track:
+    """Read WebVTT text. ``require_header=False`` accepts a file whose ``WEBVTT`` line is missing
+    (with a warning) — used when the file name says ``.vtt``."""
+    text, warnings = normalise_newlines(text)
+    lines = split_lines(text)
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i:
+        warnings.append(ParseWarning("leading-blank-lines", f"{i} blank line(s) before the WEBVTT signature", None, 1))
+    extras: dict[str, Any] = {}
+    if i < len(lines) and _HEADER.match(lines[i].rstrip()):
+        extras["header"] = lines[i].rstrip()
+        i += 1
+        header_lines = []
+        while i < len(lines) and lines[i].strip() and "-->" not in lines[i]:
+            header_lines.append(lines[i])
+            i += 1
+        if header_lines:
+            extras["header_lines"] = header_lines
+    elif require_header:
+        raise ParseError("not WebVTT: the first line is not 'WEBVTT'", name, i + 1)
+    else:
+        warnings.append(ParseWarning("missing-header", "no WEBVTT signature line; read as WebVTT by its file name", None, 1))
+
+    cues: list[Cue] = []
+    cue_lines: list[int] = []
+    blocks_out: list[dict[str, Any]] = []
+    last_block_was_cue = False
+    for first, block, by_arrow in _blocks(lines, i):
+        was_cue, last_block_was_cue = last_block_was_cue, False
+        timing_at = next((k for k, line in enumerate(block[:2]) if "-->" in line), None)
+        head = block[0]
+        if timing_at is None:
+            kind = head.split(maxsplit=1)[0] if head.split() else ""
+            if kind in ("NOTE", "STYLE", "REGION") and (head == kind or head[len(kind)] in " \t"):
+                if kind != "NOTE" and cues:
+                    warnings.append(ParseWarning("late-block", f"{kind} block after the first cue (players ignore it); kept", len(cues), first + 1))
+                blocks_out.append({"kind": kind, "text": "\n".join(block), "before_cue": len(cues)})
+            elif cues and not cues[-1].text and was_cue and not by_arrow:
+                # text separated from its timing line by a blank line: give it back to that cue
+                cues[-1].text = "\n".join(block)
+                warnings.append(ParseWarning("blank-line-in-cue", "blank line between the timing line and the text removed", len(cues) - 1, first + 1))
+            else:
+                warnings.append(ParseWarning("unparsed-block", f"block that is no cue, NOTE, STYLE or REGION dropped: {head!r}", None, first + 1))
+            continue
+        timing = parse_timing(block[timing_at])
+        if timing is None:
+            warnings.append(ParseWarning("bad-timing", f"unreadable cue timing, cue dropped: {block[timing_at]!r}", None, first + timing_at + 1))
+            continue
+        start, end, settings, strict = timing
+        pos = len(cues)
+        if not strict:
+            warnings.append(ParseWarning("timestamp-format", "timestamps not written as [HH:]MM:SS.mmm; read leniently", pos, first + timing_at + 1))
+        cue_id = block[0] if timing_at == 1 else ""
+        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :]), cue_id, {"settings": settings} if settings else {}))
+        cue_lines.append(first + timing_at + 1)
+        last_block_was_cue = True
+        if by_arrow:
+            warnings.append(ParseWarning("missing-blank-line", "a timing line follows this cue's text without a blank line", pos, first + len(block) + 1))
+
+    track = Track(cues=cues, format="vtt", extras={**extras, **({"blocks": blocks_out} if blocks_out else {})}, source_name=name, warnings=warnings)
+    require_cues(track, name)
+    check_timings(track, cue_lines)
+    return track
+
+
+def format_timestamp(ms: int) -> str:
+    """``HH:MM:SS.mmm`` (hours grow past two digits when needed)."""
+    s, ms = divmod(ms, 1000)
+    m, s = divmod(s, 60)
+    h, m = divmod(m, 60)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def render(track: Track) -> str:
+    """WebVTT text for ``track``; raises :class:`RenderError` for text WebVTT cannot hold."""
+    refuse_control_characters(track, "WebVTT")
+    refuse_blank_lines(track, "WebVTT")
+    header = str(track.extras.get("header") or "WEBVTT")
+    out = [header, *track.extras.get("header_lines", []), ""]
+    blocks = list(track.extras.get("blocks", []))
+
+    def emit_blocks(before: int) -> None:
+        for block in blocks:
+            if block.get("before_cue", 0) == before:
+                out.extend([block["text"], ""])
+
+    for n, cue in enumerate(track.cues):
+        emit_blocks(n)
+        if cue.start_ms < 0 or cue.end_ms < 0:
+            raise RenderError(f"cue {n + 1}: WebVTT cannot hold a negative time ({cue.start_ms} -> {cue.end_ms} ms)")
+        if "-->" in cue.text:
+            raise RenderError(f"cue {n + 1}: WebVTT cue text cannot contain '-->' (write '--&gt;'): {cue.text!r}")
+        if cue.id and ("-->" in cue.id or "\n" in cue.id or not cue.id.strip()):
+            raise RenderError(f"cue {n + 1}: WebVTT cannot hold the cue identifier {cue.id!r}")
+        if cue.id:
+            out.append(cue.id)
+        settings = str(cue.extras.get("settings", "")).strip()
+        out.append(f"{format_timestamp(cue.start_ms)} --> {format_timestamp(cue.end_ms)}" + (f" {settings}" if settings else ""))
+        if cue.text:
+            out.append(cue.text)
+        out.append("")
+    emit_blocks(len(track.cues))
+    for block in blocks:
+        if block.get("before_cue", 0) > len(track.cues):
+            out.extend([block["text"], ""])
+    return "\n".join(out)
