@@ -1,0 +1,547 @@
+"""Reference-free checks per cue: each flag code is one small function, named in :data:`CHECKS`.
+
+Why one function per code: a reviewer reads "why is this line flagged" as a code and a reason;
+each rule is small enough to read, test and tune (thresholds are data: thresholds.toml).
+
+A check gets a :class:`CueContext` (source and target cue, their plain words, languages, style,
+thresholds, glossary, engine confidence, neighbouring cues) and returns the flags it raises.
+Checks whose subject is a sentence rather than a line (glossary, number, omission, addition)
+see the whole translation unit when the caller passes ``units`` — a term or number that the
+pipeline spread into the neighbouring cue of the same sentence is not missing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
+from localise.quality.calibrate import ratio_bounds
+from localise.quality.numbers import Number, compare_numbers, extract_numbers
+from localise.quality.text import (
+    UNSPACED, base_lang, content_length, display_length, html_tags, ass_tags, plain_text,
+    script_counts, scripts_of, tokens, unbalanced,
+)
+from localise.quality.thresholds import Thresholds, load_thresholds
+
+FLAG_CODES: tuple[str, ...] = (
+    "empty", "untranslated", "glossary", "number", "repetition", "omission", "addition", "markup",
+    "length", "reading-speed", "timing", "low-confidence",
+)
+
+_SCRIPT_NAMES = {"han": "Chinese characters", "kana": "kana", "hangul": "Hangul", "thai": "Thai script",
+                 "arabic": "Arabic script", "cyrillic": "Cyrillic", "latin": "Latin letters",
+                 "hebrew": "Hebrew script", "devanagari": "Devanagari"}
+
+
+@dataclass
+class CueContext:
+    """Everything one cue's checks may look at. ``*_plain`` are the words without markup."""
+
+    index: int  # 0-based position of the cue in the target track
+    source: Cue
+    target: Cue
+    source_plain: str
+    target_plain: str
+    src_lang: str
+    tgt_lang: str
+    source_format: str
+    target_format: str
+    style: Any  # localise.layout.Style
+    thresholds: Thresholds
+    glossary: Any = None
+    confidence: float | None = None
+    previous: Cue | None = None  # the target cue before this one (for gaps)
+    # the sentence this cue belongs to (several cues when the caller passed units)
+    unit_source: str = ""
+    unit_target: str = ""
+    unit_cues: tuple[int, ...] = ()
+
+    def flag(self, code: str, reason: str, case: str | None = None, severity: str | None = None) -> Flag:
+        return Flag(code, severity or self.thresholds.severity_of(code, case), reason)  # type: ignore[arg-type]
+
+    @property
+    def where(self) -> str:
+        """" (sentence over cues 3–4)" when a unit-level finding spans several cues."""
+        if len(self.unit_cues) > 1:
+            return f" (sentence over cues {self.unit_cues[0] + 1}–{self.unit_cues[-1] + 1})"
+        return ""
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return "«" + (text if len(text) <= limit else text[: limit - 1] + "…") + "»"
+
+
+def _fmt_number(n: Number) -> str:
+    value = min(n.values)
+    shown = f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+    return n.text if shown == n.text else f"{n.text} ({shown})"
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+def check_empty(ctx: CueContext) -> list[Flag]:
+    if ctx.source_plain.strip() and not ctx.target_plain.strip():
+        return [ctx.flag("empty", f"the translation is empty; the source says {_quote(ctx.source_plain)}")]
+    return []
+
+
+def _normalised(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def check_untranslated(ctx: CueContext) -> list[Flag]:
+    src, tgt = base_lang(ctx.src_lang), base_lang(ctx.tgt_lang)
+    if src == tgt:
+        return []
+    if content_length(ctx.source_plain) >= 2 and _normalised(ctx.source_plain) == _normalised(ctx.target_plain):
+        return [ctx.flag("untranslated", "the translation is the source text unchanged")]
+    counts = script_counts(ctx.target_plain)
+    total = sum(counts.values())
+    if not total:
+        return []
+    foreign_scripts = scripts_of(src) - scripts_of(tgt)
+    foreign = sum(counts[s] for s in foreign_scripts)
+    if foreign:
+        names = " and ".join(_SCRIPT_NAMES.get(s, s) for s in sorted(foreign_scripts) if counts[s])
+        share = foreign / total
+        left = "".join(ch for ch in ctx.target_plain if not ch.isascii() and _in_scripts(ch, foreign_scripts))
+        if share > ctx.thresholds["untranslated_script_share"]:
+            return [ctx.flag("untranslated", f"{foreign} of {total} letters are still {names}: "
+                                             f"the line was left untranslated {_quote(left)}")]
+        return [ctx.flag("untranslated", f"{names} left in the translation: {_quote(left)}", case="partial")]
+    # zh -> ja share Han: a Japanese line of many Han letters and no kana reads as Chinese left in
+    if tgt == "ja" and "han" in scripts_of(src) and not counts["kana"]:
+        if counts["han"] >= ctx.thresholds["untranslated_han_no_kana"]:
+            return [ctx.flag("untranslated", f"{counts['han']} Chinese characters and no kana: "
+                                             "looks like the Chinese line left in", case="partial")]
+    return []
+
+
+def _in_scripts(ch: str, scripts: frozenset[str]) -> bool:
+    from localise.quality.text import char_script
+
+    return char_script(ch) in scripts
+
+
+def check_glossary(ctx: CueContext) -> list[Flag]:
+    if ctx.glossary is None:
+        return []
+    found = ctx.glossary.verify(ctx.unit_source, ctx.unit_target, ctx.tgt_lang)
+    out = []
+    for f in found:
+        code = getattr(f, "code", "glossary")
+        if code == "glossary":
+            out.append(ctx.flag("glossary", f.reason + ctx.where))
+        else:
+            out.append(f)
+    return out
+
+
+def check_number(ctx: CueContext) -> list[Flag]:
+    missing, extra = compare_numbers(extract_numbers(ctx.unit_source, ctx.src_lang),
+                                     extract_numbers(ctx.unit_target, ctx.tgt_lang))
+    parts = []
+    if missing:
+        parts.append("in the source but not in the translation: " + ", ".join(map(_fmt_number, missing)))
+    if extra:
+        parts.append("in the translation but not in the source: " + ", ".join(map(_fmt_number, extra)))
+    return [ctx.flag("number", "numbers disagree — " + "; ".join(parts) + ctx.where)] if parts else []
+
+
+def longest_run(seq: Sequence[str], max_n: int) -> tuple[int, tuple[str, ...]]:
+    """The most times any n-gram (n <= max_n) is repeated back to back, and that n-gram."""
+    best, best_gram = 1 if seq else 0, tuple(seq[:1])
+    for n in range(1, max_n + 1):
+        for i in range(0, len(seq) - n + 1):
+            gram = tuple(seq[i : i + n])
+            k = 1
+            while tuple(seq[i + k * n : i + (k + 1) * n]) == gram:
+                k += 1
+            if k > best:
+                best, best_gram = k, gram
+    return best, best_gram
+
+
+def check_repetition(ctx: CueContext) -> list[Flag]:
+    th = ctx.thresholds
+    t_tokens = tokens(ctx.target_plain, ctx.tgt_lang)
+    s_tokens = tokens(ctx.source_plain, ctx.src_lang)
+    runs, gram = longest_run(t_tokens, th["repetition_max_ngram"])
+    src_runs, _ = longest_run(s_tokens, th["repetition_max_ngram"])
+    joiner = "" if base_lang(ctx.tgt_lang) in UNSPACED else " "
+    if runs >= th["repetition_min_repeats"] and runs > src_runs:
+        return [ctx.flag("repetition", f"{_quote(joiner.join(gram))} repeated {runs} times in a row "
+                                       f"(the source repeats nothing {runs} times): a translation loop")]
+    # a phrase of 3+ words said again and again, not back to back
+    if base_lang(ctx.tgt_lang) not in UNSPACED and src_runs < th["repetition_phrase_repeats"]:
+        for n in range(th["repetition_max_ngram"], 2, -1):
+            grams = Counter(tuple(t_tokens[i : i + n]) for i in range(len(t_tokens) - n + 1))
+            if grams:
+                phrase, count = grams.most_common(1)[0]
+                if count >= th["repetition_phrase_repeats"]:
+                    return [ctx.flag("repetition", f"{_quote(' '.join(phrase))} appears {count} times in one line")]
+    return []
+
+
+def _ratio_check(ctx: CueContext) -> tuple[float, int, int, Any] | None:
+    if not ctx.unit_target.strip():
+        return None  # empty is its own flag
+    s, t = content_length(ctx.unit_source), content_length(ctx.unit_target)
+    bounds = ratio_bounds(ctx.src_lang, ctx.tgt_lang, s)
+    if not s or bounds is None:
+        return None
+    return t / s, s, t, bounds
+
+
+def _ratio_reason(ratio: float, s: int, t: int, bounds: Any, margin: float, ctx: CueContext) -> str:
+    basis = "calibrated on the zh–en Tatoeba sample" if bounds.calibrated else bounds.basis
+    return (f"{t} letters for {s} in the source (ratio {ratio:.2f}; lines of this length usually give "
+            f"{bounds.lower / margin:.2f}–{bounds.upper * margin:.2f}, {basis}){ctx.where}")
+
+
+def check_omission(ctx: CueContext) -> list[Flag]:
+    found = _ratio_check(ctx)
+    margin = float(ctx.thresholds["length_ratio_margin"])
+    if found and found[0] < found[3].lower / margin:
+        return [ctx.flag("omission", "translation much shorter than the source, words may be missing: "
+                         + _ratio_reason(*found, margin, ctx))]
+    return []
+
+
+def check_addition(ctx: CueContext) -> list[Flag]:
+    found = _ratio_check(ctx)
+    margin = float(ctx.thresholds["length_ratio_margin"])
+    if found and found[0] > found[3].upper * margin:
+        return [ctx.flag("addition", "translation much longer than the source, words may have been added: "
+                         + _ratio_reason(*found, margin, ctx))]
+    return []
+
+
+_BASIC_STYLE = {"i", "b", "u", "s"}
+
+
+def _inventory(text: str, fmt: str) -> Counter[str]:
+    if fmt in ("ass", "ssa"):
+        return Counter(ass_tags(text))
+    inv = Counter(name for kind, name in html_tags(text) if kind != "close")
+    inv.update("{\\" + name + "}" for name in ass_tags(text))  # {\an8} in SRT
+    return inv
+
+
+def check_markup(ctx: CueContext) -> list[Flag]:
+    src_raw, tgt_raw = ctx.source.text, ctx.target.text
+    src_inv, tgt_inv = _inventory(src_raw, ctx.source_format), _inventory(tgt_raw, ctx.target_format)
+    same_dialect = ctx.source_format == ctx.target_format or {ctx.source_format, ctx.target_format} <= {"ass", "ssa"}
+    if not same_dialect:  # different markup languages: compare only italic/bold/underline/strike
+        src_inv = Counter({k: 1 for k in src_inv if k in _BASIC_STYLE})
+        tgt_inv = Counter({k: 1 for k in tgt_inv if k in _BASIC_STYLE})
+    problems = []
+    lost, added = src_inv - tgt_inv, tgt_inv - src_inv
+    if lost:
+        problems.append("lost " + ", ".join(_tag_label(k, ctx.source_format) + (f" ×{n}" if n > 1 else "")
+                                            for k, n in sorted(lost.items())))
+    if added:
+        problems.append("added " + ", ".join(_tag_label(k, ctx.target_format) + (f" ×{n}" if n > 1 else "")
+                                             for k, n in sorted(added.items())))
+    if ctx.target_format not in ("ass", "ssa"):
+        bad = unbalanced(html_tags(tgt_raw))
+        if len(bad) > len(unbalanced(html_tags(src_raw))):
+            problems.append("unbalanced: " + "; ".join(bad))
+    return [ctx.flag("markup", "markup differs from the source — " + "; ".join(problems))] if problems else []
+
+
+def _tag_label(name: str, fmt: str) -> str:
+    if fmt in ("ass", "ssa"):
+        return "\\" + name
+    return name if name.startswith("{") else f"<{name}>"
+
+
+def check_length(ctx: CueContext) -> list[Flag]:
+    style, th = ctx.style, ctx.thresholds
+    lines = [ln for ln in ctx.target_plain.split("\n")]
+    problems, major = [], False
+    if len(lines) > style.max_lines:
+        problems.append(f"{len(lines)} lines (max {style.max_lines})")
+        major = len(lines) >= style.max_lines + th["length_major_extra_lines"] + 1
+    for i, line in enumerate(lines, 1):
+        n = display_length(line)
+        if n > style.max_chars_per_line:
+            problems.append(f"line {i} has {n} characters (max {style.max_chars_per_line})")
+    if not problems:
+        return []
+    return [ctx.flag("length", "too long for the screen: " + "; ".join(problems), severity="major" if major else None)]
+
+
+def check_reading_speed(ctx: CueContext) -> list[Flag]:
+    duration = ctx.target.duration_ms
+    chars = display_length(ctx.target_plain)
+    if duration <= 0 or not chars:
+        return []
+    cps = chars / (duration / 1000)
+    limit = float(ctx.style.max_cps)
+    if cps <= limit + 1e-9:
+        return []
+    major = cps > limit * ctx.thresholds["reading_speed_major_factor"]
+    return [ctx.flag("reading-speed", f"{cps:.1f} characters per second (max {limit:g}): {chars} characters "
+                                      f"shown for {duration / 1000:.2f} s", severity="major" if major else None)]
+
+
+def check_timing(ctx: CueContext) -> list[Flag]:
+    style, cue, flags = ctx.style, ctx.target, []
+    d = cue.duration_ms
+    if d < style.min_duration_ms:
+        flags.append(ctx.flag("timing", f"shown for {d / 1000:.2f} s, under the minimum "
+                                        f"{style.min_duration_ms / 1000:.2f} s (timing is reported, not changed)"))
+    elif d > style.max_duration_ms:
+        major = d > style.max_duration_ms * ctx.thresholds["timing_major_factor"]
+        flags.append(ctx.flag("timing", f"shown for {d / 1000:.2f} s, over the maximum "
+                                        f"{style.max_duration_ms / 1000:.2f} s (timing is reported, not changed)",
+                              severity="major" if major else None))
+    if ctx.previous is not None:
+        gap = cue.start_ms - ctx.previous.end_ms
+        if gap < 0:
+            flags.append(ctx.flag("timing", f"starts {-gap} ms before the previous cue ends (overlap)", case="overlap"))
+        elif gap < style.min_gap_ms:
+            flags.append(ctx.flag("timing", f"{gap} ms after the previous cue, under the minimum gap of "
+                                            f"{style.min_gap_ms} ms (timing is reported, not changed)"))
+    return flags
+
+
+def check_low_confidence(ctx: CueContext) -> list[Flag]:
+    limit = float(ctx.thresholds["low_confidence"])
+    if ctx.confidence is not None and ctx.confidence < limit:
+        return [ctx.flag("low-confidence", f"engine confidence {ctx.confidence:.2f} is under {limit:.2f}")]
+    return []
+
+
+#: Flag code -> check. Order is the order flags appear in a cue's list.
+CHECKS: dict[str, Callable[[CueContext], list[Flag]]] = {
+    "empty": check_empty,
+    "untranslated": check_untranslated,
+    "glossary": check_glossary,
+    "number": check_number,
+    "repetition": check_repetition,
+    "omission": check_omission,
+    "addition": check_addition,
+    "markup": check_markup,
+    "length": check_length,
+    "reading-speed": check_reading_speed,
+    "timing": check_timing,
+    "low-confidence": check_low_confidence,
+}
+#: Checks about the words; skipped on an empty translation (``empty`` says it all).
+_TEXT_CHECKS = {"untranslated", "glossary", "number", "repetition", "omission", "addition", "length", "reading-speed"}
+
+
+# --- alignment ---------------------------------------------------------------------------------
+
+def align_by_time(source: Track, target: Track) -> Track:
+    """A source track cut like ``target``: cue *i* holds the source cues shown during target cue *i*.
+
+    Each source cue goes to the target cue it overlaps most (ties: the earlier one); a target cue
+    with no source cue gets empty source text; source cues overlapping no target cue are listed in
+    the result's ``warnings`` as ``unaligned-source-cue`` (their words may be missing from the
+    translation). Timings of the result are the target's, so timing checks read the target.
+    """
+    import bisect
+
+    order = sorted(range(len(target.cues)), key=lambda i: (target.cues[i].start_ms, i))
+    starts = [target.cues[i].start_ms for i in order]
+    longest = max((c.duration_ms for c in target.cues), default=0)
+    assigned: list[list[int]] = [[] for _ in target.cues]
+    warnings: list[ParseWarning] = []
+    for si, cue in enumerate(source.cues):
+        best, best_overlap = None, 0
+        hi = bisect.bisect_left(starts, cue.end_ms)
+        lo = bisect.bisect_left(starts, cue.start_ms - longest)
+        for k in range(lo, hi):
+            t = target.cues[order[k]]
+            overlap = min(cue.end_ms, t.end_ms) - max(cue.start_ms, t.start_ms)
+            if overlap > best_overlap or (overlap == best_overlap and overlap > 0 and best is not None and order[k] < best):
+                best, best_overlap = order[k], overlap
+        if best is None:
+            warnings.append(ParseWarning("unaligned-source-cue",
+                                         f"source cue {_quote(cue.text)} overlaps no cue of the translation", cue=si))
+        else:
+            assigned[best].append(si)
+    cues = []
+    for ti, t in enumerate(target.cues):
+        parts = [source.cues[i].text for i in assigned[ti]]
+        cues.append(Cue(start_ms=t.start_ms, end_ms=t.end_ms, text="\n".join(parts),
+                        id=",".join(source.cues[i].id for i in assigned[ti]),
+                        extras={"source_cues": assigned[ti]}))
+    return Track(cues=cues, format=source.format, extras=dict(source.extras), encoding=source.encoding,
+                 source_name=source.source_name, warnings=list(source.warnings) + warnings)
+
+
+# --- per track ---------------------------------------------------------------------------------
+
+def _resolve_style(tgt_lang: str, style: Any) -> Any:
+    from localise.layout import style_for
+
+    if style is None:
+        return style_for(tgt_lang)
+    if isinstance(style, Mapping):
+        return style_for(tgt_lang, style)
+    return style
+
+
+def _groups(n: int, units: Sequence[Unit] | Sequence[Sequence[int]] | None) -> list[tuple[int, ...]]:
+    """Cue groups that form one sentence: cues sharing a unit, transitively; one cue each without units."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for unit in units or ():
+        cues = list(unit.cues if isinstance(unit, Unit) else unit)
+        cues = [c for c in cues if 0 <= c < n]
+        for c in cues[1:]:
+            parent[find(c)] = find(cues[0])
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        members.setdefault(find(i), []).append(i)
+    return [tuple(members[find(i)]) for i in range(n)]
+
+
+def _join(texts: list[str], lang: str) -> str:
+    sep = "" if base_lang(lang) in UNSPACED else " "
+    return sep.join(" ".join(t.split("\n")) if sep else t.replace("\n", "") for t in texts if t)
+
+
+def check_track(
+    source: Track,
+    target: Track,
+    *,
+    src_lang: str,
+    tgt_lang: str,
+    glossary: Any = None,
+    style: Any = None,
+    confidences: Sequence[float | None] | None = None,
+    thresholds: Mapping[str, Any] | Thresholds | None = None,
+    units: Sequence[Unit] | Sequence[Sequence[int]] | None = None,
+    checks: Mapping[str, Callable[[CueContext], list[Flag]]] | None = None,
+) -> list[list[Flag]]:
+    """Flags for every target cue, one list per cue (empty when the cue is clean).
+
+    ``source`` and ``target`` are the same cues (``localise translate``); when their cue counts
+    differ the source is first cut like the target with :func:`align_by_time`. ``style`` is a
+    ``localise.layout.Style`` or overrides of the style table; ``thresholds`` overrides
+    ``thresholds.toml``; ``units`` (``Unit`` objects or lists of cue positions) lets sentence-level
+    checks see a sentence the pipeline spread over several cues.
+    """
+    if len(source.cues) != len(target.cues):
+        source = align_by_time(source, target)
+        units = None
+    th = load_thresholds(tgt_lang, thresholds)
+    st = _resolve_style(tgt_lang, style)
+    table = checks or CHECKS
+    src_plain = [plain_text(c.text, source.format) for c in source.cues]
+    tgt_plain = [plain_text(c.text, target.format) for c in target.cues]
+    groups = _groups(len(target.cues), units)
+    group_text: dict[tuple[int, ...], tuple[str, str]] = {}
+    out: list[list[Flag]] = []
+    for i, (s_cue, t_cue) in enumerate(zip(source.cues, target.cues)):
+        g = groups[i]
+        if g not in group_text:
+            group_text[g] = (_join([src_plain[k] for k in g], src_lang), _join([tgt_plain[k] for k in g], tgt_lang))
+        ctx = CueContext(
+            index=i, source=s_cue, target=t_cue, source_plain=src_plain[i], target_plain=tgt_plain[i],
+            src_lang=src_lang, tgt_lang=tgt_lang, source_format=source.format, target_format=target.format,
+            style=st, thresholds=th, glossary=glossary,
+            confidence=confidences[i] if confidences is not None and i < len(confidences) else None,
+            previous=target.cues[i - 1] if i else None,
+            unit_source=group_text[g][0] if len(g) > 1 else _join([src_plain[i]], src_lang),
+            unit_target=group_text[g][1] if len(g) > 1 else _join([tgt_plain[i]], tgt_lang),
+            unit_cues=g,
+        )
+        empty = bool(check_empty(ctx))
+        flags: list[Flag] = []
+        for code, check in table.items():
+            if empty and code in _TEXT_CHECKS and len(g) == 1:
+                continue
+            flags.extend(check(ctx))
+        out.append(flags)
+    return out
+
+
+# --- scores and summary ------------------------------------------------------------------------
+
+def cue_score(flags: Sequence[Flag], thresholds: Thresholds | Mapping[str, Any] | None = None) -> float:
+    """1.0 for a clean cue; each flag multiplies by (1 - penalty of its severity); a critical flag gives 0."""
+    th = thresholds if isinstance(thresholds, Thresholds) else load_thresholds("und", thresholds)
+    score = 1.0
+    for f in flags:
+        score *= 1.0 - float(th.score.get(f.severity, 1.0))
+    return round(max(0.0, min(1.0, score)), 4)
+
+
+def worst(flags: Sequence[Flag]) -> str | None:
+    """The highest severity among ``flags`` (``None`` when there are none)."""
+    return max((f.severity for f in flags), key=severity_rank, default=None)
+
+
+def summarise(
+    flags: Sequence[Sequence[Flag]],
+    scores: Sequence[float] | None = None,
+    *,
+    reference: Mapping[str, Any] | None = None,
+    thresholds: Thresholds | Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Per-track figures a flow can gate on (see :func:`passes`).
+
+    ``cues_at_or_above[s]`` / ``share_at_or_above[s]`` count cues whose worst flag is at least
+    severity ``s``; ``flagged_share`` is the share of cues with any flag.
+    """
+    if scores is None:
+        scores = [cue_score(f, thresholds) for f in flags]
+    n = len(flags)
+    by_code = Counter(f.code for cue in flags for f in cue)
+    by_sev = Counter(f.severity for cue in flags for f in cue)
+    worst_per_cue = [worst(cue) for cue in flags]
+    at_or_above = {s: sum(1 for w in worst_per_cue if w is not None and severity_rank(w) >= severity_rank(s))
+                   for s in SEVERITIES}
+    flagged = sum(1 for cue in flags if cue)
+    summary: dict[str, Any] = {
+        "cues": n,
+        "flagged_cues": flagged,
+        "flagged_share": round(flagged / n, 4) if n else 0.0,
+        "flags": sum(by_code.values()),
+        "by_code": {code: by_code[code] for code in FLAG_CODES if by_code[code]}
+        | {c: k for c, k in sorted(by_code.items()) if c not in FLAG_CODES},
+        "by_severity": {s: by_sev[s] for s in SEVERITIES},
+        "cues_at_or_above": at_or_above,
+        "share_at_or_above": {s: round(k / n, 4) if n else 0.0 for s, k in at_or_above.items()},
+        "worst_severity": worst([f for cue in flags for f in cue]),
+        "mean_score": round(sum(scores) / n, 4) if n else 1.0,
+        "min_score": round(min(scores), 4) if n else 1.0,
+    }
+    if reference:
+        summary["reference"] = dict(reference)
+    return summary
+
+
+def passes(summary: Mapping[str, Any], severity: str = "major", max_share: float = 0.0) -> bool:
+    """The gate: at most ``max_share`` of the cues carry a flag of ``severity`` or worse."""
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}; use one of {', '.join(SEVERITIES)}")
+    return float(summary["share_at_or_above"][severity]) <= max_share + 1e-12
+
+
+def reaches(flags: Sequence[Sequence[Flag]], severity: str) -> bool:
+    """Whether any cue carries a flag of ``severity`` or worse (``localise check --fail-on``)."""
+    rank = severity_rank(severity)
+    return any(severity_rank(f.severity) >= rank for cue in flags for f in cue)
+
+
+__all__ = [
+    "CHECKS", "FLAG_CODES", "CueContext", "align_by_time", "check_track", "cue_score", "passes", "reaches",
+    "summarise", "worst",
+]

@@ -1,0 +1,187 @@
+"""The per-track quality report: JSON for machines (flows, review store), HTML for people.
+
+JSON shape (the public interface of ``localise translate`` and ``localise check``)::
+
+    {"source": <source file name>, "target_language": "en",
+     "cues": [{"index", "start_ms", "end_ms", "source", "translation", "unit", "confidence",
+               "flags": [{"code", "severity", "reason"}], "score"}, ...],
+     "summary": {... checks.summarise ...},
+     "signature": {engine/model/glossary as the caller gives them, "thresholds": {...}, "quality": ...}}
+
+``index`` is the cue's 1-based position in the track (what a subtitle editor shows);
+``source``/``translation`` are the cue texts as in the files (markup included, ``"\\n"`` between
+lines). With a reference, each cue also has ``reference`` and ``chrf`` (sentence chrF) and the
+summary holds the corpus metrics under ``reference``.
+
+The HTML page is one self-contained file: inline CSS, no script, no external resource (a
+Content-Security-Policy forbids them), every subtitle text escaped by Jinja2's autoescape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from localise.model import Flag, Track, Unit
+from localise.quality.checks import align_by_time, check_track, cue_score, summarise, worst
+from localise.quality.text import plain_text
+from localise.quality.thresholds import Thresholds, load_thresholds
+
+QUALITY_VERSION = "localise.quality/1"
+
+
+def _unit_field(units: Any, i: int) -> Any:
+    """The unit id(s) of cue ``i``: an int, a list of ints for a cue in several units, or ``None``."""
+    if units is None:
+        return None
+    if units and isinstance(units[0], Unit):
+        ids = [u.id for u in units if i in u.cues]
+    else:
+        entry = units[i] if i < len(units) else None
+        if entry is None or isinstance(entry, int):
+            return entry
+        ids = list(entry)
+    if not ids:
+        return None
+    return ids[0] if len(ids) == 1 else ids
+
+
+def _reference_texts(reference: Any, target: Track) -> list[str] | None:
+    if reference is None or isinstance(reference, Mapping):
+        return None
+    if isinstance(reference, Track):
+        aligned = reference if len(reference.cues) == len(target.cues) else align_by_time(reference, target)
+        return [plain_text(c.text, aligned.format) for c in aligned.cues]
+    return [str(r) for r in reference]
+
+
+def build_report(
+    source_track: Track,
+    target_track: Track,
+    flags: Sequence[Sequence[Flag]] | None = None,
+    *,
+    target_language: str | None = None,
+    tgt_lang: str | None = None,
+    src_lang: str | None = None,
+    confidences: Sequence[float | None] | None = None,
+    units: Any = None,
+    origins: Sequence[str] | None = None,
+    reference: Track | Sequence[str] | Mapping[str, Any] | None = None,
+    signature: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, Any] | Thresholds | None = None,
+) -> dict[str, Any]:
+    """The report dict (see module doc). ``flags`` default to :func:`check_track` (needs ``src_lang``).
+
+    ``reference`` is a reference track (aligned to the target by time), reference texts per cue,
+    or an already computed :func:`reference_scores` result; ``units`` are ``Unit`` objects or the
+    unit ids per cue; ``origins`` says per cue where the words came from (mt, tm, review).
+    """
+    lang = target_language or tgt_lang
+    if not lang:
+        raise ValueError("build_report needs target_language")
+    th = load_thresholds(lang, thresholds)
+    source = source_track if len(source_track.cues) == len(target_track.cues) else align_by_time(source_track, target_track)
+    if flags is None:
+        if not src_lang:
+            raise ValueError("build_report needs src_lang to run the checks")
+        flags = check_track(source, target_track, src_lang=src_lang, tgt_lang=lang, confidences=confidences, thresholds=th)
+    if len(flags) != len(target_track.cues):
+        raise ValueError(f"{len(flags)} flag lists for {len(target_track.cues)} cues")
+
+    ref_scores: dict[str, Any] | None = None
+    ref_texts = _reference_texts(reference, target_track)
+    if ref_texts is not None:
+        from localise.quality.reference import reference_scores
+
+        hyps = [plain_text(c.text, target_track.format) for c in target_track.cues]
+        ref_scores = reference_scores(hyps, ref_texts, lang)
+    elif isinstance(reference, Mapping):
+        ref_scores = dict(reference)
+
+    scores = [cue_score(f, th) for f in flags]
+    cues = []
+    for i, (s, t) in enumerate(zip(source.cues, target_track.cues)):
+        conf = confidences[i] if confidences is not None and i < len(confidences) else None
+        entry: dict[str, Any] = {
+            "index": i + 1,
+            "start_ms": t.start_ms,
+            "end_ms": t.end_ms,
+            "source": s.text,
+            "translation": t.text,
+            "unit": _unit_field(units, i),
+            "confidence": None if conf is None else round(float(conf), 4),
+            "flags": [f.to_dict() for f in flags[i]],
+            "score": scores[i],
+        }
+        if origins is not None and i < len(origins):
+            entry["origin"] = origins[i]
+        if ref_texts is not None:
+            entry["reference"] = ref_texts[i]
+        if ref_scores and "sentence_chrf" in ref_scores and i < len(ref_scores["sentence_chrf"]):
+            entry["chrf"] = ref_scores["sentence_chrf"][i]
+        cues.append(entry)
+
+    corpus = {k: v for k, v in (ref_scores or {}).items() if k != "sentence_chrf"} or None
+    summary = summarise(flags, scores, reference=corpus, thresholds=th)
+    alignment = [w for w in source.warnings if w.code == "unaligned-source-cue"]
+    if alignment:
+        summary["unaligned_source_cues"] = [w.cue + 1 for w in alignment if w.cue is not None]
+
+    sig: dict[str, Any] = dict(signature or {})
+    overrides = sig.pop("thresholds", None)
+    sig["thresholds"] = th.signature() | ({"overrides": overrides} if overrides else {})
+    sig["quality"] = QUALITY_VERSION
+    if corpus:
+        sig["reference_metrics"] = {k: corpus[k]["signature"] for k in ("bleu", "chrf", "chrf++", "ter") if k in corpus}
+    return {
+        "source": source_track.source_name,
+        "target_language": lang,
+        "source_language": src_lang,
+        "cues": cues,
+        "summary": summary,
+        "signature": sig,
+    }
+
+
+def write_report_json(report: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """UTF-8 JSON, human-readable (non-ASCII kept, indented)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return out
+
+
+def _clock(ms: int) -> str:
+    sign = "-" if ms < 0 else ""
+    ms = abs(int(ms))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{sign}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """A self-contained HTML page of the report (see module doc)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["clock"] = _clock
+    cues = list(report.get("cues", []))
+    rows = [dict(c, worst=worst([Flag(**f) for f in c.get("flags", [])]) or "clean") for c in cues]
+    return env.get_template("report.html.j2").render(
+        report=report,
+        rows=rows,
+        summary=report.get("summary", {}),
+        signature=report.get("signature", {}),
+        reference=(report.get("summary") or {}).get("reference"),
+        title=f"{report.get('source') or 'track'} → {report.get('target_language')}",
+    )
