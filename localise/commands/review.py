@@ -1,7 +1,236 @@
-"""`localise review` — placeholder until its owner lands it."""
+"""`localise review` — the review web app, XLIFF and TMX round trips, and moving reviewed lines
+between the review store and published storage.
+
+    localise review serve [--host 127.0.0.1] [--port 8000]
+    localise review export [--out FILE] [--xliff-version 2.0|1.2] [--track SERIES/EPISODE/LANG | --series --language --flag]
+    localise review import FILE...
+    localise review ingest REPORT... --series S --episode E      (a pipeline report, e.g. OUT/ep1.en.report.json)
+    localise review ingest-published --storage URL --series S --episode E
+    localise review apply --storage URL --series S --episode E    (republish with reviewed lines)
+    localise review tm-export --series S --from zh [--to en] [--out FILE] / tm-import FILE [--series S]
+
+The database is ``--db`` or ``$LOCALISE_REVIEW_DB_URL`` (a SQLite file by default, any SQLAlchemy URL).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+EXIT_ERROR = 1
+
+review_app = typer.Typer(help="Review flagged lines: web queue, XLIFF, translation memory, republish.",
+                         no_args_is_help=True)
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Review database URL (default $LOCALISE_REVIEW_DB_URL "
+                                                 "or sqlite:///localise-review.db).")]
+
+
+def _fail(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _store(db: str | None):
+    from localise.review.app.settings import ReviewSettings
+    from localise.review.store import ReviewStore
+
+    return ReviewStore(db or ReviewSettings().db_url)
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
+
+
+@review_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (keep 127.0.0.1 unless behind a proxy).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    db: DbOption = None,
+    glossaries: Annotated[Optional[Path], typer.Option(help="Folder of <series>.csv glossaries.")] = None,
+    storage: Annotated[Optional[str], typer.Option(help="Published storage: folder or s3://bucket/prefix.")] = None,
+) -> None:
+    """Serve the review queue and the JSON API. Tokens come from $LOCALISE_REVIEW_TOKENS
+    (name:token,...); without any, a one-off token is made and printed."""
+    import secrets
+
+    import uvicorn
+
+    from localise.errors import LocaliseError
+    from localise.review.app import create_app
+    from localise.review.app.settings import ReviewSettings
+
+    overrides = {k: v for k, v in {"db_url": db, "glossary_dir": glossaries, "storage_url": storage}.items() if v}
+    try:
+        settings = ReviewSettings(**overrides)
+        if not settings.tokens:
+            token = secrets.token_urlsafe(24)
+            settings.tokens = {token: "reviewer"}
+            typer.echo(f"no LOCALISE_REVIEW_TOKENS set; log in with this one-off token: {token}", err=True)
+        app = create_app(settings)
+    except (LocaliseError, ValueError) as exc:
+        _fail(str(exc))
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@review_app.command("export")
+def export(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output file (default: standard output).")] = None,
+    xliff_version: Annotated[str, typer.Option("--xliff-version", help="2.0 or 1.2.")] = "2.0",
+    track: Annotated[Optional[str], typer.Option(help="Export every cue of SERIES/EPISODE/LANG.")] = None,
+    series: Annotated[Optional[str], typer.Option(help="Queue filter: series.")] = None,
+    language: Annotated[Optional[str], typer.Option(help="Queue filter: target language.")] = None,
+    flag: Annotated[Optional[str], typer.Option(help="Queue filter: flag code.")] = None,
+    state: Annotated[str, typer.Option(help="Queue filter: open, approved, edited, rejected or all.")] = "open",
+    db: DbOption = None,
+) -> None:
+    """Export a track, or the (filtered) review queue, as XLIFF for a CAT tool."""
+    from localise.errors import LocaliseError
+    from localise.review.xliff import export_queue, export_track
+
+    try:
+        store = _store(db)
+        if track:
+            parts = track.split("/")
+            if len(parts) != 3:
+                _fail(f"--track wants SERIES/EPISODE/LANG, got {track!r}")
+            text = export_track(store, *parts, version=xliff_version)
+        else:
+            text = export_queue(store, version=xliff_version, series=series, language=language, flag=flag,
+                                state=None if state == "all" else state)
+    except LocaliseError as exc:
+        _fail(str(exc))
+    _write(text, out)
+
+
+@review_app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="XLIFF 2.0 or 1.2 files from a CAT tool.")],
+    reviewer: Annotated[Optional[str], typer.Option(help="Name recorded as the reviewer.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import translators' XLIFF files. Each file is checked whole first: unknown ids or changed
+    source text refuse the file and change nothing."""
+    from localise.errors import LocaliseError
+    from localise.review.xliff import import_xliff
+
+    store = _store(db)
+    failed = False
+    for path in files:
+        try:
+            result = import_xliff(store, path.read_bytes(), name=str(path), reviewer=reviewer)
+        except (LocaliseError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        typer.echo(f"{path}: {result['edited']} edited, {result['approved']} approved")
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@review_app.command("ingest")
+def ingest(
+    reports: Annotated[list[Path], typer.Argument(metavar="REPORT", help="Pipeline reports (*.report.json).")],
+    series: Annotated[str, typer.Option(help="Series the episode belongs to.")],
+    episode: Annotated[Optional[str], typer.Option(help="Episode (default: the report's file stem).")] = None,
+    source_lang: Annotated[str, typer.Option("--from", help="Source language.")] = "zh",
+    db: DbOption = None,
+) -> None:
+    """Put the flagged lines of pipeline reports into the review queue."""
+    from localise.errors import LocaliseError
+
+    store = _store(db)
+    for path in reports:
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+            ep = episode or path.name.split(".")[0]
+            fmt = Path(str(report.get("source") or "")).suffix.lstrip(".") or None
+            result = store.ingest_report(report, series=series, episode=ep, src_lang=source_lang, format=fmt)
+        except (LocaliseError, OSError, ValueError) as exc:
+            _fail(f"{path}: {exc}")
+        typer.echo(f"{path}: {result.added} new, {result.updated} refreshed, {result.kept} reviewed lines kept")
+
+
+@review_app.command("ingest-published")
+def ingest_published_cmd(
+    storage: Annotated[str, typer.Option(help="Published storage: folder or s3://bucket/prefix.")],
+    series: Annotated[str, typer.Option()],
+    episode: Annotated[str, typer.Option()],
+    db: DbOption = None,
+) -> None:
+    """Put the flagged lines of an episode's published (or held) tracks into the review queue."""
+    from localise.errors import LocaliseError
+    from localise.review.sync import ingest_published
+    from localise.storage import open_store
+
+    try:
+        results = ingest_published(_store(db), open_store(storage), series, episode)
+    except LocaliseError as exc:
+        _fail(str(exc))
+    for lang, r in results.items():
+        typer.echo(f"{series}/{episode}/{lang}: {r.added} new, {r.updated} refreshed, {r.kept} reviewed lines kept")
+
+
+@review_app.command("apply")
+def apply(
+    storage: Annotated[str, typer.Option(help="Published storage: folder or s3://bucket/prefix.")],
+    series: Annotated[str, typer.Option()],
+    episode: Annotated[str, typer.Option()],
+    db: DbOption = None,
+) -> None:
+    """Republish an episode with its reviewed lines (a new manifest version), without Prefect.
+    The `apply-review` flow does the same under Prefect."""
+    from localise.errors import LocaliseError
+    from localise.review.sync import apply_review
+    from localise.storage import open_store
+
+    try:
+        result = apply_review(_store(db), open_store(storage), series, episode)
+    except LocaliseError as exc:
+        _fail(str(exc))
+    what = "unchanged" if result.unchanged else f"published manifest version {result.version}"
+    typer.echo(f"{series}/{episode}: {what}")
+
+
+@review_app.command("tm-export")
+def tm_export(
+    series: Annotated[Optional[str], typer.Option(help="Series (default: every series).")] = None,
+    source_lang: Annotated[str, typer.Option("--from", help="Source language.")] = "zh",
+    target_lang: Annotated[Optional[str], typer.Option("--to", help="Target language (default: all).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output file (default: standard output).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the translation memory as TMX 1.4."""
+    memory = _store(db).memory
+    _write(memory.export_tmx(source_lang, target_lang, series=series, all_series=series is None), out)
+
+
+@review_app.command("tm-import")
+def tm_import(
+    file: Annotated[Path, typer.Argument(help="TMX file.")],
+    series: Annotated[Optional[str], typer.Option(help="Series for units without an x-series property.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import a TMX file into the translation memory (DTD-declared entities are refused)."""
+    from localise.errors import LocaliseError
+
+    try:
+        count = _store(db).memory.import_tmx(file.read_bytes(), series=series, name=str(file))
+    except (LocaliseError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{file}: {count} entries")
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's command(s) to the app."""
+    """Add `localise review ...` to the app."""
+    app.add_typer(review_app, name="review")

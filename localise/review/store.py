@@ -217,6 +217,14 @@ class ReviewStore:
                 ReviewItem.state.in_(REVIEWED_STATES)))
             return {row.cue_index: row.text for row in rows}
 
+    def set_track_version(self, series: str, episode: str, language: str, version: str) -> None:
+        """Record the manifest version a republished track got (items keep the version they were
+        flagged in)."""
+        with self.sessions() as session, session.begin():
+            track = self._track(session, series, episode, language)
+            if track is not None:
+                track.track_version = version
+
     # -- decisions -------------------------------------------------------------------------
     def approve(self, item_id: int, reviewer: str | None = None) -> ReviewItem:
         return self._decide(item_id, "approved", reviewer=reviewer)
