@@ -127,6 +127,7 @@ def _build(
     target_codes: Sequence[str],
     seed: int,
     init_std: float = 0.02,
+    max_new_tokens: int | None = None,
 ) -> Path:
     import torch
     from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
@@ -184,6 +185,9 @@ def _build(
         forced_eos_token_id=0,
         max_length=max_positions,
         num_beams=1,
+        # A random model never chooses </s>; this keeps its noise short (the engines honour a
+        # checkpoint's max_new_tokens as a cap on their own default). Benchmarks set their own.
+        max_new_tokens=max_new_tokens,
     )
     model.save_pretrained(out)
     (out / "TINY_MODEL.md").write_text(
@@ -219,7 +223,8 @@ def build_tiny_marian(
         max_positions=max_positions,
         target_codes=target_codes,
         seed=seed,
-        init_std=0.2,  # with 0.02 a 32-wide random model says the same thing for every input
+        init_std=0.5,  # with 0.02 a 32-wide random model says the same thing for every input
+        max_new_tokens=32,
     )
 
 
@@ -237,6 +242,60 @@ def build_random_marian(out_dir: str | Path, full_size: bool = True, *, seed: in
     else:
         dims = dict(d_model=256, layers=3, heads=4, ffn=1024, vocab_size=16001)
     return _build(out_dir, spm_vocab=2000, max_positions=512, target_codes=(), seed=seed, **dims)  # type: ignore[arg-type]
+
+
+def build_tiny_m2m100(out_dir: str | Path, *, seed: int = SEED) -> Path:
+    """A tiny M2M100 (d_model 32, one layer each side) with an ``M2M100Tokenizer`` over one
+    SentencePiece model trained on the zh and en lines: tests the ``__zh__``/``__en__`` language
+    tokens and the forced first target token through the real code paths."""
+    import torch
+    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    zh, en = sample_lines(seed=seed)
+    with tempfile.TemporaryDirectory(prefix="tiny-m2m-") as tmp:
+        work = Path(tmp)
+        spm_path = _train_spm(zh + en, work / "spm", 600, character_coverage=1.0)
+        import sentencepiece as spm
+
+        proc = spm.SentencePieceProcessor(model_file=str(spm_path))
+        vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+        for i in range(proc.get_piece_size()):
+            vocab.setdefault(proc.id_to_piece(i), len(vocab))
+        vocab_file = work / "vocab.json"
+        vocab_file.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        tokenizer = M2M100Tokenizer(str(vocab_file), str(spm_path), src_lang="zh", tgt_lang="en", model_max_length=256)
+        tokenizer.save_pretrained(out)
+    # Language tokens (and 8 "madeup" words) sit after the SentencePiece vocabulary.
+    top = max([len(tokenizer)] + [tokenizer.get_lang_id(code) + 1 for code in tokenizer.lang_code_to_token])
+    config = M2M100Config(
+        vocab_size=top + 8,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        init_std=0.5,
+    )
+    torch.manual_seed(seed)
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        max_new_tokens=24,
+    )
+    model.save_pretrained(out)
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
