@@ -120,6 +120,9 @@ def parse(text: str, name: str | None = None, fmt: str | None = None) -> Track:
         cue_lines.append(number)
     if not sections:
         raise ParseError("no [Script Info] / [Events] sections: not a SubStation file", name, 1)
+    for section in sections:  # blank lines that only separate sections are the writer's business
+        while section.get("lines") and not section["lines"][-1].strip():
+            section["lines"].pop()
     if preamble:
         warnings.append(ParseWarning("stray-text", f"{len(preamble)} line(s) before the first section ignored", None, 1))
     extras: dict[str, Any] = {"sections": sections, "events_format": fields or list(DEFAULT_FORMAT[fmt])}

@@ -26,7 +26,7 @@ from localise.model import Cue, ParseWarning, Track
 
 _HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
 _STRICT_TS = re.compile(r"^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$")
-_LENIENT_TS = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?$")
+_LENIENT_TS = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2})(?:[.,](\d{1,3}))?$")
 _TIMESTAMP_CHARS = re.compile(r"^[\d:.,]+")
 
 
@@ -70,9 +70,7 @@ def parse_timing(line: str) -> tuple[int, int, str, bool] | None:
     if end is None:
         return None
     settings = rest[m.end():]
-    if settings and settings[0] not in " \t":
-        return None
-    return start[0], end[0], " ".join(settings.split()), start[1] and end[1]
+    return start[0], end[0], " ".join(settings.split()), start[1] and end[1] and (not settings or settings[0] in " \t")
 
 
 def _blocks(lines: list[str], i: int) -> list[tuple[int, list[str], bool]]:
@@ -115,7 +113,7 @@ def parse(text: str, name: str | None = None, *, require_header: bool = True) ->
         extras["header"] = lines[i].rstrip()
         i += 1
         header_lines = []
-        while i < len(lines) and lines[i].strip() and "-->" not in lines[i]:
+        while i < len(lines) and lines[i].strip() and ("-->" not in lines[i] or lines[i].startswith("Region:")):
             header_lines.append(lines[i])
             i += 1
         if header_lines:
@@ -123,6 +121,7 @@ def parse(text: str, name: str | None = None, *, require_header: bool = True) ->
     elif require_header:
         raise ParseError("not WebVTT: the first line is not 'WEBVTT'", name, i + 1)
     else:
+        extras["header"] = "WEBVTT"
         warnings.append(ParseWarning("missing-header", "no WEBVTT signature line; read as WebVTT by its file name", None, 1))
 
     cues: list[Cue] = []
@@ -208,3 +207,93 @@ def render(track: Track) -> str:
         if block.get("before_cue", 0) > len(track.cues):
             out.extend([block["text"], ""])
     return "\n".join(out)
+
+
+# --- cue settings, interpreted ------------------------------------------------------------------
+
+_PERCENT = re.compile(r"^(\d{1,3})(\.\d*)?%$")
+_INTEGER = re.compile(r"^-?\d+$")
+
+
+def region_ids(track: Track) -> set[str]:
+    """Identifiers of the regions a track defines (``REGION`` blocks and legacy ``Region:`` header lines)."""
+    ids: set[str] = set()
+    texts = [b["text"] for b in track.extras.get("blocks", []) if b.get("kind") == "REGION"]
+    texts += [line[len("Region:"):] for line in track.extras.get("header_lines", []) if line.startswith("Region:")]
+    for text in texts:
+        for token in text.split():
+            key, _, value = token.partition("=") if "=" in token else token.partition(":")
+            if key == "id" and value:
+                ids.add(value)
+    return ids
+
+
+def interpret_settings(settings: str, regions: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What a player makes of a cue settings string: ``align``, ``line``, ``lineAlign``, ``position``,
+    ``positionAlign``, ``size``, ``snapToLines``, ``vertical``, ``region`` (vtt.js names and defaults;
+    an unknown or malformed setting is ignored, the first valid value of a setting wins).
+
+    The text itself is what round-trips (``Cue.extras["settings"]``); this is for checks and conversions.
+    """
+    values: dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        if not values.get(key) and value != "":
+            values[key] = value
+
+    def percent(key: str, raw: str) -> bool:
+        if _PERCENT.match(raw):
+            number = float(raw[:-1])
+            if 0 <= number <= 100:
+                put(key, _number(number))
+                return True
+        return False
+
+    for token in settings.split():
+        parts = token.split(":")
+        if len(parts) != 2:
+            continue
+        key, value = parts
+        if key == "region":
+            if value in regions:
+                put("region", value)
+        elif key == "vertical":
+            if value in ("rl", "lr"):
+                put("vertical", value)
+        elif key == "line":
+            pieces = value.split(",")
+            first = pieces[0]
+            if _INTEGER.match(first):
+                put("line", int(first))
+            if percent("line", first):
+                put("snapToLines", False)
+            if first == "auto":
+                put("line", "auto")
+            if len(pieces) == 2 and pieces[1] in ("start", "middle", "end"):
+                put("lineAlign", pieces[1])
+        elif key == "position":
+            pieces = value.split(",")
+            percent("position", pieces[0])
+            if len(pieces) == 2 and pieces[1] in ("start", "middle", "end"):
+                put("positionAlign", pieces[1])
+        elif key == "size":
+            percent("size", value)
+        elif key == "align":
+            if value in ("start", "middle", "end", "left", "right"):
+                put("align", value)
+    align = values.get("align", "middle")
+    return {
+        "region": values.get("region", ""),
+        "vertical": values.get("vertical", ""),
+        "line": values.get("line", "auto"),
+        "lineAlign": values.get("lineAlign", "start"),
+        "position": values.get("position", "auto"),
+        "positionAlign": values.get("positionAlign", {"left": "start", "right": "end"}.get(align, align)),
+        "size": values.get("size", 100),
+        "snapToLines": values.get("snapToLines", True),
+        "align": align,
+    }
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
