@@ -24,7 +24,9 @@ __all__ = ["read_track", "parse_text", "render_track", "write_track", "guess_for
 def guess_format(text: str) -> str:
     """``"srt" | "vtt" | "ass" | "ssa"`` from the content; :class:`UnknownFormatError` otherwise."""
     from localise.formats import ass, srt, vtt
+    from localise.formats.base import normalise_newlines
 
+    text = normalise_newlines(text[:200000])[0]
     if vtt.looks_like(text):
         return "vtt"
     sub = ass.looks_like(text)

@@ -99,6 +99,12 @@ class Protected:
                 len(target_lines[anchor.line]) if per_line else len(body)
             )
             strict = anchor.role == "close" and previous_role == "open"
+            spaces = [k for k, ch in enumerate(body) if ch == " " and lo <= k <= hi] if anchor.space else []
+            if spaces:  # \h, \n take the place of a space of the translation
+                pos = min(spaces, key=lambda k: (abs(k - ideal), k))
+                placed.append((pos, anchor))
+                previous, previous_role = pos + 1, anchor.role
+                continue
             pos = _snap(body, ideal, lo, hi, anchor.role, previous if strict else None)
             placed.append((pos, anchor))
             previous, previous_role = pos, anchor.role
