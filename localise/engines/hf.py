@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import warnings
 from collections.abc import Sequence
@@ -52,7 +53,9 @@ def offline() -> bool:
 
 def looks_like_path(model: str) -> bool:
     """A folder, as opposed to a Hub id like ``Helsinki-NLP/opus-mt-zh-en``."""
-    return model.startswith((".", "/", "~")) or os.sep in model.strip("/").replace("/", os.sep, 1) or Path(model).exists()
+    if model.startswith((".", "/", "~")) or "\\" in model or Path(model).exists():
+        return True
+    return not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", model)
 
 
 def choose_device(device: str | None = None) -> str:
@@ -114,7 +117,7 @@ def encode(tokenizer: Any, texts: Sequence[str], conv: Conventions) -> list[list
         return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return list(tokenizer(prepared, add_special_tokens=True, truncation=False)["input_ids"])
+        return list(tokenizer(prepared, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
 
 
 def work_items(
