@@ -39,6 +39,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from localise.errors import GlossaryError
@@ -148,6 +149,7 @@ def _is_no_space(lang: str) -> bool:
     return lang.replace("_", "-").split("-")[0].lower() in {"zh", "ja", "yue", "wuu", "cmn"}
 
 
+@lru_cache(maxsize=8192)
 def _term_pattern(term: str, case_sensitive: bool) -> re.Pattern[str]:
     """Whitespace in the term matches any whitespace run; between CJK characters a line break or
     space may stand (wrapping); case as the entry says."""
@@ -170,6 +172,7 @@ def _contains(text: str, term: str, case_sensitive: bool) -> bool:
     return any(_boundary_ok(text, m.start(), m.end()) for m in pattern.finditer(text))
 
 
+@lru_cache(maxsize=8192)
 def _fuzzy_pattern(term: str) -> re.Pattern[str]:
     """Case-insensitive; any run of spaces/hyphens/dots/apostrophes allowed between letters where
     the term has a separator, and a space or hyphen allowed between any two letters."""
@@ -227,6 +230,21 @@ class Glossary:
             i: re.compile(re.escape(e.term), re.IGNORECASE) for i, e in enumerate(self.entries) if not e.case_sensitive
         }
         self._version: str | None = None
+        self._targets_by_lang: dict[str, list[tuple[str, bool, str]]] = {}
+
+    def _targets(self, lang: str) -> list[tuple[str, bool, str]]:
+        """(target, case_sensitive, probe) per entry with a term for ``lang``; ``probe`` is a piece
+        of the target that must occur (lower-cased when case-insensitive) before a regex is tried."""
+        key = _norm_lang(lang)
+        if key not in self._targets_by_lang:
+            rows: dict[tuple[str, bool], str] = {}
+            for e in self.entries:
+                target = self.target_for(e.targets, lang)
+                if target:
+                    probe = max(target.split(), key=len) if target.split() else target
+                    rows.setdefault((target, e.case_sensitive), probe if e.case_sensitive else probe.lower())
+            self._targets_by_lang[key] = [(t, cs, probe) for (t, cs), probe in rows.items()]
+        return self._targets_by_lang[key]
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -462,14 +480,14 @@ class Glossary:
         for s, e, _ in spans:
             for k in range(s, e):
                 occupied[k] = True
-        for entry in self.entries:
-            target = self.target_for(entry.targets, target_lang)
-            if not target:
+        lowered = text.lower()
+        for target, case_sensitive, probe in self._targets(target_lang):
+            if probe not in (text if case_sensitive else lowered):
                 continue
-            for m in _term_pattern(target, entry.case_sensitive).finditer(text):
+            for m in _term_pattern(target, case_sensitive).finditer(text):
                 if any(occupied[m.start() : m.end()]) or not _boundary_ok(text, m.start(), m.end()):
                     continue
-                prot = protect(target, entry.case_sensitive)
+                prot = protect(target, case_sensitive)
                 if prot.placeholder:
                     spans.append((m.start(), m.end(), prot.token))
                 for k in range(m.start(), m.end()):

@@ -375,3 +375,68 @@ def test_no_silent_misses(series: Glossary, parts: list[str], lang: str, dropped
         term = re.match(r"glossary term '([^']+)'", f.reason).group(1)  # type: ignore[union-attr]
         entry = next(e for e in series if e.term == term)
         assert Glossary.target_for(entry.targets, lang) not in out
+
+
+# --------------------------------------------------------------------------------------------
+# Properties of the parser and the matcher
+
+_TERM_CHARS = "李伟林小雨总裁霸道天启集团abc AB,\"'"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(alphabet=_TERM_CHARS, min_size=1, max_size=8).map(str.strip).filter(lambda s: s and not s.startswith("#")),
+        st.tuples(st.text(alphabet=_TERM_CHARS + "é", max_size=10).map(str.strip), st.booleans()),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_csv_round_trip(tmp_path_factory: pytest.TempPathFactory, rows: dict, bom: bool, newline: str) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=newline)
+    writer.writerow(["zh", "en", "case"])
+    for term, (target, sensitive) in rows.items():
+        writer.writerow([term, target, "sensitive" if sensitive else "insensitive"])
+    data = ("\ufeff" if bom else "") + buf.getvalue()
+    path = tmp_path_factory.mktemp("rt") / "g.csv"
+    path.write_bytes(data.encode("utf-8"))
+    g = Glossary.load(path)
+    assert {e.term: (e.targets["en"], e.case_sensitive) for e in g} == rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet="甲乙丙丁戊", min_size=1, max_size=4), min_size=1, max_size=6, unique=True),
+    st.text(alphabet="甲乙丙丁戊，", max_size=40),
+)
+def test_find_is_longest_first_and_non_overlapping(terms: list[str], text: str) -> None:
+    g = Glossary([TermEntry(t, {"en": t}) for t in terms])
+    found = g.find(text)
+    for a, b in zip(found, found[1:]):
+        assert a.end <= b.start  # in order, no overlap
+    for m in found:
+        assert text[m.start : m.end] == m.term
+    # every occurrence of a term is matched or overlaps a match at least as long
+    for t in terms:
+        pos = text.find(t)
+        while pos != -1:
+            end = pos + len(t)
+            assert any(m.start < end and pos < m.end and m.end - m.start >= len(t) for m in found)
+            pos = text.find(t, pos + 1)
+
+
+def test_glossary_and_enforced_pickle(series: Glossary) -> None:
+    """Prefect, Dask and Ray ship these between processes."""
+    import pickle
+
+    enforced = series.enforce("李伟见了林小雨。", "th")
+    g2 = pickle.loads(pickle.dumps(series))
+    e2 = pickle.loads(pickle.dumps(enforced))
+    assert g2.version == series.version and g2.find("李伟") == series.find("李伟")
+    assert e2.restore(e2.text) == enforced.restore(enforced.text)
