@@ -182,7 +182,15 @@ class LocalStore(Store):
         )
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        for parent in path.parents:  # drop folders left empty (staging), never the root
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
 
     def location(self, key: str) -> str:
         return str(self._path(key))
@@ -449,7 +457,7 @@ def publish_episode(
         files[names["report"]] = json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True).encode()
         files[names["report_html"]] = _render_html(result.report).encode("utf-8")
         languages[lang] = {"status": status, **names, "sha256": sha256(track_bytes), "bytes": len(track_bytes),
-                           "format": ext, **stats}
+                           "format": ext, **stats, "summary": result.report.get("summary")}
 
     checksums = {name: sha256(data) for name, data in files.items()}
     core = {

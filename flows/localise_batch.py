@@ -1,0 +1,93 @@
+"""``localise-batch``: every source track under a folder or ``s3://bucket/prefix`` that is not yet
+published, or changed since (content hash), localised in chunks and published episode by episode.
+
+Bounded concurrency: at most ``max_concurrency`` chunks translate at once, each one engine call
+per language over all its episodes (the model loads once per worker process). An episode that
+cannot be read or published fails alone; the others go on. The summary is returned, logged and
+kept as a Prefect artifact (``localise-batch-summary``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.tasks import (
+    Outcome,
+    chunk_by_cues,
+    default_series,
+    is_current_task,
+    list_sources_task,
+    load_source_task,
+    publish_task,
+    run_signature,
+    series_settings,
+    summary_markdown,
+    totals,
+    translate_task,
+)
+from localise.config import load_settings
+from localise.storage import episode_name
+
+@flow(name="localise-batch", task_runner=ThreadPoolTaskRunner(max_workers=8))
+def localise_batch(
+    source: str,
+    series: str | None = None,
+    targets: list[str] | None = None,
+    destination: str | None = None,
+    model: str | None = None,
+    config: str | None = None,
+    max_concurrency: int = 2,
+    chunk_cues: int = 2000,
+) -> dict[str, Any]:
+    """Localise and publish the pending episodes of ``source``; returns ``{"totals", "episodes"}``."""
+    logger = get_run_logger()
+    series = series or default_series(source)
+    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
+    signature = run_signature(settings, settings.targets)
+    rows: list[Outcome] = []
+
+    keys = list_sources_task(source)
+    loads = {key: load_source_task.submit(source, key, series) for key in keys}
+    pending = []
+    for key, future in loads.items():
+        try:
+            episode = future.result()
+        except Exception as exc:  # unreadable file: this episode fails, the batch goes on
+            logger.error("%s: %s", key, exc)
+            rows.append(Outcome(series, episode_name(key), key, "failed", f"{type(exc).__name__}: {exc}"))
+            continue
+        if is_current_task(settings.storage_url, episode, signature, settings):
+            rows.append(Outcome(episode.series, episode.episode, episode.source, "current"))
+        else:
+            pending.append(episode)
+
+    chunks = chunk_by_cues(pending, chunk_cues)
+    for start in range(0, len(chunks), max(1, max_concurrency)):
+        window = chunks[start:start + max(1, max_concurrency)]
+        translated = [(chunk, translate_task.submit(chunk, settings.targets, settings, signature)) for chunk in window]
+        publishing = []
+        for chunk, future in translated:
+            try:
+                results = future.result()
+            except Exception as exc:
+                logger.error("translation failed for %s: %s", ", ".join(e.id for e in chunk), exc)
+                rows.extend(Outcome(e.series, e.episode, e.source, "failed", f"{type(exc).__name__}: {exc}") for e in chunk)
+                continue
+            publishing += [(e, publish_task.submit(settings.storage_url, e, results[e.id], signature, settings)) for e in chunk]
+        for episode, future in publishing:
+            try:
+                rows.append(future.result())
+            except Exception as exc:
+                logger.error("%s: publishing failed: %s", episode.id, exc)
+                rows.append(Outcome(episode.series, episode.episode, episode.source, "failed", f"{type(exc).__name__}: {exc}"))
+
+    rows.sort(key=lambda r: (r.series, r.episode))
+    table = summary_markdown(rows)
+    counts = totals(rows)
+    logger.info("batch summary %s\n%s", counts, table)
+    create_markdown_artifact(markdown=table, key="localise-batch-summary", description=str(counts))
+    return {"totals": counts, "episodes": [r.to_dict() for r in rows]}

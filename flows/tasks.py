@@ -1,0 +1,302 @@
+"""Plain functions the flows wrap in Prefect tasks: load a source, decide what is current,
+translate a chunk of episodes, publish one episode, summarise a batch.
+
+Nothing here depends on a running Prefect server; only :func:`translate_episodes` optionally
+takes a Prefect ``ResultStore`` as its cache. Why a cache per *episode* inside a *chunk* task:
+translation is batched across files (one engine call per language for the whole chunk), yet a
+rerun after a crash must skip every episode that was already translated, even when the set of
+pending episodes changed since. So each episode's results are stored under a key made of content
+hashes — source bytes, targets, engine and model fingerprints, glossary version, settings and the
+library version — and only the misses of a chunk go to the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from localise.storage import (
+    episode_name,
+    join_key,
+    list_sources,
+    open_store,
+    publish_episode,
+    read_manifest,
+    safe_segment,
+    sha256,
+)
+
+if TYPE_CHECKING:
+    from localise.config import Settings
+    from localise.model import Track
+    from localise.pipeline import LocalisedTrack
+
+log = logging.getLogger("localise.flows")
+
+
+@dataclass
+class Episode:
+    """One source track, read and parsed: the unit of work of the flows."""
+
+    series: str
+    episode: str
+    source: str  # where it was read from (path or s3:// URL), for messages and the manifest
+    sha256: str
+    track: Track
+
+    @property
+    def id(self) -> str:
+        return f"{self.series}/{self.episode}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.source, "sha256": self.sha256, "format": self.track.format, "cues": len(self.track.cues)}
+
+
+@dataclass
+class Outcome:
+    """One row of a batch summary."""
+
+    series: str
+    episode: str
+    source: str
+    status: str  # published | held | partly-held | unchanged | current | failed
+    error: str | None = None
+    languages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploaded: int = 0
+    manifest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# ------------------------------------------------------------------ sources
+
+
+def list_source_keys(source_url: str) -> list[str]:
+    """Subtitle files directly or deeper under a folder or ``s3://bucket/prefix``."""
+    return [s.key for s in list_sources(open_store(source_url))]
+
+
+def series_settings(settings: Settings, series: str, glossaries: str | Path = "glossaries") -> Settings:
+    """The settings with the series' glossary (``glossaries/<series>.csv`` or ``.tbx``) when none
+    is configured, so every series brings its own terms without a config file per series."""
+    if settings.glossary is not None:
+        return settings
+    for ext in (".csv", ".tbx"):
+        candidate = Path(glossaries) / f"{safe_segment(series)}{ext}"
+        if candidate.is_file():
+            return settings.model_copy(update={"glossary": candidate.resolve()})
+    return settings
+
+
+def default_series(source_url: str) -> str:
+    """The series a source location holds when none is given: its last path segment."""
+    return safe_segment(str(source_url).rstrip("/").rsplit("/", 1)[-1])
+
+
+def load_episode(source_url: str, key: str, series: str) -> Episode:
+    """Read and parse one source file; a :class:`~localise.errors.ParseError` names the file."""
+    from localise.io import read_track
+
+    store = open_store(source_url)
+    data = store.read(key)
+    location = store.location(key)
+    track = read_track(data, name=location)
+    return Episode(safe_segment(series), episode_name(key), location, sha256(data), track)
+
+
+def split_source(path_or_url: str) -> tuple[str, str]:
+    """``(folder or s3 prefix URL, key)`` of one source file given by path or ``s3://bucket/key``."""
+    text = str(path_or_url)
+    if text.startswith("s3://"):
+        folder, _, key = text.rpartition("/")
+        return folder, key
+    path = Path(text)
+    return str(path.parent), path.name
+
+
+def load_file(path_or_url: str, series: str) -> Episode:
+    """One source given by path or ``s3://bucket/key`` (the episode flow's input)."""
+    folder, key = split_source(path_or_url)
+    return load_episode(folder, key, series)
+
+
+# ------------------------------------------------------------------ signatures and cache keys
+
+
+def _model_fingerprint(model: str) -> str:
+    """A local model folder by its config and file sizes (cheap, changes when it is rebuilt);
+    a Hub id by its name."""
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return model
+    digest = hashlib.sha256()
+    for item in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{item.relative_to(path).as_posix()}:{item.stat().st_size};".encode())
+        if item.name.endswith(".json"):
+            digest.update(item.read_bytes())
+    return f"{path.name}@{digest.hexdigest()[:16]}"
+
+
+def run_signature(settings: Settings, targets: Sequence[str]) -> dict[str, Any]:
+    """What produces a track, as JSON: library version, engine, model per hop, glossary version and
+    the settings that change words. It goes into manifests and into the translation cache key."""
+    from localise.engines.registry import routes
+    from localise.storage import _package_version
+
+    options = settings.options()
+    models: dict[str, list[str]] = {}
+    for lang in targets:
+        hops = routes(options.src, lang, options.model_table, options.model)
+        models[lang] = [f"{h.src}->{h.tgt}:{_model_fingerprint(h.model)}" for h in hops]
+    return {
+        "localise_version": _package_version(),
+        "targets": list(targets),
+        "models": models,
+        **options.describe(),
+    }
+
+
+def work_key(source_sha256: str, signature: Mapping[str, Any]) -> str:
+    """The cache key of one episode's translations: content hashes only, no run id."""
+    blob = json.dumps({"source": source_sha256, "signature": signature}, sort_keys=True, default=str)
+    return "localise-" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def is_current(dest_url: str, episode: Episode, signature: Mapping[str, Any], settings: Settings) -> bool:
+    """Whether the destination already holds this exact source localised with this signature."""
+    manifest = read_manifest(open_store(dest_url), episode.series, episode.episode)
+    if manifest is None:
+        return False
+    return (
+        manifest.get("source", {}).get("sha256") == episode.sha256
+        and manifest.get("signature") == json.loads(json.dumps(dict(signature), default=str))
+        and manifest.get("quality_gate") == settings.quality_gate.model_dump()
+    )
+
+
+# ------------------------------------------------------------------ translating
+
+
+def chunk_by_cues(episodes: Sequence[Episode], max_cues: int) -> list[list[Episode]]:
+    """Consecutive groups of at most ``max_cues`` cues (at least one episode each)."""
+    chunks: list[list[Episode]] = []
+    size = 0
+    for ep in episodes:
+        if not chunks or size + len(ep.track.cues) > max_cues:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(ep)
+        size += len(ep.track.cues)
+    return chunks
+
+
+def translate_episodes(
+    episodes: Sequence[Episode],
+    targets: Sequence[str],
+    settings: Settings,
+    signature: Mapping[str, Any],
+    cache: Any = None,
+) -> dict[str, list[LocalisedTrack]]:
+    """Localised tracks per episode id. Cached episodes come from ``cache`` (a Prefect
+    ``ResultStore``); the rest are translated together, one engine call per language."""
+    from localise.pipeline import localise_tracks
+
+    out: dict[str, list[LocalisedTrack]] = {}
+    misses: list[Episode] = []
+    for ep in episodes:
+        key = work_key(ep.sha256, signature)
+        if cache is not None and cache.exists(key):
+            out[ep.id] = cache.read(key).result
+        else:
+            misses.append(ep)
+    if misses:
+        results = localise_tracks([ep.track for ep in misses], list(targets), options=settings.options())
+        per = len(targets)
+        for n, ep in enumerate(misses):
+            out[ep.id] = results[n * per:(n + 1) * per]
+            if cache is not None:
+                cache.write(out[ep.id], key=work_key(ep.sha256, signature))
+    log.info("translated %d episode(s), %d from cache", len(misses), len(episodes) - len(misses))
+    return out
+
+
+# ------------------------------------------------------------------ publishing and summary
+
+
+def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], signature: Mapping[str, Any],
+            settings: Settings) -> Outcome:
+    """Publish one episode (tracks, reports, manifest last) and describe what happened."""
+    store = open_store(dest_url)
+    done = publish_episode(store, episode.series, episode.episode, results, source=episode.describe(),
+                           signature=dict(signature), quality_gate=settings.quality_gate)
+    statuses = {lang["status"] for lang in done.languages.values()}
+    status = "unchanged" if done.unchanged else (
+        "published" if statuses == {"published"} else "held" if statuses == {"held"} else "partly-held")
+    languages = {
+        lang: {**info, "track": store.location(f"{join_key(episode.series, episode.episode)}/{info['track']}"),
+               "report": store.location(f"{join_key(episode.series, episode.episode)}/{info['report']}")}
+        for lang, info in done.languages.items()
+    }
+    return Outcome(episode.series, episode.episode, episode.source, status, None, languages, done.uploaded,
+                   store.location(done.manifest_key))
+
+
+def summary_markdown(rows: Iterable[Outcome]) -> str:
+    """A table for the Prefect artifact and the logs: one line per episode and language."""
+    lines = ["| series | episode | status | language | flagged | track | error |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        if not row.languages:
+            lines.append(f"| {row.series} | {row.episode} | {row.status} | | | | {row.error or ''} |")
+        for lang, info in row.languages.items():
+            flagged = f"{info.get('flagged', 0)}/{info.get('cues', 0)}"
+            lines.append(f"| {row.series} | {row.episode} | {row.status} | {lang} | {flagged} | {info.get('track', '')} | |")
+    return "\n".join(lines)
+
+
+def totals(rows: Sequence[Outcome]) -> dict[str, int]:
+    counts: dict[str, int] = {"episodes": len(rows), "uploaded": sum(r.uploaded for r in rows)}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return counts
+
+
+# ------------------------------------------------------------------ Prefect tasks over the functions above
+
+
+def transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry storage and network failures; never bad input (a ParseError stays a ParseError)."""
+    from localise.errors import LocaliseError, PublishError
+
+    exc = state.data
+    return not isinstance(exc, LocaliseError) or isinstance(exc, PublishError)
+
+
+def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], settings: Settings,
+                      signature: Mapping[str, Any]) -> dict[str, list[LocalisedTrack]]:
+    """:func:`translate_episodes` with the task's Prefect result store as the per-episode cache."""
+    from prefect.results import get_default_result_storage, get_result_store
+
+    store = get_result_store()
+    if store.result_storage is None:
+        store = store.model_copy(update={"result_storage": get_default_result_storage()})
+    return translate_episodes(episodes, targets, settings, signature, cache=store)
+
+
+_STORAGE = {"retries": 3, "retry_delay_seconds": [1, 4, 10], "retry_condition_fn": transient, "cache_policy": NO_CACHE}
+
+list_sources_task = task(name="list-sources", **_STORAGE)(list_source_keys)
+load_source_task = task(name="load-source", **_STORAGE)(load_episode)
+load_file_task = task(name="load-source", **_STORAGE)(load_file)
+is_current_task = task(name="check-published", **_STORAGE)(is_current)
+publish_task = task(name="publish-episode", **_STORAGE)(publish)
+# Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
+translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)(_translate_cached)
