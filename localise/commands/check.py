@@ -1,7 +1,146 @@
-"""`localise check` — placeholder until its owner lands it."""
+"""`localise check` — run the quality checks on a translation made anywhere (another tool, a vendor).
+
+A thin shell over :mod:`localise.quality`: read the tracks, align the source (and reference) to
+the translation by time, check, print the flagged cues, write the same JSON report as
+``localise translate``. Exit status: 0 clean enough, 1 a cue reached ``--fail-on``, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
+
+EXIT_GATE = 1
+EXIT_BAD_INPUT = 2
+_SEVERITIES = ("minor", "major", "critical")
+_LANG_SUFFIX = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,4})?$")
+
+
+def language_from_name(path: Path) -> str | None:
+    """``ep01.es.srt`` -> ``es``; ``ep01.pt-BR.vtt`` -> ``pt-BR``; ``None`` when the name says nothing."""
+    parts = path.name.split(".")
+    if len(parts) >= 3 and _LANG_SUFFIX.match(parts[-2]):
+        return parts[-2]
+    return None
+
+
+def check(
+    translation: Annotated[Path, typer.Argument(metavar="TRANSLATION", help="The translated track to check.")],
+    source: Annotated[Path, typer.Option("--source", help="The source track it was translated from.")],
+    reference: Annotated[
+        Optional[Path], typer.Option("--reference", help="A reference translation: adds BLEU, chrF, chrF++, TER.")
+    ] = None,
+    glossary: Annotated[Optional[Path], typer.Option("--glossary", help="Term glossary (CSV or TBX).")] = None,
+    to: Annotated[
+        Optional[str], typer.Option("--to", help="Target language (default: from the file name, e.g. ep01.es.srt).")
+    ] = None,
+    source_lang: Annotated[str, typer.Option("--from", help="Source language.")] = "zh",
+    report: Annotated[Optional[Path], typer.Option("--report", help="Write the JSON report here.")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Write the HTML report here.")] = None,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", metavar="minor|major|critical", help="Exit 1 when any cue has a flag this severe.")
+    ] = "critical",
+) -> None:
+    """Check a translated subtitle track against its source: flags per cue with reasons, a score per cue and track.
+
+    Cues are aligned by time, so the translation may be cut differently from the source.
+    Exit status 1 when any cue carries a flag of --fail-on severity or worse, 0 otherwise, 2 on bad input.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    err = Console(stderr=True)
+
+    def fail(message: str) -> None:
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+    if fail_on not in _SEVERITIES:
+        fail(f"--fail-on {fail_on!r}: choose one of {', '.join(_SEVERITIES)}")
+    tgt_lang = to or language_from_name(translation)
+    if not tgt_lang:
+        fail(f"{translation}: cannot tell the target language from the file name; pass --to LANG")
+    assert tgt_lang is not None
+    if tgt_lang.split("-")[0].lower() == source_lang.split("-")[0].lower():
+        fail(f"target language {tgt_lang!r} is the source language; pass --to (and --from)")
+
+    from localise.errors import LocaliseError
+
+    try:
+        result = run_check(translation, source, reference=reference, glossary=glossary,
+                           src_lang=source_lang, tgt_lang=tgt_lang)
+    except (LocaliseError, OSError) as exc:
+        fail(str(exc) if isinstance(exc, LocaliseError) else f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
+        return
+    report_dict, flags = result
+
+    from localise.quality.checks import reaches
+    from localise.quality.report import render_html, write_report_json
+
+    print_report(report_dict, Console())
+    if report is not None:
+        write_report_json(report_dict, report)
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(report_dict), encoding="utf-8")
+    if reaches(flags, fail_on):
+        raise typer.Exit(EXIT_GATE)
+
+
+def run_check(translation: Path, source: Path, *, reference: Path | None, glossary: Path | None,
+              src_lang: str, tgt_lang: str):  # type: ignore[no-untyped-def]
+    """Read, align, check and build the report; returns (report, flags per cue)."""
+    from localise.io import read_track
+    from localise.quality.checks import align_by_time, check_track
+    from localise.quality.report import build_report
+
+    target_track = read_track(translation)
+    source_track = read_track(source)
+    reference_track = read_track(reference) if reference is not None else None
+    terms = None
+    if glossary is not None:
+        from localise.glossary import Glossary
+
+        terms = Glossary.load(glossary)
+    aligned = align_by_time(source_track, target_track)
+    flags = check_track(aligned, target_track, src_lang=src_lang, tgt_lang=tgt_lang, glossary=terms)
+    signature = {"checked": str(translation), "glossary": getattr(terms, "version", None) if terms else None}
+    report = build_report(aligned, target_track, flags, target_language=tgt_lang, src_lang=src_lang,
+                          reference=reference_track, signature=signature)
+    return report, flags
+
+
+def print_report(report: dict, console) -> None:  # type: ignore[no-untyped-def]
+    """A table of the flagged cues, then the track's figures."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    colour = {"minor": "yellow", "major": "dark_orange", "critical": "red"}
+    summary = report["summary"]
+    flagged = [c for c in report["cues"] if c["flags"]]
+    if flagged:
+        table = Table(title=f"{len(flagged)} flagged cues", show_lines=True)
+        for name in ("#", "source", "translation", "flags", "score"):
+            table.add_column(name, overflow="fold")
+        for c in flagged:
+            flags = "\n".join(f"[{colour[f['severity']]}]{f['code']}[/] {escape(f['reason'])}" for f in c["flags"])
+            table.add_row(str(c["index"]), escape(c["source"]), escape(c["translation"]), flags, f"{c['score']:.2f}")
+        console.print(table)
+    by_code = ", ".join(f"{k} {v}" for k, v in summary["by_code"].items()) or "none"
+    console.print(
+        f"{summary['flagged_cues']} of {summary['cues']} cues flagged ({100 * summary['flagged_share']:.1f} %); "
+        f"mean score {summary['mean_score']:.3f}; flags by code: {by_code}", highlight=False)
+    ref = summary.get("reference")
+    if ref:
+        for name in ("bleu", "chrf", "chrf++", "ter"):
+            console.print(f"{name:6} {ref[name]['score']:7.2f}  {ref[name]['signature']}", highlight=False)
+    if summary.get("unaligned_source_cues"):
+        console.print(f"source cues overlapping no translated cue: {summary['unaligned_source_cues']}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's command(s) to the app."""
+    app.command("check")(check)

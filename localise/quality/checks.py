@@ -175,7 +175,7 @@ def check_repetition(ctx: CueContext) -> list[Flag]:
     joiner = "" if base_lang(ctx.tgt_lang) in UNSPACED else " "
     if runs >= th["repetition_min_repeats"] and runs > src_runs:
         return [ctx.flag("repetition", f"{_quote(joiner.join(gram))} repeated {runs} times in a row "
-                                       f"(the source repeats nothing {runs} times): a translation loop")]
+                                       f"(the source has no such repeat): a translation loop")]
     # a phrase of 3+ words said again and again, not back to back
     if base_lang(ctx.tgt_lang) not in UNSPACED and src_runs < th["repetition_phrase_repeats"]:
         for n in range(th["repetition_max_ngram"], 2, -1):
@@ -187,37 +187,47 @@ def check_repetition(ctx: CueContext) -> list[Flag]:
     return []
 
 
-def _ratio_check(ctx: CueContext) -> tuple[float, int, int, Any] | None:
-    if not ctx.unit_target.strip():
-        return None  # empty is its own flag
+def _mostly_source_script(ctx: CueContext) -> bool:
+    """A line still in the source language: its length says nothing about omissions."""
+    if _normalised(ctx.unit_source) == _normalised(ctx.unit_target):
+        return True
+    counts = script_counts(ctx.unit_target)
+    foreign = sum(counts[s] for s in scripts_of(ctx.src_lang) - scripts_of(ctx.tgt_lang))
+    return bool(counts) and foreign / sum(counts.values()) > ctx.thresholds["untranslated_script_share"]
+
+
+def _ratio_check(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
+    """(source letters, target letters, bounds, lowest and highest acceptable target letters)."""
+    if not ctx.unit_target.strip() or _mostly_source_script(ctx):
+        return None  # empty / untranslated are their own flags
     s, t = content_length(ctx.unit_source), content_length(ctx.unit_target)
     bounds = ratio_bounds(ctx.src_lang, ctx.tgt_lang, s)
     if not s or bounds is None:
         return None
-    return t / s, s, t, bounds
+    margin = float(ctx.thresholds["length_ratio_margin"])
+    slack = float(ctx.thresholds["length_ratio_slack_chars"])
+    return s, t, bounds, bounds.lower / margin * max(s - slack, 0), bounds.upper * margin * (s + slack)
 
 
-def _ratio_reason(ratio: float, s: int, t: int, bounds: Any, margin: float, ctx: CueContext) -> str:
+def _ratio_reason(s: int, t: int, bounds: Any, low: float, high: float, ctx: CueContext) -> str:
     basis = "calibrated on the zh–en Tatoeba sample" if bounds.calibrated else bounds.basis
-    return (f"{t} letters for {s} in the source (ratio {ratio:.2f}; lines of this length usually give "
-            f"{bounds.lower / margin:.2f}–{bounds.upper * margin:.2f}, {basis}){ctx.where}")
+    return (f"{t} letters for {s} in the source (ratio {t / s:.2f}; a line of this length usually gives "
+            f"{low:.0f}–{high:.0f} letters, ratio {bounds.lower:.2f}–{bounds.upper:.2f}, {basis}){ctx.where}")
 
 
 def check_omission(ctx: CueContext) -> list[Flag]:
     found = _ratio_check(ctx)
-    margin = float(ctx.thresholds["length_ratio_margin"])
-    if found and found[0] < found[3].lower / margin:
+    if found and found[1] < found[3]:
         return [ctx.flag("omission", "translation much shorter than the source, words may be missing: "
-                         + _ratio_reason(*found, margin, ctx))]
+                         + _ratio_reason(*found, ctx))]
     return []
 
 
 def check_addition(ctx: CueContext) -> list[Flag]:
     found = _ratio_check(ctx)
-    margin = float(ctx.thresholds["length_ratio_margin"])
-    if found and found[0] > found[3].upper * margin:
+    if found and found[1] > found[4]:
         return [ctx.flag("addition", "translation much longer than the source, words may have been added: "
-                         + _ratio_reason(*found, margin, ctx))]
+                         + _ratio_reason(*found, ctx))]
     return []
 
 

@@ -6,7 +6,7 @@
 * Chinese and Japanese numerals through cn2an (``五千万`` = 50,000,000, ``3.5亿``, ``二〇二四``);
   ``三点``/``三時`` is three o'clock (also 15:00), ``三点五`` is 3.5, ``三点十五分`` is 3:15.
   Idioms built from numerals (一起, 十分, 千万别…, 乱七八糟, 千金…) are not numbers.
-* Number words for English, Spanish, Portuguese, French, German (``five``, ``cinco``,
+* Number words for English, Spanish, Portuguese, French, German, Arabic (``five``, ``cinco``,
   ``fifty million``, ``cincuenta millones``, ``50 million``); ordinals up to twentieth.
 * A number may be *weak*: one that is often no number at all in the other language (一 and
   "one" work as articles, months and weekdays become names). A weak number matches like any
@@ -252,18 +252,26 @@ _DE_UNITS = {
     "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwanzig": 20, "dreißig": 30,
     "vierzig": 40, "fünfzig": 50, "sechzig": 60, "siebzig": 70, "achtzig": 80, "neunzig": 90,
 }
+_AR_UNITS = {
+    "صفر": 0, "واحد": 1, "واحدة": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "ثلاث": 3, "أربعة": 4, "أربع": 4,
+    "خمسة": 5, "خمس": 5, "ستة": 6, "ست": 6, "سبعة": 7, "سبع": 7, "ثمانية": 8, "ثماني": 8, "تسعة": 9, "تسع": 9,
+    "عشرة": 10, "عشر": 10, "عشرون": 20, "عشرين": 20, "ثلاثون": 30, "ثلاثين": 30, "أربعون": 40, "أربعين": 40,
+    "خمسون": 50, "خمسين": 50, "ستون": 60, "ستين": 60, "سبعون": 70, "سبعين": 70, "ثمانون": 80, "ثمانين": 80,
+    "تسعون": 90, "تسعين": 90, "مئة": 100, "مائة": 100,
+}
 _SCALES = {
     "en": {"hundred": 100, "thousand": 1_000, "million": 10**6, "millions": 10**6, "billion": 10**9, "k": 1_000},
     "es": {"mil": 1_000, "millón": 10**6, "millones": 10**6, "billón": 10**12},
     "pt": {"mil": 1_000, "milhão": 10**6, "milhões": 10**6, "bilhão": 10**9, "bilhões": 10**9},
     "fr": {"mille": 1_000, "million": 10**6, "millions": 10**6, "milliard": 10**9, "milliards": 10**9},
     "de": {"hundert": 100, "tausend": 1_000, "million": 10**6, "millionen": 10**6, "milliarde": 10**9},
+    "ar": {"ألف": 1_000, "آلاف": 1_000, "ألفاً": 1_000, "مليون": 10**6, "ملايين": 10**6, "مليار": 10**9},
 }
-_UNITS = {"en": _EN_UNITS, "es": _ES_UNITS, "pt": _PT_UNITS, "fr": _FR_UNITS, "de": _DE_UNITS}
-_JOINERS = {"en": {"and"}, "es": {"y"}, "pt": {"e"}, "fr": {"et"}, "de": {"und"}}
+_UNITS = {"en": _EN_UNITS, "es": _ES_UNITS, "pt": _PT_UNITS, "fr": _FR_UNITS, "de": _DE_UNITS, "ar": _AR_UNITS}
+_JOINERS = {"en": {"and"}, "es": {"y"}, "pt": {"e"}, "fr": {"et"}, "de": {"und"}, "ar": {"و"}}
 #: Words that may be an article or a pronoun as often as a number.
 _WEAK_WORDS = {"one", "a", "an", "first", "un", "uno", "una", "primero", "primera", "um", "uma", "une", "ein",
-               "eine", "eins", "dozen"}
+               "eine", "eins", "dozen", "واحد", "واحدة"}
 _A_BEFORE_SCALE = {"en": {"a", "an"}, "es": {"un"}, "pt": {"um"}, "fr": {"un"}, "de": {"eine"}}
 _WORDISH = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
