@@ -109,3 +109,4 @@ def test_unknown_episode_or_language_is_a_review_error(tmp_path: Path, review: R
         ingest_published(review, store, "dragon", "ep09")
     with pytest.raises(ReviewError, match="nothing published"):
         apply_review(review, store, "dragon", "ep09")
+

@@ -1,0 +1,50 @@
+"""`apply-review`: republish episodes with the lines reviewers approved or edited.
+
+Thin over :func:`localise.review.sync.apply_review` (tracks first, manifest last, a new manifest
+version; nothing new when nothing was reviewed since). One task per episode, retried with backoff
+for storage hiccups; a failed episode does not stop the others and is reported in the summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from localise.errors import ReviewError
+
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry storage and other transient failures, not a review that does not match its track."""
+    return not isinstance(state.result(raise_on_failure=False), ReviewError)
+
+
+@task(name="republish-reviewed-episode", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE,
+      retry_condition_fn=_transient)
+def republish_episode(review_db_url: str, storage_url: str, series: str, episode: str) -> dict[str, Any]:
+    from localise.review.store import ReviewStore
+    from localise.review.sync import apply_review
+    from localise.storage import open_store
+
+    result = apply_review(ReviewStore(review_db_url), open_store(storage_url), series, episode)
+    return result.to_dict()
+
+
+@flow(name="apply-review", log_prints=True)
+def apply_review_flow(series: str, episodes: list[str], storage_url: str,
+                      review_db_url: str = "sqlite:///localise-review.db") -> dict[str, Any]:
+    """Republish ``episodes`` of ``series`` with their reviewed lines; returns a summary per episode."""
+    logger = get_run_logger()
+    futures = {ep: republish_episode.submit(review_db_url, storage_url, series, ep) for ep in episodes}
+    summary: dict[str, Any] = {"series": series, "episodes": []}
+    for episode, future in futures.items():
+        future.wait()
+        outcome = future.state.result(raise_on_failure=False)
+        if isinstance(outcome, BaseException):
+            logger.error("%s/%s: %s", series, episode, outcome)
+            summary["episodes"].append({"series": series, "episode": episode, "status": "failed", "error": str(outcome)})
+        else:
+            status = "unchanged" if outcome["unchanged"] else "published"
+            logger.info("%s/%s: %s (manifest version %s)", series, episode, status, outcome["version"])
+            summary["episodes"].append({**outcome, "status": status})
+    return summary
