@@ -162,6 +162,7 @@ class CT2Engine:
         source = [self.tokenizer.convert_ids_to_tokens(ids) for ids in items]
         d = self.decoding
         longest = max(len(s) for s in source)
+        budget = max(2, output_budget(longest, d, self.max_input_tokens, self.model_cap))
         results = self.translator.translate_batch(
             source,
             target_prefix=[[tgt_token] for _ in source] if tgt_token else None,
@@ -170,8 +171,10 @@ class CT2Engine:
             beam_size=max(1, d.num_beams),
             length_penalty=d.length_penalty,
             max_input_length=0,  # never truncate: over-long inputs were cut at punctuation above
-            max_decoding_length=output_budget(longest, d, self.max_input_tokens, self.model_cap) + (1 if tgt_token else 0),
-            min_decoding_length=d.min_new_tokens + (1 if tgt_token else 0),
+            # transformers counts the final </s> in max_new_tokens, CTranslate2 does not: one less
+            # here gives both engines the same number of words.
+            max_decoding_length=budget - 1 + (1 if tgt_token else 0),
+            min_decoding_length=min(d.min_new_tokens, budget - 1) + (1 if tgt_token else 0),
             return_scores=True,
         )
         out: list[tuple[str, float]] = []
