@@ -135,7 +135,8 @@ HAN_IDIOMS = tuple(sorted({
     "一言为定", "一方面", "一旁", "一角", "一齐", "一并", "一手", "一身", "两下", "两口子",
     "百分之", "一緒", "一番", "一応", "一体", "一杯", "万が一", "一人前", "一気", "一瞬", "一生懸命", "十二分",
 }, key=len, reverse=True))
-_IDIOM = re.compile("(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, HAN_IDIOMS)) + ")")
+# not inside a longer numeral (二百五十 is 250, 五千万 is 50,000,000), nor before 钟 (十分钟 is ten minutes)
+_IDIOM = re.compile("(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, HAN_IDIOMS)) + ")(?![" + _CN + r"\d钟])")
 _WEEKDAY = re.compile(r"(?:星期|礼拜|禮拜|周|週)$")
 _MONTH_AFTER = re.compile(r"^(?:个?月)")
 
@@ -187,8 +188,8 @@ def _han_numbers(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int
         if value is None:
             continue
         # 三点 / 三時: o'clock; 三点五 is 3.5; 三点十五分 is 3:15; 三点半 is half past three
-        clock = re.match(rf"^[点點時时](?:([{_CN}\d]+)分|(半)|([{_CN}\d]+))?", after)
-        if clock and (clock.group(1) or clock.group(2) or not clock.group(3)):
+        clock = re.match(rf"^[点點時时](?:([{_CN}\d]+)分|(半)|([一二三123])刻|([{_CN}\d]+))?", after)
+        if clock and not clock.group(4):
             found.append((start, end, Number(run + after[0], _hour_values(int(value)))))
             if clock.group(1):
                 minutes = _cn_value(clock.group(1))
@@ -196,11 +197,14 @@ def _han_numbers(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int
                     found.append((start, end + clock.end(), Number(clock.group(1) + "分", frozenset({minutes}))))
             elif clock.group(2):
                 found.append((start, end + clock.end(), Number("半", frozenset({30.0, 0.5}), weak=True)))
+            elif clock.group(3):  # 一刻 is a quarter of an hour
+                quarters = _cn_value(clock.group(3)) or 1
+                found.append((start, end + clock.end(), Number(clock.group(3) + "刻", frozenset({15.0 * quarters, quarters / 4}), weak=True)))
             taken.append((start, end + clock.end()))
             pos = end + clock.end()
             continue
-        if clock and clock.group(3):  # decimal point
-            decimal = _cn_value(run + "点" + clock.group(3))
+        if clock and clock.group(4):  # decimal point
+            decimal = _cn_value(run + "点" + clock.group(4))
             if decimal is not None:
                 found.append((start, end + clock.end(), Number(run + after[: clock.end()], frozenset({decimal}))))
                 taken.append((start, end + clock.end()))

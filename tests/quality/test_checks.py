@@ -1,0 +1,199 @@
+"""Each check on its own, thresholds as data, alignment by time, scores and the track summary."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from localise.errors import ConfigError
+from localise.layout import style_for
+from localise.model import Cue, Flag, Track, Unit
+from localise.quality import (
+    CHECKS, FLAG_CODES, align_by_time, check_track, cue_score, load_thresholds, passes, reaches, summarise,
+)
+
+
+def track(*cues: tuple[int, int, str], fmt: str = "srt") -> Track:
+    return Track([Cue(a, b, t, id=str(i)) for i, (a, b, t) in enumerate(cues, 1)], fmt)
+
+
+def codes(src: str, tgt: str, tgt_lang: str = "en", *, src_lang: str = "zh", dur: int = 3000, **kw) -> list[str]:
+    flags = check_track(track((0, dur, src)), track((0, dur, tgt)), src_lang=src_lang, tgt_lang=tgt_lang, **kw)
+    return [f.code for f in flags[0]]
+
+
+def test_every_code_has_one_check_function():
+    assert list(CHECKS) == list(FLAG_CODES)
+    assert all(fn.__name__ == "check_" + code.replace("-", "_") for code, fn in CHECKS.items())
+
+
+def test_clean_line_has_no_flags():
+    assert codes("你为什么不告诉我？", "Why didn't you tell me?") == []
+
+
+def test_empty_translation_is_critical_and_stops_text_checks():
+    flags = check_track(track((0, 3000, "你好，李明。")), track((0, 3000, "")), src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in flags] == [("empty", "critical")]
+    assert "你好，李明" in flags[0].reason
+
+
+def test_untranslated_cases():
+    assert codes("我不相信你。", "我不相信你。") == ["untranslated"]
+    assert codes("告诉王总我到了。", "Tell 王总 I'm here.") == ["untranslated"]
+    assert codes("我不相信你说的话。", "我不相信你说的话。", "ja") == ["untranslated"]
+    assert codes("我不相信你说的话。", "あなたの話は信じない。", "ja") == []
+    # the same text into the same language is no defect of this kind
+    assert codes("OK", "OK", "en", src_lang="en") == []
+
+
+def test_glossary_uses_glossary_verify(tmp_path):
+    from localise.glossary import Glossary
+
+    path = tmp_path / "g.csv"
+    path.write_text("zh,en\n李明,Li Ming\n", encoding="utf-8")
+    g = Glossary.load(path)
+    assert codes("李明在哪？", "Where is Li Ming?", glossary=g) == []
+    flags = check_track(track((0, 3000, "李明在哪？")), track((0, 3000, "Where is Lee?")), src_lang="zh",
+                        tgt_lang="en", glossary=g)[0]
+    assert [f.code for f in flags] == ["glossary"] and "Li Ming" in flags[0].reason
+
+
+def test_sentence_level_checks_see_the_whole_unit(tmp_path):
+    """A term the pipeline spread into the next cue of the same sentence is not missing."""
+    from localise.glossary import Glossary
+
+    path = tmp_path / "g.csv"
+    path.write_text("zh,en\n李明,Li Ming\n", encoding="utf-8")
+    g = Glossary.load(path)
+    src = track((0, 2000, "昨天和他的三个朋友"), (2100, 4000, "一起来的是李明"))
+    tgt = track((0, 2000, "Li Ming came yesterday"), (2100, 4000, "with his three friends"))
+    per_cue = check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g)
+    assert {f.code for cue in per_cue for f in cue} >= {"glossary", "number"}
+    units = [Unit(id=0, cues=[0, 1], source="昨天和他的三个朋友一起来的是李明")]
+    assert check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g, units=units) == [[], []]
+
+
+def test_number_reason_names_both_sides():
+    flags = check_track(track((0, 3000, "这房子值五千万。")), track((0, 3000, "The house is worth fifty thousand.")),
+                        src_lang="zh", tgt_lang="en")[0]
+    assert [f.code for f in flags] == ["number"]
+    assert "五千万 (50,000,000)" in flags[0].reason and "fifty thousand (50,000)" in flags[0].reason
+
+
+def test_repetition_relative_to_source():
+    assert codes("不要！", "No, no, no, no!") == ["repetition"]
+    assert codes("不不不不！", "No, no, no, no!") == []
+    assert codes("我爱你。", "I love you and I love\nyou and I love you too") == ["repetition"]
+
+
+def test_omission_and_addition_use_calibrated_bounds():
+    assert codes("你为什么不告诉我你明天要去上海出差？", "Why?") == ["omission"]
+    assert "calibrated on the zh–en Tatoeba sample" in check_track(
+        track((0, 3000, "你为什么不告诉我你明天要去上海出差？")), track((0, 3000, "Why?")),
+        src_lang="zh", tgt_lang="en")[0][0].reason
+    long = "Thank you so much for helping me, for the\ndinner, the wine and all the lovely gifts."
+    assert codes("谢谢帮忙。", long, dur=6000) == ["addition"]
+    assert codes("我明白了。", "I see.") == []  # short lines: the slack keeps this clean
+    assert codes("好。", "Okay, okay, sure, fine by me.") == []  # under 4 letters: not judged
+
+
+def test_markup():
+    assert codes("<i>他来了。</i>", "<i>He's here.</i>") == []
+    assert codes("<i>他来了。</i>", "He's here.") == ["markup"]
+    assert codes("他来了。", "<b>He's here.") == ["markup"]
+    assert codes("{\\an8}他来了。", "He's here.") == ["markup"]
+    ass = check_track(track((0, 3000, "{\\i1}他来了{\\i0}"), fmt="ass"), track((0, 3000, "He's here"), fmt="ass"),
+                      src_lang="zh", tgt_lang="en")[0]
+    assert [f.code for f in ass] == ["markup"] and "\\i" in ass[0].reason
+
+
+def test_length_reading_speed_timing_follow_the_style_table():
+    assert codes("我们必须在警察到来之前离开这个城市。", "We have to get out of this city before the police arrive.",
+                 dur=4000) == ["length"]
+    assert codes("快跑！他们来了！", "Run! They're coming!", dur=900) == ["reading-speed"]
+    # Japanese: 13 characters per line
+    assert codes("我们走吧。", "さあ、みんなで一緒に行きましょうか", "ja") == ["length"]
+    # a style passed as overrides
+    assert codes("快跑！他们来了！", "Run! They're coming!", dur=900, style={"max_cps": 30}) == []
+    assert codes("嗯。", "Yeah.", dur=500) == ["timing"]
+    assert codes("好吧。", "Fine.", dur=9000) == ["timing"]
+    flags = check_track(track((0, 1000, "嗯。"), (1040, 2500, "等等！")), track((0, 1000, "Hm."), (1040, 2500, "Wait!")),
+                        src_lang="zh", tgt_lang="en")
+    assert [f.code for f in flags[1]] == ["timing"] and "40 ms" in flags[1][0].reason
+    overlap = check_track(track((0, 2000, "嗯。"), (1500, 3000, "等等！")), track((0, 2000, "Hm."), (1500, 3000, "Wait!")),
+                          src_lang="zh", tgt_lang="en")
+    assert overlap[1][0].severity == "major" and "overlap" in overlap[1][0].reason
+
+
+def test_low_confidence_and_threshold_override():
+    assert codes("我明白了。", "I understand.", confidences=[0.3]) == ["low-confidence"]
+    assert codes("我明白了。", "I understand.", confidences=[0.7]) == []
+    assert codes("我明白了。", "I understand.", confidences=[0.7], thresholds={"low_confidence": 0.8}) == ["low-confidence"]
+    per_lang = {"languages": {"en": {"low_confidence": 0.8}}}
+    assert codes("我明白了。", "I understand.", confidences=[0.7], thresholds=per_lang) == ["low-confidence"]
+    assert codes("我明白了。", "Entiendo.", "es", confidences=[0.7], thresholds=per_lang) == []
+
+
+def test_thresholds_are_data_per_language():
+    assert load_thresholds("ja")["repetition_max_ngram"] == 8
+    assert load_thresholds("en")["repetition_max_ngram"] == 6
+    assert load_thresholds("en", {"severity": {"timing": "major"}}).severity_of("timing") == "major"
+    with pytest.raises(ConfigError, match="unknown quality threshold"):
+        load_thresholds("en", {"low_confidance": 0.3})
+    with pytest.raises(ConfigError, match="severity"):
+        load_thresholds("en", {"severity": {"timing": "fatal"}})
+    sig = load_thresholds("en").signature()
+    assert sig["hash"] and sig["values"]["low_confidence"] == 0.5
+
+
+def test_scores_and_summary_gate():
+    minor, major, critical = (Flag("timing", "minor", "x"), Flag("number", "major", "y"), Flag("empty", "critical", "z"))
+    assert cue_score([]) == 1.0
+    assert cue_score([critical]) == 0.0
+    assert 0.0 < cue_score([minor, major]) < cue_score([major]) < cue_score([minor]) < 1.0
+    flags = [[], [minor], [major, minor], [], [critical]]
+    s = summarise(flags)
+    assert s["cues"] == 5 and s["flagged_cues"] == 3 and s["flagged_share"] == 0.6
+    assert s["by_code"] == {"empty": 1, "number": 1, "timing": 2}
+    assert s["by_severity"] == {"minor": 2, "major": 1, "critical": 1}
+    assert s["cues_at_or_above"] == {"minor": 3, "major": 2, "critical": 1}
+    assert s["worst_severity"] == "critical"
+    assert 0 < s["mean_score"] < 1 and s["min_score"] == 0.0
+    assert passes(s, "critical", 0.2) and not passes(s, "major", 0.2)
+    assert reaches(flags, "critical") and not reaches([[minor]], "major")
+
+
+def test_align_by_time_regroups_a_differently_cut_translation():
+    src = track((0, 2000, "早上好。"), (2000, 4000, "你好吗？"), (4000, 6000, "我很好。"), (9000, 9500, "嗯"))
+    tgt = track((0, 3900, "Good morning. How are you?"), (4100, 6000, "I'm fine."))
+    aligned = align_by_time(src, tgt)
+    assert [c.text for c in aligned.cues] == ["早上好。\n你好吗？", "我很好。"]
+    assert [(c.start_ms, c.end_ms) for c in aligned.cues] == [(0, 3900), (4100, 6000)]
+    assert [w.code for w in aligned.warnings] == ["unaligned-source-cue"] and aligned.warnings[0].cue == 3
+    # check_track aligns by itself when the counts differ
+    flags = check_track(src, tgt, src_lang="zh", tgt_lang="en")
+    assert len(flags) == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=300, max_value=4000), min_size=1, max_size=12), st.data())
+def test_align_by_time_keeps_every_source_cue_once(durations, data):
+    """Cut the same time line into other cues: every source cue lands in exactly one target cue, in order."""
+    starts, t = [], 0
+    for d in durations:
+        starts.append((t, t + d))
+        t += d + 100
+    src = Track([Cue(a, b, f"s{i}") for i, (a, b) in enumerate(starts)], "srt")
+    cuts = sorted(set(data.draw(st.lists(st.integers(min_value=1, max_value=len(starts) - 1), max_size=5)))) if len(starts) > 1 else []
+    bounds = [0, *cuts, len(starts)]
+    tgt = Track([Cue(starts[a][0], starts[b - 1][1], "t") for a, b in zip(bounds, bounds[1:])], "srt")
+    aligned = align_by_time(src, tgt)
+    assert len(aligned.cues) == len(tgt.cues)
+    assert [i for c in aligned.cues for i in c.extras["source_cues"]] == list(range(len(starts)))
+    assert not aligned.warnings
+
+
+def test_style_object_is_used_as_given():
+    style = style_for("en")
+    assert codes("快跑！他们来了！", "Run! They're coming!", dur=900, style=style) == ["reading-speed"]
