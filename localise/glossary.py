@@ -554,8 +554,9 @@ def _decode(data: bytes | str, path: str | None) -> str:
 
 def _check_header(header: list[str], path: str | None, line: int) -> None:
     if len(header) < 2:
+        hint = " (the file looks ';'-separated: save it as comma-separated CSV)" if ";" in header[0] else ""
         raise GlossaryError(
-            "header needs a source language and at least one target language (e.g. 'zh,en,es')", path, line
+            f"header needs a source language and at least one target language (e.g. 'zh,en,es'){hint}", path, line
         )
     seen: set[str] = set()
     for col, name in enumerate(header, 1):
@@ -565,7 +566,10 @@ def _check_header(header: list[str], path: str | None, line: int) -> None:
         elif (low in _IGNORED_COLUMNS or low.startswith("#")) and col > 1:
             pass
         elif not _LANG_CODE.match(name):
-            raise GlossaryError(f"header column {col} {name!r} is not a language code (like zh, en, pt-BR)", path, line)
+            hint = " (the file looks ';'-separated: save it as comma-separated CSV)" if ";" in name else ""
+            raise GlossaryError(
+                f"header column {col} {name!r} is not a language code (like zh, en, pt-BR){hint}", path, line
+            )
         if low in seen:
             raise GlossaryError(f"header column {col} {name!r} appears twice", path, line)
         seen.add(low)

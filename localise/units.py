@@ -99,45 +99,47 @@ def _ends_clause(text: str) -> bool:
 
 
 def _split_long(text: str, max_chars: int) -> list[str]:
-    """Cut one over-long text into pieces of at most ``max_chars``: at punctuation, then spaces,
-    then (text with neither) at ``max_chars``. Pieces keep every character but surrounding spaces."""
+    """Cut one over-long text into pieces of at most ``max_chars``, each ending after punctuation
+    where possible, else at a word boundary (space, CJK character, Thai word), else (a single
+    word longer than ``max_chars``) inside the word. Separators at a cut are dropped; nothing
+    else is lost or added."""
     if text_length(text) <= max_chars:
         return [text]
-    atoms, seps = break_atoms(text)
-    # Clause pieces: atoms up to and including one that ends in punctuation.
-    clauses: list[str] = []
-    cur = ""
-    for i, atom in enumerate(atoms):
-        cur += (seps[i - 1] if i and cur else "") + atom
-        if _ends_clause(atom):
-            clauses.append(cur)
-            cur = ""
-    if cur:
-        clauses.append(cur)
+    raw_atoms, raw_seps = break_atoms(text)
+    atoms: list[str] = []
+    seps: list[str] = []  # seps[i] stands between atoms[i] and atoms[i + 1]
+    for i, atom in enumerate(raw_atoms):
+        slices = [atom[k : k + max_chars] for k in range(0, len(atom), max_chars)] or [atom]
+        if atoms:
+            seps.append(raw_seps[i - 1])
+        atoms.append(slices[0])
+        for piece in slices[1:]:
+            seps.append("")
+            atoms.append(piece)
     pieces: list[str] = []
-    for clause in clauses:
-        if text_length(clause) <= max_chars:
-            pieces.append(clause)
-            continue
-        words = clause.split(" ")
-        if len(words) > 1:
-            pieces.extend(w for w in _pack(words, max_chars, " ") if w)
-        else:
-            pieces.extend(clause[i : i + max_chars] for i in range(0, len(clause), max_chars))
-    return _pack(pieces, max_chars, None)
+    cur: list[int] = []  # atom indices of the piece being built
+    cur_len = 0
 
+    def text_of(idx: list[int]) -> str:
+        return atoms[idx[0]] + "".join(seps[i - 1] + atoms[i] for i in idx[1:])
 
-def _pack(pieces: list[str], max_chars: int, sep: str | None) -> list[str]:
-    """Greedily join consecutive pieces while the result stays within ``max_chars``."""
-    out: list[str] = []
-    for piece in pieces:
-        if out:
-            merged = out[-1] + sep + piece if sep is not None else join_pieces(out[-1], piece)
-            if text_length(merged) <= max_chars:
-                out[-1] = merged
-                continue
-        out.append(piece)
-    return out
+    for i, atom in enumerate(atoms):
+        add = text_length(atom) + (len(seps[i - 1]) if cur else 0)
+        if cur and cur_len + add > max_chars:
+            cut = max((k for k, j in enumerate(cur) if _ends_clause(atoms[j])), default=len(cur) - 1)
+            pieces.append(text_of(cur[: cut + 1]))
+            cur = cur[cut + 1 :]
+            cur_len = text_length(text_of(cur)) if cur else 0
+            add = text_length(atom) + (len(seps[i - 1]) if cur else 0)
+            if cur and cur_len + add > max_chars:
+                pieces.append(text_of(cur))
+                cur, cur_len = [], 0
+                add = text_length(atom)
+        cur.append(i)
+        cur_len += add
+    if cur:
+        pieces.append(text_of(cur))
+    return pieces
 
 
 def build_units(track: Track, *, max_gap_ms: int = 1500, max_chars: int = 400) -> list[Unit]:

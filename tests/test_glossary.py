@@ -78,6 +78,7 @@ def test_version_is_a_content_hash(tmp_path: Path, series: Glossary) -> None:
         ("", 1, "empty"),
         ("zh\n李伟\n", 1, "at least one target"),
         ("zh,english\n李伟,Li Wei\n", 1, "not a language code"),
+        ("zh;en\n李伟;Li Wei\n", 1, "';'-separated"),
         ("zh,en,en\n李伟,Li Wei,Li\n", 1, "twice"),
         ("zh,en\n李伟,Li Wei\n王芳,Wang, Fang\n", 3, "columns"),
         ("zh,en\n李伟,Li Wei\n,Wang Fang\n", 3, "empty source term"),

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from localise.layout import text_length
 from localise.model import Cue, Track, Unit
 from localise.units import build_units, ends_sentence, spread
 
@@ -147,6 +148,17 @@ def test_long_text_without_punctuation_is_split_at_spaces_then_hard() -> None:
     t2 = track((0, 5000, "字" * 100))
     units2 = build_units(t2, max_chars=42)
     assert all(len(u.source) <= 42 for u in units2) and "".join(u.source for u in units2) == "字" * 100
+
+
+def test_long_mixed_script_text_is_split_within_the_limit() -> None:
+    """Found by hypothesis: a Latin word glued to Chinese must not make a piece over the limit."""
+    t = track((0, 1000, "Li Wei\n我今天"))
+    units = build_units(t, max_chars=5)
+    assert [u.source for u in units] == ["Li", "Wei我今", "天"]
+    th = track((0, 1000, "ผมชื่อสมชายและผมรักเมืองไทยมาก"))
+    pieces = [u.source for u in build_units(th, max_chars=10)]
+    assert "".join(pieces) == "ผมชื่อสมชายและผมรักเมืองไทยมาก"  # Thai cut between words, no space added
+    assert all(text_length(p) <= 10 for p in pieces) and len(pieces) > 1
 
 
 # --------------------------------------------------------------------------------------------
