@@ -23,18 +23,25 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
       retry_condition_fn=_transient)
 def republish_episode(review_db_url: str, storage_url: str, series: str, episode: str) -> dict[str, Any]:
     from localise.review.store import ReviewStore
-    from localise.review.sync import apply_review
+    from localise.review.sync import apply_review as republish
     from localise.storage import open_store
 
-    result = apply_review(ReviewStore(review_db_url), open_store(storage_url), series, episode)
+    result = republish(ReviewStore(review_db_url), open_store(storage_url), series, episode)
     return result.to_dict()
 
 
 @flow(name="apply-review", log_prints=True)
-def apply_review_flow(series: str, episodes: list[str], storage_url: str,
-                      review_db_url: str = "sqlite:///localise-review.db") -> dict[str, Any]:
-    """Republish ``episodes`` of ``series`` with their reviewed lines; returns a summary per episode."""
+def apply_review(series: str, episodes: list[str], storage_url: str | None = None,
+                 review_db_url: str | None = None, config: str | None = None) -> dict[str, Any]:
+    """Republish ``episodes`` of ``series`` with their reviewed lines; returns a summary per episode.
+    Storage and review database default to the settings (``storage_url``, ``review_db_url``)."""
     logger = get_run_logger()
+    if storage_url is None or review_db_url is None:
+        from localise.config import load_settings
+
+        settings = load_settings(config)
+        storage_url = storage_url or settings.storage_url
+        review_db_url = review_db_url or settings.review_db_url
     futures = {ep: republish_episode.submit(review_db_url, storage_url, series, ep) for ep in episodes}
     summary: dict[str, Any] = {"series": series, "episodes": []}
     for episode, future in futures.items():

@@ -88,7 +88,7 @@ def bucket_url(s3_server, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_browser_review_edit_and_approve_republish(tmp_path: Path, tiny_model: Path, bucket_url: str,
                                                    prefect_server, browser) -> None:
-    from flows.apply_review import apply_review_flow
+    from flows.apply_review import apply_review
     from localise.io import parse_text, read_track
     from localise.pipeline import LocaliseOptions, localise_tracks
     from localise.review import ReviewStore
@@ -155,7 +155,7 @@ def test_browser_review_edit_and_approve_republish(tmp_path: Path, tiny_model: P
         page.close()
 
     assert review.reviewed_lines("dragon", "ep01", "en") == {0: EDIT, 1: machine_line_2}
-    summary = apply_review_flow("dragon", ["ep01"], bucket_url, review.url)
+    summary = apply_review("dragon", ["ep01"], bucket_url, review.url)
     assert summary["episodes"][0]["status"] == "published"
     manifest = read_manifest(store, "dragon", "ep01")
     assert manifest["version"] == 2

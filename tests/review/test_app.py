@@ -41,7 +41,7 @@ def auth(token: str = TOKEN) -> dict[str, str]:
 
 @pytest.mark.parametrize("method,path", [
     ("get", "/api/items"), ("get", "/api/items/1"), ("post", "/api/items/1/approve"), ("post", "/api/items/1/reject"),
-    ("get", "/api/xliff"), ("post", "/api/xliff"), ("post", "/api/jobs"),
+    ("get", "/api/xliff"), ("post", "/api/xliff"), ("post", "/api/ingest"), ("post", "/api/jobs"),
     ("get", "/api/jobs/00000000-0000-0000-0000-000000000000"),
 ])
 def test_api_without_token_is_401(client: TestClient, method: str, path: str) -> None:

@@ -16,6 +16,12 @@ from localise.review.xliff import export_queue, import_xliff
 router = APIRouter(prefix="/api")
 
 
+class IngestBody(BaseModel):
+    series: str
+    episode: str
+    languages: list[str] | None = None
+
+
 class EditBody(BaseModel):
     text: str
     force: bool = False  # save even when the re-check flags the line
@@ -65,6 +71,18 @@ def edit_item(item_id: int, body: EditBody, service: Service, reviewer: ApiRevie
     if saved:
         item = service.store.edit(item_id, text, reviewer=reviewer, check_flags=check)
     return {"saved": saved, "check": check, "item": item_json(item)}
+
+
+@router.post("/ingest")
+def ingest(body: IngestBody, service: Service, reviewer: ApiReviewer) -> dict[str, Any]:
+    """Put the flagged lines of a published (or held) episode into the queue — what a job's caller
+    does once the run has published (idempotent; reviewed lines are kept)."""
+    from localise.review.sync import ingest_published
+    from localise.storage import open_store
+
+    results = ingest_published(service.store, open_store(service.settings.storage_url), body.series, body.episode,
+                               body.languages)
+    return {lang: {"added": r.added, "updated": r.updated, "kept": r.kept} for lang, r in results.items()}
 
 
 @router.get("/xliff")

@@ -1,5 +1,5 @@
 """JSON API for localisation jobs (bearer token). A job is a flow run of the Prefect deployment named
-in the settings (``localise-batch/localise-batch`` by default), created through the Prefect client
+in the settings (``localise-batch/nightly`` by default, see flows/deployments.py), created through the Prefect client
 (``PREFECT_API_URL``); its state is Prefect's, and its published tracks and quality summary come
 from the flow's result (the batch summary the flow returns)."""
 
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/api/jobs")
 class JobRequest(BaseModel):
     source: str = Field(description="Source location: a folder or s3://bucket/prefix")
     targets: list[str] = Field(min_length=1, description="Target language codes")
+    series: str | None = Field(None, description="Series name (default: the source's last segment)")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Further flow parameters")
 
 
@@ -70,6 +71,8 @@ async def start_job(body: JobRequest, service: Service, reviewer: ApiReviewer) -
     from prefect.client.orchestration import get_client
 
     parameters = {**body.parameters, "source": body.source, "targets": body.targets}
+    if body.series:
+        parameters["series"] = body.series
     async with get_client() as client:
         deployment = await _deployment(client, service.settings.deployment)
         flow_run = await client.create_flow_run_from_deployment(

@@ -25,7 +25,7 @@ class ReviewSettings(BaseSettings):
     glossary_dir: Path | None = Path("glossaries")  # <series>.csv (or .tbx) per series
     styles: dict[str, dict[str, Any]] = Field(default_factory=dict)  # per language style overrides
     storage_url: str = "demo-output"  # where published tracks live (local folder or s3://bucket/prefix)
-    deployment: str = "localise-batch/localise-batch"  # Prefect deployment the jobs API runs
+    deployment: str = "localise-batch/nightly"  # flows/deployments.py BATCH  # Prefect deployment the jobs API runs
     session_secret: str = Field(default_factory=lambda: secrets.token_hex(32))  # signs login cookies
     secure_cookies: bool = False  # set behind HTTPS
     queue_page_size: int = 50
