@@ -76,6 +76,8 @@ def calibrate(pairs: list[tuple[str, str]], buckets=DEFAULT_BUCKETS, quantiles=Q
                 everything.append(t / s)
     out = []
     for (lo, hi), values in ratios.items():
+        if not values:
+            continue  # no pair of this length: lines of this length stay unjudged
         values.sort()
         out.append({
             "min": lo, "max": hi, "n": len(values),
