@@ -95,11 +95,11 @@ def _render(groups: Sequence[_Group], version: str) -> str:
             for pos in group.positions:
                 item = group.items.get(pos)
                 unit = ET.SubElement(file_el, "unit", {"id": f"c{pos}", "name": f"cue {pos + 1}"})
+                unit.set(f"{{{XML_NS}}}space", "preserve")  # line breaks inside a cue are content
                 notes_el = ET.SubElement(unit, "notes")
                 for category, text in _notes(group.track, pos, item):
                     ET.SubElement(notes_el, "note", {"category": category}).text = text
                 segment = ET.SubElement(unit, "segment", {"state": _state(version, item)})
-                segment.set(f"{{{XML_NS}}}space", "preserve")
                 ET.SubElement(segment, "source").text = group.track.cues[pos]["source"]
                 ET.SubElement(segment, "target").text = _current_text(group.track, pos, item)
     else:
