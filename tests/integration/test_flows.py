@@ -1,0 +1,223 @@
+"""The Prefect flows against a real Prefect server and a real S3 server (SeaweedFS), with the
+offline tiny model for every language pair.
+
+Covers: batch publish to S3 and an identical rerun that uploads nothing; S3 stopped in the middle
+of a batch (retries, failure, no manifest pointing at missing or wrong files, a rerun after the
+restart that translates nothing again); an unreadable file failing only its episode; the episode
+flow from an s3:// source; a served deployment triggered through the REST API with parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "samples" / "tingyu-teahouse"
+SERIES = "tingyu-teahouse"
+EPISODES = ["ep01", "ep02", "ep03"]
+
+
+@pytest.fixture
+def env(prefect_server, s3_server, tiny_model, tmp_path, monkeypatch):
+    """Flows in this process use the test servers, a private result store (so no other test's
+    cached translations leak in) and a config that publishes everything (the tiny model's words
+    are noise, every cue is flagged; the gate is tested in tests/test_storage.py)."""
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    config = tmp_path / "localise.toml"
+    config.write_text(f'targets = ["en", "es"]\nmodel = "{tiny_model}"\n[quality_gate]\nmax_flagged_share = 1.0\n')
+    with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: str(tmp_path / "results")}):
+        yield {"config": str(config), "bucket": s3_server.make_bucket("flows"), "model": str(tiny_model)}
+
+
+@pytest.fixture
+def engine_calls(monkeypatch):
+    """Counts calls into the real engine registry (every translation the pipeline asks for)."""
+    import localise.engines.registry as registry
+
+    calls: list[tuple[int, str]] = []
+    real = registry.translate_texts
+
+    def counting(texts, src, tgt, **kwargs):
+        calls.append((len(texts), tgt))
+        for hook in hooks:
+            hook(len(calls))
+        return real(texts, src, tgt, **kwargs)
+
+    hooks: list = []
+    monkeypatch.setattr(registry, "translate_texts", counting)
+    counting.hooks = hooks  # type: ignore[attr-defined]
+    counting.calls = calls  # type: ignore[attr-defined]
+    return counting
+
+
+def _objects(s3_server, bucket: str) -> dict[str, tuple[str, object]]:
+    """key -> (ETag, LastModified) of every object in the bucket."""
+    out = {}
+    for page in s3_server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            out[obj["Key"]] = (obj["ETag"], obj["LastModified"])
+    return out
+
+
+def _check_manifests(s3_server, bucket: str, prefix: str) -> dict[str, dict]:
+    """Every manifest in the bucket, after checking that each file it lists exists with its checksum."""
+    import hashlib
+
+    client = s3_server.client()
+    manifests = {}
+    for key in _objects(s3_server, bucket):
+        if key.endswith("/manifest.json") and "/." not in key:
+            manifest = json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+            base = key.rsplit("/", 1)[0]
+            for name, digest in manifest["files"].items():
+                body = client.get_object(Bucket=bucket, Key=f"{base}/{name}")["Body"].read()
+                assert hashlib.sha256(body).hexdigest() == digest, f"{base}/{name} does not match its manifest"
+            manifests[manifest["episode"]] = manifest
+    return manifests
+
+
+def _copy_samples(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in SAMPLES.iterdir():
+        if path.suffix in (".srt", ".ass"):
+            shutil.copy(path, dest / path.name)
+    return dest
+
+
+def _status(summary: dict) -> dict[str, str]:
+    return {row["episode"]: row["status"] for row in summary["episodes"]}
+
+
+def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server, engine_calls, tmp_path):
+    from flows.localise_batch import localise_batch
+
+    source = _copy_samples(tmp_path / SERIES)
+    dest = f"s3://{env['bucket']}/out"
+    # one episode per chunk, one chunk at a time: ep01 translates and publishes, then S3 goes away
+    # as soon as the engine starts on ep02 (en and es: two calls per episode)
+    engine_calls.hooks.append(lambda n: s3_server.stop() if n == 3 and s3_server.running else None)
+    first = localise_batch(str(source), destination=dest, config=env["config"], max_concurrency=1, chunk_cues=1)
+    assert _status(first) == {"ep01": "published", "ep02": "failed", "ep03": "failed"}
+    assert all("PublishError" in row["error"] for row in first["episodes"] if row["status"] == "failed")
+    assert len(engine_calls.calls) == 6  # every episode was translated once, in its own chunk
+
+    engine_calls.hooks.clear()
+    s3_server.start()
+    manifests = _check_manifests(s3_server, env["bucket"], "out")
+    assert "ep01" in manifests  # and ep02/ep03, if any, point only at complete files (checked above)
+
+    second = localise_batch(str(source), destination=dest, config=env["config"], max_concurrency=1, chunk_cues=1)
+    assert _status(second) == {"ep01": "current", "ep02": "published", "ep03": "published"}
+    assert len(engine_calls.calls) == 6, "finished translations were redone"
+    manifests = _check_manifests(s3_server, env["bucket"], "out")
+    assert sorted(manifests) == EPISODES
+    for manifest in manifests.values():
+        assert set(manifest["languages"]) == {"en", "es"}
+        assert manifest["source"]["sha256"] and manifest["signature"]["models"]["es"]
+
+    before = _objects(s3_server, env["bucket"])
+    third = localise_batch(str(source), destination=dest, config=env["config"])
+    assert third["totals"]["uploaded"] == 0 and set(_status(third).values()) == {"current"}
+    assert _objects(s3_server, env["bucket"]) == before  # nothing written, not even a manifest
+    assert len(engine_calls.calls) == 6
+
+
+def test_unreadable_file_fails_only_its_episode(env, s3_server, prefect_server, engine_calls):
+    from prefect.logging.handlers import APILogWorker
+
+    from flows.localise_batch import localise_batch
+
+    client = s3_server.client()
+    for path in sorted(SAMPLES.glob("ep0[12].srt")):
+        client.put_object(Bucket=env["bucket"], Key=f"incoming/{path.name}", Body=path.read_bytes())
+    client.put_object(Bucket=env["bucket"], Key="incoming/ep99.srt", Body=b"<html><body>404 Not Found</body></html>")
+    state = localise_batch(f"s3://{env['bucket']}/incoming", series=SERIES, destination=f"s3://{env['bucket']}/out",
+                           config=env["config"], return_state=True)
+    summary = state.result()
+    assert _status(summary) == {"ep01": "published", "ep02": "published", "ep99": "failed"}
+    failed = next(row for row in summary["episodes"] if row["status"] == "failed")
+    assert "ep99.srt" in failed["error"] and "HTML" in failed["error"]
+    assert sorted(_check_manifests(s3_server, env["bucket"], "out")) == ["ep01", "ep02"]
+    assert len(engine_calls.calls) == 2  # both good episodes in one chunk: one call per language
+
+    APILogWorker.drain_all(timeout=10)
+    logs = httpx.post(f"{prefect_server.api_url}/logs/filter",
+                      json={"logs": {"flow_run_id": {"any_": [str(state.state_details.flow_run_id)]}}}).json()
+    assert any("ep99.srt" in log["message"] and log["level"] >= 40 for log in logs)
+
+
+def test_episode_flow_reads_from_s3(env, s3_server):
+    from flows.localise_episode import localise_episode
+
+    client = s3_server.client()
+    client.put_object(Bucket=env["bucket"], Key="incoming/ep03.ass", Body=(SAMPLES / "ep03.ass").read_bytes())
+    outcome = localise_episode(f"s3://{env['bucket']}/incoming/ep03.ass", series=SERIES,
+                               destination=f"s3://{env['bucket']}/out", config=env["config"])
+    assert outcome["status"] == "published"
+    manifest = _check_manifests(s3_server, env["bucket"], "out")["ep03"]
+    assert manifest["source"]["format"] == "ass" and manifest["signature"]["glossary_version"]
+    track = client.get_object(Bucket=env["bucket"], Key=f"out/{SERIES}/ep03/es.ass")["Body"].read().decode()
+    assert "Style: Flashback" in track and track.count("Dialogue:") == 18
+
+
+def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, prefect_server, tmp_path):
+    api = prefect_server.api_url
+    child_env = {**os.environ, **prefect_server.env, **s3_server.env, "PYTHONUNBUFFERED": "1"}
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "localise", "serve", "--storage", f"s3://{env['bucket']}/published",
+             "--config", env["config"], "--limit", "1"],
+            cwd=REPO, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deployment = None
+        deadline = time.monotonic() + 120
+        while deployment is None:
+            assert serve.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "deployment never registered:\n" + log_path.read_text()[-3000:]
+            reply = httpx.get(f"{api}/deployments/name/localise-batch/nightly")
+            deployment = reply.json() if reply.status_code == 200 else time.sleep(1)
+
+        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run",
+                         json={"parameters": {"source": str(SAMPLES), "series": SERIES}})
+        assert run.status_code == 201, run.text
+        run_id = run.json()["id"]
+        state = None
+        deadline = time.monotonic() + 180
+        while state not in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            assert time.monotonic() < deadline, f"flow run still {state}:\n" + log_path.read_text()[-3000:]
+            time.sleep(1)
+            state = httpx.get(f"{api}/flow_runs/{run_id}").json()["state"]["type"]
+        assert state == "COMPLETED", log_path.read_text()[-3000:]
+        parameters = httpx.get(f"{api}/flow_runs/{run_id}").json()["parameters"]
+        assert parameters["source"] == str(SAMPLES) and parameters["destination"].endswith("/published")
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGINT)
+            try:
+                serve.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(serve.pid, signal.SIGKILL)
+                serve.wait(timeout=10)
+    manifests = _check_manifests(s3_server, env["bucket"], "published")
+    assert sorted(manifests) == EPISODES
+    keys = _objects(s3_server, env["bucket"])
+    for episode in EPISODES:
+        ext = "ass" if episode == "ep03" else "srt"
+        assert {f"published/{SERIES}/{episode}/en.{ext}", f"published/{SERIES}/{episode}/es.{ext}"} <= set(keys)
