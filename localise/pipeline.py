@@ -6,8 +6,9 @@ the model, so the pipeline is shaped around it:
 
 * every per-track step that does not depend on the target language (markup protection, translation
   units) runs once per track, not once per language;
-* per target language there is exactly one engine call, over the de-duplicated unit texts of *all*
-  tracks of the batch (the engine sorts by length and fills its own token-budget batches);
+* machine translation sees each distinct unit text once, over *all* tracks of the batch and all
+  target languages: one batched engine call per hop (a pivot's shared zh -> en hop runs once; the
+  engine sorts by length and fills its own token-budget batches);
 * translation-memory exact matches and empty units never reach the engine.
 
 Invariant, checked before anything is returned: a localised track has the source's cues, in the
@@ -147,14 +148,128 @@ def _memory_lookup(memory: TranslationMemory, sources: list[str], src: str, tgt:
     return [memory.exact(text, src, tgt) for text in sources]
 
 
-def _engine_translate(texts: list[str], lang: str, options: LocaliseOptions) -> list[Translation]:
-    """One call: a named engine through the registry (route, pivot, cached model), or an engine
-    object given directly in ``options.engine`` (anything with ``translate(texts, src, tgt)``)."""
-    if isinstance(options.engine, str):
-        from localise.engines.registry import translate_texts
+class _GlossaryHook:
+    """Glossary enforcement for each engine hop (the registry's ``glossary_hook``).
 
-        outputs = translate_texts(
+    A hop from the source language enforces the series glossary into that hop's target. A pivot's
+    second hop (``en -> es``) reads English, so it uses the glossary *seen from the pivot*: the
+    pivot column's terms as source terms. The first hop put the English terms into the English
+    text, so the second hop finds them and carries the Spanish terms through. A hop shared by
+    several targets (``zh -> en`` for en, es, pt) is enforced the same way for all of them and
+    runs once.
+    """
+
+    def __init__(self, glossary: Glossary, src: str) -> None:
+        self.glossary = glossary
+        self.src = src
+        self._by_source: dict[str, Glossary | None] = {}
+
+    def _for_source(self, lang: str) -> Glossary | None:
+        if _same_lang(lang, self.src):
+            return self.glossary
+        if lang not in self._by_source:
+            from localise.glossary import Glossary, TermEntry
+
+            entries = []
+            for entry in self.glossary:
+                term = Glossary.target_for(entry.targets, lang)
+                if term:
+                    entries.append(TermEntry(term, dict(entry.targets), entry.case_sensitive, entry.line))
+            self._by_source[lang] = Glossary(entries, source_lang=lang, path=self.glossary.path) if entries else None
+        return self._by_source[lang]
+
+    def __call__(self, texts: Sequence[str], src: str, tgt: str) -> tuple[list[str], Callable[[list[str]], list[str]]]:
+        glossary = self._for_source(src)
+        if glossary is None:
+            return list(texts), lambda outputs: list(outputs)
+        enforced = [glossary.enforce(text, tgt) for text in texts]
+        return [e.text for e in enforced], lambda outputs: [e.restore(o) for e, o in zip(enforced, outputs)]
+
+
+def _same_lang(a: str, b: str) -> bool:
+    return a.replace("_", "-").lower() == b.replace("_", "-").lower()
+
+
+def _machine_translate(
+    texts: list[str], targets: list[str], options: LocaliseOptions, glossary: Glossary | None
+) -> dict[str, list[Translation]]:
+    """``texts`` into every target. A named engine goes through the registry: one batched call
+    per hop, a first hop shared by several targets (the pivot) run once, the model loaded once per
+    process. An engine object in ``options.engine`` gets one call per target, no routing."""
+    hook = _GlossaryHook(glossary, options.src) if glossary is not None else None
+    if isinstance(options.engine, str):
+        from localise.engines.registry import translate_many
+
+        results = translate_many(
             texts,
+            options.src,
+            targets,
+            engine=options.engine,
+            model=options.model,
+            model_table=options.model_table,
+            glossary_hook=hook,
+            **options.engine_options,
+        )
+    else:
+        results = {}
+        for lang in targets:
+            engine_texts, restore = hook(texts, options.src, lang) if hook is not None else (texts, list)
+            outputs = list(options.engine.translate(engine_texts, options.src, lang))
+            if len(outputs) == len(texts):
+                words = restore([o.text for o in outputs])
+                outputs = [Translation(w, o.confidence, o.origin) for w, o in zip(words, outputs)]
+            results[lang] = outputs
+    for lang, outputs in results.items():
+        if len(outputs) != len(texts):
+            from localise.errors import EngineError
+
+            raise EngineError(f"engine returned {len(outputs)} translations for {len(texts)} texts ({lang})")
+    return results
+
+
+def _translate_units(
+    prepared: Sequence[_Prepared], targets: list[str], options: LocaliseOptions, glossary: Glossary | None
+) -> dict[str, list[list[Translation]]]:
+    """Per target language, a translation for every unit of every track.
+
+    Order of preference per unit: empty stays empty; a translation-memory exact match (origin
+    ``tm``); else machine translation. Machine translation sees each distinct unit source once,
+    across all tracks and all targets (one batched call per engine hop).
+    """
+    units = [(t, u, unit.source) for t, prep in enumerate(prepared) for u, unit in enumerate(prep.units)]
+    words = [source for _, _, source in units if source.strip()]
+    unique = list(dict.fromkeys(words))
+    hits: dict[str, dict[str, str]] = {}
+    if options.memory is not None and unique:
+        for lang in targets:
+            found = _memory_lookup(options.memory, unique, options.src, lang)
+            hits[lang] = {text: hit for text, hit in zip(unique, found) if hit is not None}
+    needed = [text for text in unique if any(text not in hits.get(lang, {}) for lang in targets)]
+    langs = [lang for lang in targets if any(text not in hits.get(lang, {}) for text in unique)]
+    machine = _machine_translate(needed, langs, options, glossary) if needed and langs else {}
+    position = {text: n for n, text in enumerate(needed)}
+
+    out: dict[str, list[list[Translation]]] = {}
+    for lang in targets:
+        memory = hits.get(lang, {})
+        rows: list[list[Translation]] = [[] for _ in prepared]
+        for t, _, source in units:
+            if not source.strip():
+                rows[t].append(Translation("", None, "mt"))
+            elif source in memory:
+                rows[t].append(Translation(memory[source], 1.0, "tm"))
+            else:
+                rows[t].append(machine[lang][position[source]])
+        out[lang] = rows
+    return out
+
+
+def _engine_signature(lang: str, options: LocaliseOptions) -> list[str]:
+    """What translated into ``lang`` (per hop: engine, model, revision, device, decoding)."""
+    if isinstance(options.engine, str):
+        from localise.engines.registry import signatures
+
+        return signatures(
             options.src,
             lang,
             engine=options.engine,
@@ -162,52 +277,8 @@ def _engine_translate(texts: list[str], lang: str, options: LocaliseOptions) -> 
             model_table=options.model_table,
             **options.engine_options,
         )
-    else:
-        outputs = options.engine.translate(texts, options.src, lang)
-    if len(outputs) != len(texts):
-        from localise.errors import EngineError
-
-        raise EngineError(f"engine returned {len(outputs)} translations for {len(texts)} texts")
-    return list(outputs)
-
-
-def _translate_units(
-    prepared: Sequence[_Prepared], lang: str, options: LocaliseOptions, glossary: Glossary | None
-) -> list[list[Translation]]:
-    """Translations for every unit of every track into ``lang``, with ONE engine call.
-
-    Order of preference per unit: empty stays empty; a translation-memory exact match (origin
-    ``tm``); else machine translation of the glossary-enforced text, de-duplicated across tracks.
-    """
-    results: list[list[Translation | None]] = [
-        [Translation("", None, "mt") if not unit.source.strip() else None for unit in prep.units]
-        for prep in prepared
-    ]
-    todo = [(t, u) for t, row in enumerate(results) for u, r in enumerate(row) if r is None]
-
-    if options.memory is not None and todo:
-        unique = list(dict.fromkeys(prepared[t].units[u].source for t, u in todo))
-        hits = dict(zip(unique, _memory_lookup(options.memory, unique, options.src, lang)))
-        for t, u in todo:
-            hit = hits.get(prepared[t].units[u].source)
-            if hit is not None:
-                results[t][u] = Translation(hit, 1.0, "tm")
-        todo = [(t, u) for t, u in todo if results[t][u] is None]
-
-    pending: dict[str, list[tuple[int, int, Any]]] = {}  # engine text -> [(track, unit, enforced)]
-    for t, u in todo:
-        source = prepared[t].units[u].source
-        enforced = glossary.enforce(source, lang) if glossary is not None else None
-        engine_text = enforced.text if enforced is not None else source
-        pending.setdefault(engine_text, []).append((t, u, enforced))
-
-    if pending:
-        texts = list(pending)
-        for text, out in zip(texts, _engine_translate(texts, lang, options)):
-            for t, u, enforced in pending[text]:
-                words = enforced.restore(out.text) if enforced is not None else out.text
-                results[t][u] = Translation(words, out.confidence, out.origin)
-    return results  # type: ignore[return-value]
+    signature = getattr(options.engine, "signature", None)
+    return [signature() if callable(signature) else type(options.engine).__name__]
 
 
 def _check_invariant(source: Track, target: Track) -> None:
@@ -227,6 +298,7 @@ def _localise_one(
     lang: str,
     options: LocaliseOptions,
     glossary: Glossary | None,
+    signature: dict[str, Any],
 ) -> LocalisedTrack:
     from localise.layout import style_for, wrap
     from localise.quality.checks import check_track
@@ -257,6 +329,7 @@ def _localise_one(
         style=style,
         confidences=confidences,
         thresholds=options.thresholds,
+        units=prep.units,
     )
     report = build_report(
         track,
@@ -267,7 +340,8 @@ def _localise_one(
         units=[[prep.units[u].id for u in covering] for covering in prep.cue_units],
         confidences=confidences,
         origins=origins,
-        signature=options.describe(),
+        signature=signature,
+        thresholds=options.thresholds,
     )
     return LocalisedTrack(source=track, lang=lang, track=target, report=report)
 
@@ -284,15 +358,19 @@ def localise_tracks(
     targets = _check_targets(targets, options.src)
     glossary = options.resolved_glossary()
     prepared = [_prepare(track, options) for track in tracks]
-    per_lang: dict[str, list[list[Translation]]] = {}
-    for lang in targets:
-        if progress is not None:
-            progress(f"translating {sum(len(p.units) for p in prepared)} units into {lang}")
-        per_lang[lang] = _translate_units(prepared, lang, options, glossary)
+    if progress is not None:
+        units = sum(len(p.units) for p in prepared)
+        progress(f"translating {units} units of {len(prepared)} tracks into {', '.join(targets)}")
+    per_lang = _translate_units(prepared, targets, options, glossary)
+    signature = options.describe()
+    engines = {lang: _engine_signature(lang, options) for lang in targets}
+    if progress is not None:
+        progress("checking")
     out: list[LocalisedTrack] = []
     for t, prep in enumerate(prepared):
         for lang in targets:
-            out.append(_localise_one(prep, per_lang[lang][t], lang, options, glossary))
+            sig = dict(signature, engine_signature=engines[lang])
+            out.append(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig))
     return out
 
 
