@@ -26,7 +26,7 @@ class RunStats:
     tokenise_s: float = 0.0
     decode_s: float = 0.0
     detokenise_s: float = 0.0
-    batches: int = 0
+    batches: int | None = None  # unknown where CTranslate2 cuts the batches itself
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,17 +69,6 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[list[
 
 
 # --------------------------------------------------------------------------------------- CTranslate2
-
-
-def convert_ct2(model_dir: str | Path, out_dir: str | Path, quantization: str = "int8") -> Path:
-    """Convert a transformers Marian folder to CTranslate2 (skipped when already converted)."""
-    out = Path(out_dir)
-    if (out / "model.bin").exists():
-        return out
-    from ctranslate2.converters import TransformersConverter
-
-    TransformersConverter(str(model_dir)).convert(str(out), quantization=quantization, force=True)
-    return out
 
 
 def load_ct2(ct2_dir: str | Path, *, device: str = "cpu", compute_type: str = "int8", threads: int = 0) -> Any:
@@ -126,7 +115,7 @@ def ct2_translate(
         tokenise_s=t1 - t0,
         decode_s=t2 - t1,
         detokenise_s=t3 - t2,
-        batches=-(-len(texts) // max_batch_size) if batch_type == "examples" else 0,
+        batches=-(-len(texts) // max_batch_size) if batch_type == "examples" else None,
     )
     return outputs, stats
 

@@ -27,6 +27,7 @@ import gc
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -78,7 +79,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the engines (0: every usable core)")
     p.add_argument("--repeats", type=int, default=None, help="passes of raw/pipeline/flow; the fastest counts (default 2)")
     p.add_argument("--compare-lines", type=int, default=None, help="lines in the ct2-vs-hf comparison")
-    p.add_argument("--batch-sizes", default=None, help="batch sizes the raw engine tries, e.g. 16,32,64")
+    p.add_argument("--batch-sizes", default=None, help="raw engine batch sweep: token budgets on CPU (1024,2048,4096), lines on CUDA (256,1024,0=all)")
     p.add_argument("--sections", default=",".join(ALL_SECTIONS), help=f"any of {','.join(ALL_SECTIONS)}")
     p.add_argument("--work-dir", default=None, help="models and flow files (default: a cache folder outside the repo)")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/latest.json; quick.json with --quick)")
@@ -93,7 +94,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     elif cuda:
         batch_sizes = [256, 1024, 0]  # 0: the whole series in one batch
     else:
-        batch_sizes = [16, 32, 64]
+        batch_sizes = [1024, 2048, 4096]  # CTranslate2 token budgets (padded source tokens per batch)
     if a.out:
         out = Path(a.out)
     else:
@@ -129,8 +130,12 @@ def _quiet_environment() -> None:
         "HF_HUB_OFFLINE": "1",
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     }.items():
         os.environ.setdefault(key, value)
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
 
 
 def log(message: str) -> None:
@@ -188,9 +193,10 @@ class Models:
 
 
 def prepare_models(s: Settings) -> Models:
-    """The transformers folder (built offline when it is the tiny or full-size random model) and its
-    CTranslate2 int8 conversion; cached in the work folder between runs."""
-    from benchmarks.raw import convert_ct2
+    """The transformers folder (built offline when it is the tiny or full-size random model, then
+    made fixed-length, see :func:`make_fixed_length`) and its CTranslate2 int8 conversion, made with
+    the engines' own ``convert_model`` (tokenizer saved beside it); cached in the work folder."""
+    from localise.engines.ct2 import convert_model
 
     s.work_dir.mkdir(parents=True, exist_ok=True)
     if s.model in ("tiny", "full-size"):
@@ -203,6 +209,7 @@ def prepare_models(s: Settings) -> Models:
                 build_tiny_marian(hf_dir)
             else:
                 build_random_marian(hf_dir, full_size=True)
+            make_fixed_length(hf_dir)
         description = (
             "tiny random MarianMT (d_model 32, 1+1 layers)"
             if s.model == "tiny"
@@ -211,10 +218,43 @@ def prepare_models(s: Settings) -> Models:
     else:
         hf_dir = Path(s.model)
         description = f"local model {hf_dir}"
+    set_output_cap(hf_dir, s.output_tokens)
     ct2_dir = None
     if not s.device.startswith("cuda") or "compare" in s.sections:
-        ct2_dir = convert_ct2(hf_dir, s.work_dir / f"{hf_dir.name}-ct2-int8")
+        ct2_dir = s.work_dir / f"{hf_dir.name}-ct2-int8-out{s.output_tokens}"
+        if not (ct2_dir / "model.bin").exists():
+            log(f"converting {hf_dir.name} to CTranslate2 int8")
+            convert_model(str(hf_dir), ct2_dir, quantization="int8", force=True)
     return Models(hf_dir, ct2_dir, description)
+
+
+def make_fixed_length(hf_dir: Path) -> None:
+    """Make a random-weight model never end a line early: a large negative output bias on ``</s>``.
+
+    Why: the raw engine and the pipeline fix the output length with ``min == max`` new tokens, but
+    the batch flow takes its engine settings from ``localise.config.Settings``, which has no
+    decoding options. A model that never says ``</s>`` decodes exactly up to the checkpoint's
+    ``generation_config.max_new_tokens`` cap (:func:`set_output_cap`) on every path, so all three
+    do the same work. Costs nothing per token (the bias is added to logits that exist anyway)."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(str(hf_dir), dtype=torch.float32)
+    eos = model.config.eos_token_id
+    with torch.no_grad():
+        model.final_logits_bias[..., eos] = -1.0e4
+    model.save_pretrained(str(hf_dir))
+
+
+def set_output_cap(hf_dir: Path, output_tokens: int) -> None:
+    """``generation_config.max_new_tokens``: the cap an engine applies when not told a length.
+    The CTranslate2 engine decodes ``cap - 1`` tokens (it does not count ``</s>``), so cap = N + 1."""
+    from transformers import GenerationConfig
+
+    config = GenerationConfig.from_pretrained(str(hf_dir))
+    if config.max_new_tokens != output_tokens + 1:
+        config.max_new_tokens = output_tokens + 1
+        config.save_pretrained(str(hf_dir))
 
 
 # ----------------------------------------------------------------------------------------- workload
@@ -277,24 +317,27 @@ class RawEngine:
 
 
 def raw_engine_cpu(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
-    """CTranslate2 int8 on CPU; batch size picked by a sweep over a sample of the series."""
+    """CTranslate2 int8 on CPU, one ``translate_batch`` call with token-budget batches (as the
+    ctranslate2 engine does); the budget is picked by a sweep over a sample of the series."""
     from benchmarks import raw
 
     assert models.ct2_dir is not None
     tokenizer = raw.load_tokenizer(models.hf_dir)
     translator = raw.load_ct2(models.ct2_dir, compute_type="int8", threads=s.threads)
-    sample = list(texts[: max(4 * max(s.batch_sizes), 64)])
+    sample = list(texts[: max(s.batch_sizes) // 4])  # about 3 batches of the largest budget
     raw.ct2_translate(translator, tokenizer, sample[:8], output_tokens=s.output_tokens, max_batch_size=8)  # warm-up
     sweep = []
     for size in s.batch_sizes:
-        _, stats = raw.ct2_translate(translator, tokenizer, sample, output_tokens=s.output_tokens, max_batch_size=size)
-        sweep.append({"batch_size": size, **stats.to_dict()})
-        log(f"raw sweep: batch {size}: {stats.lines_per_s:.1f} lines/s")
-    best = max(sweep, key=lambda row: row["lines_per_s"])["batch_size"]
+        _, stats = raw.ct2_translate(
+            translator, tokenizer, sample, output_tokens=s.output_tokens, max_batch_size=size, batch_type="tokens"
+        )
+        sweep.append({"max_tokens": size, **stats.to_dict()})
+        log(f"raw sweep: {size} tokens per batch: {stats.lines_per_s:.1f} lines/s")
+    best = max(sweep, key=lambda row: row["lines_per_s"])["max_tokens"]
 
     def run(batch_texts: Sequence[str]) -> RunStats:
         return raw.ct2_translate(
-            translator, tokenizer, batch_texts, output_tokens=s.output_tokens, max_batch_size=best
+            translator, tokenizer, batch_texts, output_tokens=s.output_tokens, max_batch_size=best, batch_type="tokens"
         )[1]
 
     return RawEngine("ctranslate2 int8", best, run, sweep)
@@ -348,26 +391,24 @@ def raw_engine_cuda(s: Settings, models: Models, texts: Sequence[str]) -> RawEng
 
 
 def pipeline_options(s: Settings, models: Models, wl: Workload, batch_size: int) -> Any:
-    """The library's options for the same engine, model, decoding and batch size as the raw run."""
+    """The library's options for the same engine, model, decoding and batch size as the raw run.
+
+    Fixed length: the transformers engine takes ``min_new_tokens == max_new_tokens == N``; the
+    CTranslate2 engine decodes one token less than ``max_new_tokens`` (it does not count ``</s>``),
+    so it is given N + 1 to decode exactly N, like the raw run."""
     from localise.pipeline import LocaliseOptions
 
-    decoding = {
-        "min_new_tokens": s.output_tokens,
-        "max_new_tokens": s.output_tokens,
-        "max_batch_size": batch_size,
-        "max_tokens": batch_size * 512,  # let max_batch_size decide, as in the raw run
-    }
+    n = s.output_tokens
     if s.device.startswith("cuda"):
-        engine, extra = "transformers", {"device": s.device, "dtype": "float16"}
+        engine, model = "transformers", str(models.hf_dir)
+        extra = {"device": s.device, "dtype": "float16", "min_new_tokens": n, "max_new_tokens": n,
+                 "max_batch_size": batch_size, "max_tokens": batch_size * 512}
     else:
-        engine, extra = "ctranslate2", {"device": "cpu", "compute_type": "int8", "threads": s.threads}
-    return LocaliseOptions(
-        src="zh",
-        engine=engine,
-        model=str(models.hf_dir),
-        glossary=wl.glossary,
-        engine_options={**decoding, **extra},
-    )
+        assert models.ct2_dir is not None
+        engine, model = "ctranslate2", str(models.ct2_dir)
+        extra = {"device": "cpu", "compute_type": "int8", "threads": s.threads,
+                 "min_new_tokens": n + 1, "max_new_tokens": n + 1, "max_tokens": batch_size}
+    return LocaliseOptions(src="zh", engine=engine, model=model, glossary=wl.glossary, engine_options=extra)
 
 
 def run_pipeline(wl: Workload, options: Any, sources: list[tuple[str, str]] | None = None) -> tuple[float, list[str]]:
@@ -409,47 +450,66 @@ def start_prefect() -> float:
     return time.perf_counter() - t0
 
 
-def run_flow(s: Settings, models: Models, wl: Workload, options: Any, in_dir: Path, out_dir: Path) -> float:
-    """The Prefect batch flow over the series files; returns seconds."""
+def flow_config(s: Settings, models: Models, wl: Workload) -> Path:
+    """The settings file the batch flow reads: same engine, model and glossary as the pipeline.
+    (``Settings`` holds no decoding options; the fixed-length model makes the length the same.)"""
+    if s.device.startswith("cuda"):
+        engine, model, device = "transformers", models.hf_dir, s.device
+    else:
+        assert models.ct2_dir is not None
+        engine, model, device = "ctranslate2", models.ct2_dir, "cpu"
+    lines = [
+        'source_language = "zh"',
+        'targets = ["en"]',
+        f'engine = "{engine}"',
+        f"model = {json.dumps(str(model))}",
+        f'device = "{device}"',
+    ]
+    if wl.glossary_path is not None:
+        lines.append(f"glossary = {json.dumps(str(wl.glossary_path))}")
+    path = s.work_dir / "bench-flow.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_flow_inputs(s: Settings, folder: Path, rep: int) -> Path:
+    """The series as files for pass ``rep``. Each pass's files end with ``rep`` extra blank lines:
+    the same cues, other bytes, so the flow's content-hash cache and "already published" check
+    cannot skip work a previous pass did (every pass translates the whole series)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in workloads.series_srt(s.episodes, s.cues_per_episode):
+        (folder / name).write_text(text + "\n" * rep, encoding="utf-8")
+    return folder
+
+
+def run_flow(config: Path, in_dir: Path, out_dir: Path) -> tuple[float, dict[str, Any]]:
+    """The Prefect batch flow over the series files; returns (seconds, the flow's totals)."""
     from flows.localise_batch import localise_batch
 
     t0 = time.perf_counter()
-    localise_batch(**_flow_arguments(localise_batch, options, in_dir, out_dir))
-    return time.perf_counter() - t0
-
-
-def _flow_arguments(flow_obj: Any, options: Any, in_dir: Path, out_dir: Path) -> dict[str, Any]:
-    """Arguments for the batch flow, matched to its signature by name (kept in one place)."""
-    import inspect
-
-    params = inspect.signature(getattr(flow_obj, "fn", flow_obj)).parameters
-    wanted: dict[str, Any] = {}
-    for name in params:
-        if name in ("source", "sources", "input", "inputs", "source_dir", "in_dir", "input_dir", "paths"):
-            wanted[name] = str(in_dir) if name not in ("paths", "sources") else sorted(str(p) for p in in_dir.glob("*.srt"))
-        elif name in ("destination", "dest", "out", "out_dir", "output", "output_dir", "storage_url", "target_url"):
-            wanted[name] = str(out_dir)
-        elif name in ("targets", "target_langs", "languages"):
-            wanted[name] = ["en"]
-        elif name == "options":
-            wanted[name] = options
-    return wanted
+    summary = localise_batch(
+        source=str(in_dir), series="bench", targets=["en"], destination=str(out_dir), config=str(config)
+    )
+    return time.perf_counter() - t0, summary.get("totals", {})
 
 
 # ---------------------------------------------------------------------------------- ct2 versus hf
 
 
 def compare_ct2_hf(s: Settings, models: Models, texts: Sequence[str], batch_size: int) -> dict[str, Any]:
-    """transformers fp32 ``generate`` and CTranslate2 int8 ``translate_batch`` on identical batches
-    (a spread of the series' length-sorted batches, about ``compare_lines`` lines)."""
+    """transformers fp32 ``generate`` and CTranslate2 int8 ``translate_batch`` on identical batches:
+    the series cut into token-budget batches by the engines' own helper, then a spread of those
+    batches (short to long) holding about ``compare_lines`` lines."""
     import torch
 
     from benchmarks import raw
+    from localise.engines.base import token_budget_batches
 
     tokenizer = raw.load_tokenizer(models.hf_dir)
     pieces = raw.tokenise_pieces(tokenizer, texts)
-    batches = raw.length_sorted_batches([len(p) for p in pieces], batch_size)
-    wanted = max(1, min(len(batches), -(-s.compare_lines // batch_size)))
+    batches = token_budget_batches([len(p) for p in pieces], batch_size, 10**6)
+    per_batch = max(1, len(texts) // max(1, len(batches)))
+    wanted = max(1, min(len(batches), round(s.compare_lines / per_batch)))
     step = len(batches) / wanted
     chosen = [batches[int(i * step)] for i in range(wanted)]
     assert models.ct2_dir is not None
@@ -468,7 +528,7 @@ def compare_ct2_hf(s: Settings, models: Models, texts: Sequence[str], batch_size
     del model, translator
     gc.collect()
     return {
-        "batch_size": batch_size,
+        "max_tokens": batch_size,
         "batches": len(chosen),
         "ct2_int8": ct2.to_dict(),
         "hf_fp32": hf.to_dict(),
@@ -560,10 +620,11 @@ def run(s: Settings) -> dict[str, Any]:
         t0 = time.perf_counter()
         run_pipeline(wl, options, wl.sources[:1])  # loads the engine once for this process
         extra["pipeline_first_call_s"] = round(time.perf_counter() - t0, 3)
-    flow_dirs = None
+    flow_root = config_file = None
+    flow_totals: list[dict[str, Any]] = []
     if "flow" in s.sections:
-        flow_dirs = (Path(tempfile.mkdtemp(prefix="bench-flow-in-")), Path(tempfile.mkdtemp(prefix="bench-flow-out-")))
-        workloads.write_series(flow_dirs[0], s.episodes, s.cues_per_episode)
+        flow_root = Path(tempfile.mkdtemp(prefix="bench-flow-", dir=s.work_dir))
+        config_file = flow_config(s, models, wl)
         extra["prefect_start_s"] = round(start_prefect(), 3)
 
     for rep in range(s.repeats):
@@ -579,12 +640,13 @@ def run(s: Settings) -> dict[str, Any]:
             memory["pipeline"] = max(memory.get("pipeline") or 0, peak.mb or 0)
             pipeline_passes.append(seconds)
             log(f"pass {rep + 1}: pipeline {len(texts) / seconds:.1f} lines/s ({seconds:.1f}s)")
-        if flow_dirs is not None:
-            out_dir = flow_dirs[1] / f"pass{rep + 1}"
+        if flow_root is not None and config_file is not None:
+            in_dir = write_flow_inputs(s, flow_root / f"in{rep + 1}" / "bench", rep + 1)
             with PeakRSS() as peak:
-                seconds = run_flow(s, models, wl, options, flow_dirs[0], out_dir)
+                seconds, totals = run_flow(config_file, in_dir, flow_root / f"out{rep + 1}")
             memory["flow"] = max(memory.get("flow") or 0, peak.mb or 0)
             flow_passes.append(seconds)
+            flow_totals.append(totals)
             log(f"pass {rep + 1}: flow {len(texts) / seconds:.1f} lines/s ({seconds:.1f}s)")
 
     def figures(wall: float | None, stats: RunStats | None = None) -> dict[str, Any] | None:
@@ -619,12 +681,20 @@ def run(s: Settings) -> dict[str, Any]:
         pipe_fig.update(passes_s=[round(x, 3) for x in pipeline_passes], peak_rss_mb=memory.get("pipeline"))
     flow_fig = figures(min(flow_passes)) if flow_passes else None
     if flow_fig:
-        flow_fig.update(passes_s=[round(x, 3) for x in flow_passes], peak_rss_mb=memory.get("flow"))
+        flow_fig.update(
+            passes_s=[round(x, 3) for x in flow_passes],
+            peak_rss_mb=memory.get("flow"),
+            totals=flow_totals,
+            prefect_start_s=extra.get("prefect_start_s"),
+        )
+    if flow_root is not None:
+        shutil.rmtree(flow_root, ignore_errors=True)
 
     compare = None
     if "compare" in s.sections and models.ct2_dir is not None:
         with PeakRSS() as peak:
-            compare = compare_ct2_hf(s, models, texts, raw_engine.batch_size if raw_engine else 32)
+            budget = raw_engine.batch_size if raw_engine and not s.device.startswith("cuda") else 2048
+            compare = compare_ct2_hf(s, models, texts, budget)
         memory["compare"] = peak.mb
         log(f"ct2 int8 vs hf fp32 on the same batches: {compare['ct2_int8_vs_hf_fp32']}x")
 
