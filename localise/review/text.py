@@ -40,13 +40,17 @@ def source_key(text: str) -> str:
 _BREAK_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\n(?=[{_CJK}])")
 
 
-def unwrap(text: str) -> str:
-    """A reviewed line as one plain run of words for reuse: markup removed and line breaks joined
-    (without a space between CJK characters), since the pipeline wraps and restores markup itself.
+def unwrap(text: str, lang: str | None = None) -> str:
+    """A reviewed line as one plain run of words for reuse: markup removed and line breaks joined,
+    since the pipeline wraps and restores markup itself. Lines join with a space, or with nothing in
+    a language written without spaces (``lang``; without one, nothing between two CJK characters).
     Dialogue cues (``- a\n- b``) keep their break."""
     text = plain_text(text).replace("\r\n", "\n").strip()
-    lines = text.split("\n")
-    if len(lines) > 1 and all(line.lstrip().startswith(("-", "\u2013")) for line in lines):
-        return text
-    text = _BREAK_BETWEEN_CJK.sub("", text)
-    return " ".join(part.strip() for part in text.split("\n") if part.strip())
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) > 1 and all(line.startswith(("-", "\u2013")) for line in lines):
+        return "\n".join(lines)
+    if lang is not None:
+        from localise.layout import is_no_space_lang
+
+        return ("" if is_no_space_lang(lang) else " ").join(lines)
+    return " ".join(_BREAK_BETWEEN_CJK.sub("", "\n".join(lines)).split("\n"))

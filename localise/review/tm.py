@@ -116,7 +116,7 @@ class TranslationMemory:
                     TMEntry.source_key == key,
                 )
             )
-        return unwrap(target) if target is not None else None
+        return unwrap(target, tgt_lang) if target is not None else None
 
     def exact_many(self, sources: list[str], src_lang: str, tgt_lang: str) -> list[str | None]:
         """:meth:`exact` for many unit sources in one query (the pipeline prefers this)."""
@@ -125,7 +125,7 @@ class TranslationMemory:
             rows = session.execute(select(TMEntry.source_key, TMEntry.target).where(
                 TMEntry.series == self._series(None), TMEntry.src_lang == src_lang,
                 TMEntry.tgt_lang == tgt_lang, TMEntry.source_key.in_(set(k for k in keys if k)))).all()
-        found = {key: unwrap(target) for key, target in rows}
+        found = {key: unwrap(target, tgt_lang) for key, target in rows}
         return [found.get(key) if key else None for key in keys]
 
     def entries(self, src_lang: str | None = None, tgt_lang: str | None = None, *,

@@ -34,6 +34,10 @@ EP2 = """1
 2
 00:00:04,000 --> 00:00:06,000
 林总来了。
+
+3
+00:00:07,000 --> 00:00:09,000
+你在这里干什么？
 """
 
 
@@ -99,6 +103,9 @@ def test_review_republishes_and_is_reused_by_a_later_episode(tmp_path: Path, rev
     assert second.track.cues[1].text == "President Lin is here."
     assert second.report["cues"][1]["origin"] == "tm"
     assert second.report["cues"][0]["origin"] == "mt"
+    # and the approved line (the machine's own words, approved by a person) is reused as approved
+    assert second.report["cues"][2]["origin"] == "tm"
+    assert second.track.cues[2].text == first.track.cues[2].text
 
 
 def test_unknown_episode_or_language_is_a_review_error(tmp_path: Path, review: ReviewStore) -> None:
