@@ -114,7 +114,10 @@ def _converted(track: Track, fmt: str) -> Track:
         extras = {}
         if fmt == "srt" and cue.extras.get("position") and track.format == "srt":
             extras["position"] = cue.extras["position"]
-        cues.append(replace(cue, text=convert_markup(cue.text, track.format, fmt), extras=extras))
+        text = convert_markup(cue.text, track.format, fmt)
+        if fmt in ("srt", "vtt"):  # a blank line would end the cue there: drop empty lines
+            text = "\n".join(line for line in text.split("\n") if line.strip())
+        cues.append(replace(cue, text=text, extras=extras))
     return replace(track, cues=cues, format=fmt, extras={}, warnings=list(track.warnings))
 
 

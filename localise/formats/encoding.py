@@ -31,8 +31,7 @@ CANDIDATES: tuple[str, ...] = (
     "cp1252",
     "cp1256",
     "utf_16",
-    "euc_kr",
-)
+)  # no EUC-KR: short Chinese lines are misread as Korean, and our sources are Chinese
 
 #: Detector answers decoded with a superset codec instead.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "shift_jis": "cp932", "euc_kr": "cp949"}

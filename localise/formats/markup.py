@@ -269,7 +269,12 @@ def convert_markup(text: str, source: str, target: str) -> str:
     out: list[str] = []
     for t in tokenize(text, src):
         if not t.markup:
-            out.append(_escape_vtt(t.plain) if dst == "vtt" else t.plain)
+            if dst == "vtt":
+                out.append(_escape_vtt(t.plain))
+            elif dst == "ass":  # an SRT with ASS breaks written literally: they meant a line break
+                out.append(t.plain.replace("\\N", "\n"))
+            else:
+                out.append(t.plain)
             continue
         out.append(_convert_tag(t.raw, src, dst))
     return "".join(out)
