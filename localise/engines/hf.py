@@ -169,7 +169,10 @@ def _step_recorder() -> Any:
             self.steps: list[torch.Tensor] = []
 
         def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-            self.steps.append(torch.log_softmax(scores.float(), dim=-1).amax(dim=-1))
+            best = torch.log_softmax(scores.float(), dim=-1).amax(dim=-1)
+            # A step where every token is masked (min length meeting a forced </s>) has no
+            # choice to score: count it as certain rather than let NaN spoil the mean.
+            self.steps.append(torch.nan_to_num(best, nan=0.0))
             return scores
 
     return StepLogProbs()
