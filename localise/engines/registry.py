@@ -10,13 +10,17 @@
   The confidence of a pivoted line is the **product** of its hops' confidences: both hops must be
   right, and a product stays comparable with single-hop ``exp(mean log-prob)`` scores (a sure first
   hop leaves the second hop's score unchanged). :func:`translate_many` serves several targets at
-  once and translates a shared first hop (zh -> en) only once.
+  once and translates a shared first hop (zh -> en) only once; :func:`translate_texts` called once
+  per target gets the same saving from a small memo of the last hop results (same engine, model,
+  options and texts; deterministic decoding makes the reuse exact).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import tomllib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -166,16 +170,43 @@ def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
         _KEY_LOCKS.clear()
+        _HOP_MEMO.clear()
         LOADS.clear()
 
 
 # ---------------------------------------------------------------------- translating along a route
+# The last few hop results, so that calling translate_texts once per target language (zh->es,
+# then zh->pt) translates the shared zh->en hop once. Decoding is deterministic, so the same
+# engine, model, options and texts give the same output. Bounded: memory does not grow with runs.
+_HOP_MEMO: OrderedDict[tuple[Any, ...], list[Translation]] = OrderedDict()
+_HOP_MEMO_SIZE = 4
+
+
+def _texts_digest(texts: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return f"{len(texts)}:{digest.hexdigest()}"
+
+
 def _run_hop(
     texts: list[str], hop: Hop, engine: str, glossary_hook: GlossaryHook | None, options: dict[str, Any]
 ) -> list[Translation]:
     runner = get_engine(engine, hop.model, src=hop.src, tgt=hop.tgt, **options)
     if glossary_hook is None:
-        return runner.translate(texts, hop.src, hop.tgt)
+        key = (id(runner), hop, _texts_digest(texts))
+        with _CACHE_LOCK:
+            memo = _HOP_MEMO.get(key)
+            if memo is not None:
+                _HOP_MEMO.move_to_end(key)
+                return list(memo)
+        result = runner.translate(texts, hop.src, hop.tgt)
+        with _CACHE_LOCK:
+            _HOP_MEMO[key] = list(result)
+            while len(_HOP_MEMO) > _HOP_MEMO_SIZE:
+                _HOP_MEMO.popitem(last=False)
+        return result
     prepared, restore = glossary_hook(texts, hop.src, hop.tgt)
     outputs = runner.translate(prepared, hop.src, hop.tgt)
     restored = restore([o.text for o in outputs])

@@ -106,3 +106,25 @@ def test_registry_runs_ctranslate2_too(tiny_ct2: Path, zh_lines: list[str]):
     out = translate_texts(zh_lines[:4], "zh", "en", engine="ctranslate2", model=str(tiny_ct2))
     assert len(out) == 4 and all(0.0 <= t.confidence <= 1.0 for t in out)
     assert registry.LOADS == [("ctranslate2", str(tiny_ct2))]
+
+
+def test_per_language_calls_share_the_pivot_hop(tiny_model: Path, zh_lines: list[str], monkeypatch: pytest.MonkeyPatch):
+    """translate_texts once per target (as a pipeline looping over languages does): zh->en runs once."""
+    table = {"zh-en": str(tiny_model), "en-es": str(tiny_model), "en-pt": str(tiny_model)}
+    engine = get_engine("transformers", str(tiny_model), src="zh", tgt="en", max_new_tokens=8)
+    real = engine.translate
+    calls: list[tuple[str, str]] = []
+
+    def counting(texts, src, tgt):
+        calls.append((src, tgt))
+        return real(texts, src, tgt)
+
+    monkeypatch.setattr(engine, "translate", counting)
+    texts = zh_lines[:5]
+    en = translate_texts(texts, "zh", "en", model_table=table, max_new_tokens=8)
+    es = translate_texts(texts, "zh", "es", model_table=table, max_new_tokens=8)
+    pt = translate_texts(texts, "zh", "pt", model_table=table, max_new_tokens=8)
+    assert calls == [("zh", "en"), ("en", "es"), ("en", "pt")]
+    assert len(en) == len(es) == len(pt) == 5
+    translate_texts(texts[:4], "zh", "en", model_table=table, max_new_tokens=8)  # other texts: runs again
+    assert calls[-1] == ("zh", "en") and len(calls) == 4
