@@ -19,8 +19,9 @@ from flows.tasks import (
     Outcome,
     chunk_by_cues,
     default_series,
-    is_current_task,
+    current_manifest_task,
     list_sources_task,
+    outcome,
     load_source_task,
     publish_task,
     run_signature,
@@ -60,8 +61,9 @@ def localise_batch(
             logger.error("%s: %s", key, exc)
             rows.append(Outcome(series, episode_name(key), key, "failed", f"{type(exc).__name__}: {exc}"))
             continue
-        if is_current_task(settings.storage_url, episode, signature, settings):
-            rows.append(Outcome(episode.series, episode.episode, episode.source, "current"))
+        manifest = current_manifest_task(settings.storage_url, episode, signature, settings)
+        if manifest is not None:  # published from these very bytes with these settings
+            rows.append(outcome(settings.storage_url, episode, manifest["languages"], "current"))
         else:
             pending.append(episode)
 

@@ -24,6 +24,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from localise.storage import (
+    MANIFEST,
     episode_name,
     join_key,
     list_sources,
@@ -171,16 +172,18 @@ def work_key(source_sha256: str, signature: Mapping[str, Any]) -> str:
     return "localise-" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def is_current(dest_url: str, episode: Episode, signature: Mapping[str, Any], settings: Settings) -> bool:
-    """Whether the destination already holds this exact source localised with this signature."""
+def current_manifest(dest_url: str, episode: Episode, signature: Mapping[str, Any], settings: Settings) -> dict | None:
+    """The destination's manifest when it already holds this exact source localised with this
+    signature and quality gate (nothing to do), else ``None``."""
     manifest = read_manifest(open_store(dest_url), episode.series, episode.episode)
     if manifest is None:
-        return False
-    return (
+        return None
+    current = (
         manifest.get("source", {}).get("sha256") == episode.sha256
         and manifest.get("signature") == json.loads(json.dumps(dict(signature), default=str))
         and manifest.get("quality_gate") == settings.quality_gate.model_dump()
     )
+    return manifest if current else None
 
 
 # ------------------------------------------------------------------ translating
@@ -241,13 +244,21 @@ def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], 
     statuses = {lang["status"] for lang in done.languages.values()}
     status = "unchanged" if done.unchanged else (
         "published" if statuses == {"published"} else "held" if statuses == {"held"} else "partly-held")
-    languages = {
-        lang: {**info, "track": store.location(f"{join_key(episode.series, episode.episode)}/{info['track']}"),
-               "report": store.location(f"{join_key(episode.series, episode.episode)}/{info['report']}")}
-        for lang, info in done.languages.items()
+    return outcome(dest_url, episode, done.languages, status, done.uploaded)
+
+
+def outcome(dest_url: str, episode: Episode, languages: Mapping[str, Mapping[str, Any]], status: str,
+            uploaded: int = 0) -> Outcome:
+    """A summary row with the full location of every track, report and the manifest."""
+    store = open_store(dest_url)
+    base = join_key(episode.series, episode.episode)
+    located = {
+        lang: {**info, "track": store.location(f"{base}/{info['track']}"),
+               "report": store.location(f"{base}/{info['report']}")}
+        for lang, info in languages.items()
     }
-    return Outcome(episode.series, episode.episode, episode.source, status, None, languages, done.uploaded,
-                   store.location(done.manifest_key))
+    return Outcome(episode.series, episode.episode, episode.source, status, None, located, uploaded,
+                   store.location(f"{base}/{MANIFEST}"))
 
 
 def summary_markdown(rows: Iterable[Outcome]) -> str:
@@ -296,7 +307,7 @@ _STORAGE = {"retries": 3, "retry_delay_seconds": [1, 4, 10], "retry_condition_fn
 list_sources_task = task(name="list-sources", **_STORAGE)(list_source_keys)
 load_source_task = task(name="load-source", **_STORAGE)(load_episode)
 load_file_task = task(name="load-source", **_STORAGE)(load_file)
-is_current_task = task(name="check-published", **_STORAGE)(is_current)
+current_manifest_task = task(name="check-published", **_STORAGE)(current_manifest)
 publish_task = task(name="publish-episode", **_STORAGE)(publish)
 # Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
 translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)(_translate_cached)
