@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
@@ -58,6 +58,7 @@ class CueContext:
     unit_source: str = ""
     unit_target: str = ""
     unit_cues: tuple[int, ...] = ()
+    memo: dict[str, Any] = field(default_factory=dict)  # results checks share (the length ratio)
 
     def flag(self, code: str, reason: str, case: str | None = None, severity: str | None = None) -> Flag:
         return Flag(code, severity or self.thresholds.severity_of(code, case), reason)  # type: ignore[arg-type]
@@ -198,6 +199,12 @@ def _mostly_source_script(ctx: CueContext) -> bool:
 
 def _ratio_check(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
     """(source letters, target letters, bounds, lowest and highest acceptable target letters)."""
+    if "ratio" not in ctx.memo:
+        ctx.memo["ratio"] = _ratio_figures(ctx)
+    return ctx.memo["ratio"]
+
+
+def _ratio_figures(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
     if not ctx.unit_target.strip() or _mostly_source_script(ctx):
         return None  # empty / untranslated are their own flags
     s, t = content_length(ctx.unit_source), content_length(ctx.unit_target)

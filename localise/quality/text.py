@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 # --- plain text --------------------------------------------------------------------------------
 
@@ -61,6 +62,7 @@ def display_length(text: str) -> int:
 
 # --- scripts -----------------------------------------------------------------------------------
 
+@lru_cache(maxsize=65536)
 def char_script(ch: str) -> str | None:
     """The writing system of one letter (``None`` for anything that is not a letter)."""
     if not unicodedata.category(ch).startswith("L"):
