@@ -82,6 +82,8 @@ def build_report(
     lang = target_language or tgt_lang
     if not lang:
         raise ValueError("build_report needs target_language")
+    if thresholds is None and isinstance((signature or {}).get("thresholds"), Mapping):
+        thresholds = signature["thresholds"] or None  # the run's overrides, as LocaliseOptions.describe() gives them
     th = load_thresholds(lang, thresholds)
     source = source_track if len(source_track.cues) == len(target_track.cues) else align_by_time(source_track, target_track)
     if flags is None:

@@ -197,3 +197,22 @@ def test_align_by_time_keeps_every_source_cue_once(durations, data):
 def test_style_object_is_used_as_given():
     style = style_for("en")
     assert codes("快跑！他们来了！", "Run! They're coming!", dur=900, style=style) == ["reading-speed"]
+
+
+_PIECES = st.sampled_from(["五千万", "三点", "一起", "二〇二四", "<i>", "</i>", "{\\an8}", "<b>", "李明", "fifty",
+                           "million", "3,500", "١٢", "ありがとう", "ไม่", "مرحبا", "no no no", "\n", " ", "。", "-"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12), st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12),
+       st.sampled_from(["en", "es", "ja", "ar", "th", "pt-BR"]), st.sampled_from(["srt", "vtt", "ass"]),
+       st.integers(min_value=0, max_value=9000), st.one_of(st.none(), st.floats(min_value=0, max_value=1)))
+def test_any_text_gives_well_formed_flags(src, tgt, lang, fmt, duration, confidence):
+    """Whatever the text (markup fragments, numerals, scripts), every cue gets valid flags and a score."""
+    source = track((0, duration, "".join(src)), fmt=fmt)
+    target = track((0, duration, "".join(tgt)), fmt=fmt)
+    flags = check_track(source, target, src_lang="zh", tgt_lang=lang, confidences=[confidence])
+    assert len(flags) == 1
+    for f in flags[0]:
+        assert f.code in FLAG_CODES and f.severity in ("minor", "major", "critical") and f.reason
+    assert 0.0 <= cue_score(flags[0]) <= 1.0

@@ -113,3 +113,16 @@ def test_html_renders_in_headless_chromium(tmp_path):
     assert problems == []
     assert requests == [html.as_uri()]
     assert shot.stat().st_size > 10_000
+
+
+def test_thresholds_in_the_signature_are_the_run_overrides():
+    src = Track([Cue(0, 2000, "我明白了。")], "srt")
+    tgt = src.with_texts(["I understand."])
+    overrides = {"low_confidence": 0.8, "score": {"minor": 0.5}}
+    flags = check_track(src, tgt, src_lang="zh", tgt_lang="en", confidences=[0.7], thresholds=overrides)
+    report = build_report(src, tgt, flags, tgt_lang="en", src_lang="zh", confidences=[0.7],
+                          signature={"engine": "x", "thresholds": overrides})
+    assert [f["code"] for f in report["cues"][0]["flags"]] == ["low-confidence"]
+    assert report["cues"][0]["score"] == 0.5
+    sig = report["signature"]["thresholds"]
+    assert sig["values"]["low_confidence"] == 0.8 and sig["overrides"] == overrides
