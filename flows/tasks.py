@@ -310,4 +310,5 @@ load_file_task = task(name="load-source", **_STORAGE)(load_file)
 current_manifest_task = task(name="check-published", **_STORAGE)(current_manifest)
 publish_task = task(name="publish-episode", **_STORAGE)(publish)
 # Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
-translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)(_translate_cached)
+translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE,
+                      tags=["localise-translate"])(_translate_cached)
