@@ -53,7 +53,9 @@ class Decoding:
     max_batch_size: int | None = None
 
     def describe(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in asdict(self).items() if v is not None)
+        """The settings that decide the words (batch budgets only decide the speed)."""
+        skip = {"max_tokens", "max_batch_size"}
+        return ",".join(f"{k}={v}" for k, v in asdict(self).items() if v is not None and k not in skip)
 
 
 DECODING_FIELDS = frozenset(Decoding.__dataclass_fields__)

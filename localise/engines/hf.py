@@ -215,8 +215,6 @@ class HFEngine:
         import torch
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-        if threads:
-            torch.set_num_threads(threads)
         model = self.model_id
         local = looks_like_path(model)
         if local and not Path(model).expanduser().is_dir():
@@ -236,6 +234,11 @@ class HFEngine:
             why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline() and not local else str(exc).splitlines()[0]
             raise ModelUnavailableError(model, why) from exc
         self.model.to(self.device).eval()
+        # Intra-op threads for generate. Tiny models (tests, demos) run fastest on one thread: their
+        # matrices are too small to split, and on a busy machine OpenMP workers spinning for cores
+        # made a 32-wide model 20x slower. Larger models keep torch's default unless told.
+        small = sum(p.numel() for p in self.model.parameters()) < 5_000_000
+        self.threads = threads or (1 if small and self.device == "cpu" else None)
         self.dtype = str(torch_dtype).replace("torch.", "")
         self.family = family_of(self.tokenizer)
         config = self.model.config
@@ -280,11 +283,18 @@ class HFEngine:
         batches = token_budget_batches([len(x) for x in items], budget, self.decoding.max_batch_size or CPU_BUDGET[1])
         forced = self.tokenizer.convert_tokens_to_ids(conv.tgt_token) if conv.tgt_token else None
         results: list[tuple[str, float]] = [("", 0.0)] * len(items)
-        with torch.inference_mode():
-            for batch in batches:
-                rows = [items[i] for i in batch]
-                for i, out in zip(batch, self._generate(rows, forced)):
-                    results[i] = out
+        previous = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                for batch in batches:
+                    rows = [items[i] for i in batch]
+                    for i, out in zip(batch, self._generate(rows, forced)):
+                        results[i] = out
+        finally:
+            if self.threads:
+                torch.set_num_threads(previous)
         return results
 
     def _generate(self, rows: list[list[int]], forced_bos: int | None) -> list[tuple[str, float]]:
