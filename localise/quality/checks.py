@@ -98,13 +98,17 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
     src, tgt = base_lang(ctx.src_lang), base_lang(ctx.tgt_lang)
     if src == tgt:
         return []
-    if content_length(ctx.source_plain) >= 2 and _normalised(ctx.source_plain) == _normalised(ctx.target_plain):
-        return [ctx.flag("untranslated", "the translation is the source text unchanged")]
+    foreign_scripts = scripts_of(src) - scripts_of(tgt)
+    if _normalised(ctx.source_plain) == _normalised(ctx.target_plain) and content_length(ctx.source_plain):
+        # "OK" -> "OK" or a name is no defect; a line in the source's own script is, and so is a
+        # long line into a language sharing the script (zh -> ja, es -> pt)
+        in_source_script = sum(script_counts(ctx.source_plain)[s] for s in foreign_scripts)
+        if in_source_script or content_length(ctx.source_plain) >= ctx.thresholds["untranslated_shared_script_min_letters"]:
+            return [ctx.flag("untranslated", "the translation is the source text unchanged")]
     counts = script_counts(ctx.target_plain)
     total = sum(counts.values())
     if not total:
         return []
-    foreign_scripts = scripts_of(src) - scripts_of(tgt)
     foreign = sum(counts[s] for s in foreign_scripts)
     if foreign:
         names = " and ".join(_SCRIPT_NAMES.get(s, s) for s in sorted(foreign_scripts) if counts[s])

@@ -112,15 +112,22 @@ def _digit_numbers(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, i
         if free(m.start(), m.end()):
             s = m.group()
             values = {float(s.replace(",", "."))}
-            found.append((m.start(), m.end(), Number(s, frozenset(values))))
+            after = text[m.end() : m.end() + 2]
+            month = after[:1] == "月"  # 4月 becomes "April"
+            if after[:1] in "点點時时" and after and not after[1:2].isdigit() and s.isdigit():
+                values = set(_hour_values(int(s)))  # 23点 is 11 p.m.
+                if after[1:2] == "半":
+                    found.append((m.end() + 1, m.end() + 2, Number("半", frozenset({30.0, 0.5}), weak=True)))
+            found.append((m.start(), m.end(), Number(s, frozenset(values), weak=month)))
             taken.append((m.start(), m.end()))
     return found
 
 
 # --- Chinese / Japanese numerals ---------------------------------------------------------------
 
-_CN_DIGITS = "零〇一二三四五六七八九两壹贰叁肆伍陆柒捌玖兩"
-_CN_UNITS = "十百千万亿拾佰仟萬億"
+# Financial numerals (壹贰叁…拾佰仟) are left out: in dialogue 拾 is "pick up" and 陆 is "land".
+_CN_DIGITS = "零〇一二三四五六七八九两兩"
+_CN_UNITS = "十百千万亿萬億"
 _CN = _CN_DIGITS + _CN_UNITS
 _CN_RUN = re.compile(rf"(?:\d+(?:\.\d+)?[{_CN_UNITS}][{_CN}]*|[{_CN}]+)")
 
@@ -133,12 +140,14 @@ HAN_IDIOMS = tuple(sorted({
     "九死一生", "四处", "四周", "四面八方", "千千万万", "万岁", "万事", "万物", "百姓", "百货", "百般", "千金",
     "八成", "八卦", "二百五", "二话不说", "三思", "十字", "亿万", "千里", "三三两两", "一流", "一见钟情",
     "一言为定", "一方面", "一旁", "一角", "一齐", "一并", "一手", "一身", "两下", "两口子",
-    "百分之", "一緒", "一番", "一応", "一体", "一杯", "万が一", "一人前", "一気", "一瞬", "一生懸命", "十二分",
+    "百分之", "零钱", "零食", "零件", "零花钱", "零用钱", "零星", "零散", "一緒", "一番", "一応", "一体", "一杯", "万が一", "一人前", "一気", "一瞬", "一生懸命", "十二分",
 }, key=len, reverse=True))
 # not inside a longer numeral (二百五十 is 250, 五千万 is 50,000,000), nor before 钟 (十分钟 is ten minutes)
 _IDIOM = re.compile("(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, HAN_IDIOMS)) + ")(?![" + _CN + r"\d钟])")
 _WEEKDAY = re.compile(r"(?:星期|礼拜|禮拜|周|週)$")
-_MONTH_AFTER = re.compile(r"^(?:个?月)")
+_MONTH_AFTER = re.compile(r"^月")
+_ROUGHLY_BEFORE = re.compile(r"(?:数|几|好几|上)$")
+_ROUGHLY_AFTER = re.compile(r"^(?:几|多|来|余)")
 
 
 def _cn_value(run: str) -> float | None:
@@ -210,7 +219,14 @@ def _han_numbers(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int
                 taken.append((start, end + clock.end()))
                 pos = end + clock.end()
                 continue
-        weak = value == 1 or bool(_WEEKDAY.search(before)) or bool(_MONTH_AFTER.match(after)) or before.endswith("第一")
+        weak = (
+            value == 1
+            or run in ("两", "兩")  # 两兄弟 is "both brothers", 两倍 "twice"
+            or bool(_WEEKDAY.search(before))
+            or bool(_MONTH_AFTER.match(after))
+            or before.endswith("第")  # 第二天 is "the next day"
+            or bool(_ROUGHLY_BEFORE.search(before)) or bool(_ROUGHLY_AFTER.match(after))  # 数十人, 十几岁: "dozens", "teens"
+        )
         found.append((start, end, Number(run, frozenset({value}), weak=weak)))
         taken.append((start, end))
     return found
@@ -224,9 +240,14 @@ _EN_UNITS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
     "first": 1, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
-    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fifteenth": 15, "twentieth": 20,
-    "dozen": 12,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
+    "fortieth": 40, "fiftieth": 50, "sixtieth": 60, "seventieth": 70, "eightieth": 80, "ninetieth": 90,
+    "hundredth": 100, "dozen": 12,
 }
+#: Ordinal words: they match a number but are never reported extra ("at the eleventh hour").
+_ORDINALS = {w for w in _EN_UNITS if w.endswith(("th", "st", "rd")) and w not in ("first",)} | {
+    "primero", "primera", "tercero", "tercera", "cuarto", "quinto", "sexto", "séptimo", "octavo", "noveno", "décimo"}
 _ES_UNITS = {
     "cero": 0, "uno": 1, "una": 1, "un": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
     "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14,
@@ -280,6 +301,12 @@ _A_BEFORE_SCALE = {"en": {"a", "an"}, "es": {"un"}, "pt": {"um"}, "fr": {"un"}, 
 _WORDISH = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
 
+def _tens_and_unit(pieces: list[str], units: dict[str, int]) -> bool:
+    """``twenty-five``: one number; ``eight-thirty`` is two."""
+    return (len(pieces) == 2 and all(p in units for p in pieces)
+            and units[pieces[0]] % 10 == 0 and 20 <= units[pieces[0]] <= 90 and 1 <= units[pieces[1]] <= 9)
+
+
 def _word_numbers(text: str, lang: str, digit_spans: list[tuple[int, int, Number]]) -> list[tuple[int, int, Number]]:
     units, scales = _UNITS.get(lang), _SCALES.get(lang, {})
     if units is None:
@@ -299,6 +326,16 @@ def _word_numbers(text: str, lang: str, digit_spans: list[tuple[int, int, Number
             if j == i and start in digit_at and j + 1 < len(words) and words[j + 1][2].lower() in scales:
                 used_digit = digit_at[start]
                 current = min(used_digit.values)
+            elif len(pieces) > 1 and pieces[0] in units and not _tens_and_unit(pieces, units):
+                # "eight-thirty" (8 and 30), "three-bedroom" (3): each number piece on its own
+                if parts:
+                    break
+                for p in pieces:
+                    if p in units:
+                        found.append((start, end, Number(p, frozenset({float(units[p])}), weak=p in _WEAK_WORDS or p in _ORDINALS)))
+                j += 1
+                parts = []
+                break
             elif all(p in units for p in pieces):
                 current += sum(units[p] for p in pieces)
             elif lw in articles and j + 1 < len(words) and words[j + 1][2].lower() in scales and not parts:
@@ -316,10 +353,12 @@ def _word_numbers(text: str, lang: str, digit_spans: list[tuple[int, int, Number
                 break
             parts.append(w)
             j += 1
-        if parts and (len(parts) > 1 or parts[0].lower() in units or parts[0].lower().split("-")[0] in units):
+        if not parts and j > i:  # hyphenated pieces already recorded
+            i = j
+        elif parts and (len(parts) > 1 or parts[0].lower() in units or parts[0].lower().split("-")[0] in units):
             value = total + current
             start, end = words[i][0], words[j - 1][1]
-            weak = len(parts) == 1 and parts[0].lower() in _WEAK_WORDS
+            weak = len(parts) == 1 and (parts[0].lower() in _WEAK_WORDS or parts[0].lower() in _ORDINALS)
             found.append((start, end, Number(text[start:end], frozenset({float(value)}), weak=weak)))
             i = j
         else:

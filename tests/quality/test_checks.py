@@ -43,6 +43,9 @@ def test_untranslated_cases():
     assert codes("告诉王总我到了。", "Tell 王总 I'm here.") == ["untranslated"]
     assert codes("我不相信你说的话。", "我不相信你说的话。", "ja") == ["untranslated"]
     assert codes("我不相信你说的话。", "あなたの話は信じない。", "ja") == []
+    # names, "OK" and short shared-script words may stay as they are
+    assert codes("OK！", "OK!") == [] and codes("中国", "中国", "ja") == []
+    assert codes("Tony，等等我！", "Tony, wait for me!") == []
     # the same text into the same language is no defect of this kind
     assert codes("OK", "OK", "en", src_lang="en") == []
 

@@ -26,7 +26,7 @@ def strong(text: str, lang: str) -> list[set[float]]:
         ("二〇二四年", "zh", [{2024}]),
         ("２０２４年", "zh", [{2024}]),
         ("三点五公斤", "zh", [{3.5}]),
-        ("他有两个孩子", "zh", [{2}]),
+        ("他有三个孩子", "zh", [{3}]),
         ("百分之五十", "zh", [{50}]),
         ("五千万円です", "ja", [{50_000_000}]),
         ("50,000,000 yuan", "en", [{50_000_000}]),
@@ -58,7 +58,8 @@ def test_ambiguous_grouping_keeps_both_readings():
     assert values("1,500", "en") == [{1500, 1.5}]
 
 
-@pytest.mark.parametrize("text", ["我们一起去吧", "千万别走", "十分好", "万一他来了", "一点点", "乱七八糟", "她是千金小姐"])
+@pytest.mark.parametrize("text", ["我们一起去吧", "千万别走", "十分好", "万一他来了", "一点点", "乱七八糟", "她是千金小姐",
+                                  "我没零钱", "收拾房间", "他加入了陆军"])
 def test_idioms_made_of_numerals_are_no_numbers(text):
     assert strong(text, "zh") == []
 
@@ -82,7 +83,14 @@ def test_weekdays_months_and_one_are_weak(text):
         ("八点出发", "salimos a las nueve", "es", False),
         ("一个人", "alone", "en", True),  # 一 as an article is never "missing"
         ("两个人两个包", "two people, two bags", "en", True),
-        ("两个人两个包", "two people and bags", "en", False),  # counts matter
+        ("三个人三个包", "three people and bags", "en", False),  # counts matter
+        ("两兄弟都是音乐家", "Both brothers are musicians", "en", True),  # 两 is often "both"
+        ("他有两个孩子", "He has three kids", "en", False),  # ...but never "three"
+        ("八点半开始上课", "Class begins at eight-thirty", "en", True),
+        ("23点我打电话给她", "I called her at 11 p.m.", "en", True),
+        ("他过了六十岁生日", "He had his sixtieth birthday", "en", True),
+        ("数十人仍然失踪", "Dozens are still missing", "en", True),
+        ("我出生于1950年4月3日", "I was born on April 3, 1950", "en", True),
         ("他走了", "he left at 5", "en", False),  # a number from nowhere
     ],
 )
