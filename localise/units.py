@@ -142,8 +142,14 @@ def _split_long(text: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def build_units(track: Track, *, max_gap_ms: int = 1500, max_chars: int = 400) -> list[Unit]:
-    """Translation units of ``track`` in cue order (see the module doc for the rules)."""
+def build_units(
+    track: Track, *, max_gap_ms: int = 1500, max_chars: int = 400, max_cues: int = 4
+) -> list[Unit]:
+    """Translation units of ``track`` in cue order (see the module doc for the rules).
+
+    ``max_cues`` caps how many cues one sentence may run over: Chinese subtitles are often
+    written without punctuation, and without a cap every run of close cues would become one
+    long unit whose translation spreads back over many cues only roughly."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     units: list[Unit] = []
@@ -198,6 +204,8 @@ def build_units(track: Track, *, max_gap_ms: int = 1500, max_chars: int = 400) -
         if chain and prev is not None:
             gap = cue.start_ms - prev.end_ms
             if not (0 <= gap <= max_gap_ms and _same_context(prev, cue)):
+                flush()
+            elif len({i for i, _ in chain}) >= max_cues:
                 flush()
         chain.extend((index, piece) for piece in _split_long(text, max_chars))
         prev = cue

@@ -304,3 +304,12 @@ def test_spread_cjk_target_keeps_every_character(lengths: list[int], n_chars: in
     out = spread(t, units, [text], "zh")
     assert "".join(out) == text
     assert all(out)
+
+
+def test_unpunctuated_run_of_close_cues_is_capped() -> None:
+    # Chinese subtitles are often written without punctuation: close cues must not merge without end.
+    cues = [(i * 1000, i * 1000 + 900, f"第{i}句话没有标点") for i in range(10)]
+    units = build_units(track(*cues))
+    assert [len(u.cues) for u in units] == [4, 4, 2]
+    assert [c for u in units for c in u.cues] == list(range(10))
+    assert [len(u.cues) for u in build_units(track(*cues), max_cues=10)] == [10]
