@@ -100,10 +100,13 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
         return []
     foreign_scripts = scripts_of(src) - scripts_of(tgt)
     if _normalised(ctx.source_plain) == _normalised(ctx.target_plain) and content_length(ctx.source_plain):
-        # "OK" -> "OK" or a name is no defect; a line in the source's own script is, and so is a
-        # long line into a language sharing the script (zh -> ja, es -> pt)
-        in_source_script = sum(script_counts(ctx.source_plain)[s] for s in foreign_scripts)
-        if in_source_script or content_length(ctx.source_plain) >= ctx.thresholds["untranslated_shared_script_min_letters"]:
+        # "OK" -> "OK", a name, or an English line inside a Japanese track copied into English is no
+        # defect; a line in the source's own script is, and so is a long line into a language
+        # sharing the script (zh -> ja, es -> pt)
+        src_counts = script_counts(ctx.source_plain)
+        own = sum(src_counts[s] for s in scripts_of(src))
+        only_source = sum(src_counts[s] for s in foreign_scripts)
+        if own and (only_source or content_length(ctx.source_plain) >= ctx.thresholds["untranslated_shared_script_min_letters"]):
             return [ctx.flag("untranslated", "the translation is the source text unchanged")]
     counts = script_counts(ctx.target_plain)
     total = sum(counts.values())

@@ -46,6 +46,8 @@ def test_untranslated_cases():
     # names, "OK" and short shared-script words may stay as they are
     assert codes("OK！", "OK!") == [] and codes("中国", "中国", "ja") == []
     assert codes("Tony，等等我！", "Tony, wait for me!") == []
+    assert codes("To be continued...", "To be continued...", src_lang="ja") == []  # the source line was English
+    assert codes("Muchas gracias a todos", "Muchas gracias a todos", "pt", src_lang="es") == ["untranslated"]
     # the same text into the same language is no defect of this kind
     assert codes("OK", "OK", "en", src_lang="en") == []
 
