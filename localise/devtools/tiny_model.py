@@ -48,6 +48,10 @@ _EN_WORDS = (
 ).split()
 _EN_PUNCT = [".", "!", "?", ",", "..."]
 
+# Helsinki-NLP/opus-mt-zh-en's config.json: d_model 512, 6+6 layers, 8 heads, FFN 2048, 65001 tokens.
+OPUS_MT_ZH_EN = {"d_model": 512, "layers": 6, "heads": 8, "ffn": 2048, "vocab_size": 65001}
+MID_SIZE = {"d_model": 256, "layers": 3, "heads": 4, "ffn": 1024, "vocab_size": 16001}
+
 SPECIAL_TOKENS = ("</s>", "<unk>")  # ids 0 and 1, as in the opus-mt vocabularies; <pad> comes last
 
 
@@ -237,10 +241,7 @@ def build_random_marian(out_dir: str | Path, full_size: bool = True, *, seed: in
     65k rows are filler tokens; compute per token (embeddings, attention, the 65k-way output
     projection) is the real model's. ``full_size=False`` gives a mid-size model (d_model 256, 3+3).
     """
-    if full_size:
-        dims = dict(d_model=512, layers=6, heads=8, ffn=2048, vocab_size=65001)
-    else:
-        dims = dict(d_model=256, layers=3, heads=4, ffn=1024, vocab_size=16001)
+    dims = OPUS_MT_ZH_EN if full_size else MID_SIZE
     return _build(out_dir, spm_vocab=2000, max_positions=512, target_codes=(), seed=seed, **dims)  # type: ignore[arg-type]
 
 

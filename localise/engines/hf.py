@@ -233,7 +233,10 @@ class HFEngine:
         except (OSError, ValueError, EnvironmentError) as exc:
             why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline() and not local else str(exc).splitlines()[0]
             raise ModelUnavailableError(model, why) from exc
-        self.model.to(self.device).eval()
+        try:
+            self.model.to(self.device).eval()
+        except (RuntimeError, AssertionError) as exc:  # e.g. device="cuda" on a machine without one
+            raise EngineError(f"cannot put {model} on device {self.device!r}: {exc}") from exc
         # Intra-op threads for generate. Tiny models (tests, demos) run fastest on one thread: their
         # matrices are too small to split, and on a busy machine OpenMP workers spinning for cores
         # made a 32-wide model 20x slower. Larger models keep torch's default unless told.
@@ -333,11 +336,11 @@ class HFEngine:
         visible = sequences
         if forced_bos is not None:  # some saved tokenizers forget that language tokens are special
             visible = sequences.masked_fill(sequences == forced_bos, self.pad_id)
-        texts = self.tokenizer.batch_decode(visible, skip_special_tokens=True)
+        texts = self.tokenizer.batch_decode(visible.cpu().tolist(), skip_special_tokens=True)
         if recorder is not None:
             confidences = self._greedy_confidences(sequences, recorder.steps, skip_first=forced_bos is not None)
         else:
-            confidences = [confidence_from_logprob(float(s)) for s in out.sequences_scores]
+            confidences = [confidence_from_logprob(s) for s in out.sequences_scores.float().cpu().tolist()]
         return [(t.strip(), c) for t, c in zip(texts, confidences)]
 
     def _greedy_confidences(self, sequences: Any, steps: list[Any], skip_first: bool) -> list[float]:
@@ -354,4 +357,4 @@ class HFEngine:
             before_eos[:, 0] = False
         counts = before_eos.sum(dim=1).clamp(min=1)
         means = (logprobs * before_eos).sum(dim=1) / counts
-        return [confidence_from_logprob(float(m)) for m in means.cpu()]
+        return [confidence_from_logprob(m) for m in means.cpu().tolist()]

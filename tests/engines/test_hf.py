@@ -134,3 +134,14 @@ def test_multi_target_marian_translates_with_prefix(multi_marian: Path, zh_lines
     pt = eng.translate(zh_lines[:3], "zh", "pt-BR")
     assert len(es) == len(pt) == 3
     assert [t.text for t in es] != [t.text for t in pt]
+
+
+def test_asking_for_a_missing_device_is_a_clear_error(tiny_model: Path):
+    import torch
+
+    from localise.errors import EngineError
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(EngineError, match="cuda"):
+        HFEngine(str(tiny_model), device="cuda")
