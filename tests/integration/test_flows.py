@@ -46,22 +46,27 @@ def env(prefect_server, s3_server, tiny_model, tmp_path, monkeypatch):
 
 @pytest.fixture
 def engine_calls(monkeypatch):
-    """Counts calls into the real engine registry (every translation the pipeline asks for)."""
+    """Counts real model invocations (``HFEngine.translate``); the registry's in-process memo of
+    recent hops is cleared first and by ``engine_calls.fresh()``, so a count of zero means the
+    flows' own cache answered."""
     import localise.engines.registry as registry
+    from localise.engines.hf import HFEngine
 
-    calls: list[tuple[int, str]] = []
-    real = registry.translate_texts
+    calls: list[tuple[int, str, str]] = []
+    hooks: list = []
+    real = HFEngine.translate
 
-    def counting(texts, src, tgt, **kwargs):
-        calls.append((len(texts), tgt))
+    def counting(self, texts, src, tgt):
+        calls.append((len(texts), src, tgt))
         for hook in hooks:
             hook(len(calls))
-        return real(texts, src, tgt, **kwargs)
+        return real(self, texts, src, tgt)
 
-    hooks: list = []
-    monkeypatch.setattr(registry, "translate_texts", counting)
+    monkeypatch.setattr(HFEngine, "translate", counting)
+    registry.clear_cache()
     counting.hooks = hooks  # type: ignore[attr-defined]
     counting.calls = calls  # type: ignore[attr-defined]
+    counting.fresh = registry.clear_cache  # type: ignore[attr-defined]
     return counting
 
 
@@ -103,7 +108,7 @@ def _status(summary: dict) -> dict[str, str]:
     return {row["episode"]: row["status"] for row in summary["episodes"]}
 
 
-def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server, engine_calls, tmp_path):
+def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server, prefect_server, engine_calls, tmp_path):
     from flows.localise_batch import localise_batch
 
     source = _copy_samples(tmp_path / SERIES)
@@ -111,12 +116,20 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
     # one episode per chunk, one chunk at a time: ep01 translates and publishes, then S3 goes away
     # as soon as the engine starts on ep02 (en and es: two calls per episode)
     engine_calls.hooks.append(lambda n: s3_server.stop() if n == 3 and s3_server.running else None)
-    first = localise_batch(str(source), destination=dest, config=env["config"], max_concurrency=1, chunk_cues=1)
+    state = localise_batch(str(source), destination=dest, config=env["config"], max_concurrency=1, chunk_cues=1,
+                           return_state=True)
+    first = state.result()
     assert _status(first) == {"ep01": "published", "ep02": "failed", "ep03": "failed"}
     assert all("PublishError" in row["error"] for row in first["episodes"] if row["status"] == "failed")
     assert len(engine_calls.calls) == 6  # every episode was translated once, in its own chunk
+    task_runs = httpx.post(f"{prefect_server.api_url}/task_runs/filter", json={
+        "flow_runs": {"id": {"any_": [str(state.state_details.flow_run_id)]}},
+        "task_runs": {"name": {"like_": "publish-episode"}}}).json()
+    tries = sorted((run["run_count"], run["state"]["type"]) for run in task_runs)
+    assert tries == [(1, "COMPLETED"), (4, "FAILED"), (4, "FAILED")]  # 3 retries with backoff, then failed
 
     engine_calls.hooks.clear()
+    engine_calls.fresh()
     s3_server.start()
     manifests = _check_manifests(s3_server, env["bucket"], "out")
     assert "ep01" in manifests  # and ep02/ep03, if any, point only at complete files (checked above)
@@ -131,6 +144,7 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
         assert manifest["source"]["sha256"] and manifest["signature"]["models"]["es"]
 
     before = _objects(s3_server, env["bucket"])
+    engine_calls.fresh()
     third = localise_batch(str(source), destination=dest, config=env["config"])
     assert third["totals"]["uploaded"] == 0 and set(_status(third).values()) == {"current"}
     assert _objects(s3_server, env["bucket"]) == before  # nothing written, not even a manifest
@@ -153,7 +167,7 @@ def test_unreadable_file_fails_only_its_episode(env, s3_server, prefect_server, 
     failed = next(row for row in summary["episodes"] if row["status"] == "failed")
     assert "ep99.srt" in failed["error"] and "HTML" in failed["error"]
     assert sorted(_check_manifests(s3_server, env["bucket"], "out")) == ["ep01", "ep02"]
-    assert len(engine_calls.calls) == 2  # both good episodes in one chunk: one call per language
+    assert len(engine_calls.calls) == 2  # both good episodes in one chunk: one call per hop (zh->en, en->es)
 
     APILogWorker.drain_all(timeout=10)
     logs = httpx.post(f"{prefect_server.api_url}/logs/filter",

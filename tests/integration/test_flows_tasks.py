@@ -1,0 +1,79 @@
+"""The plain functions under the flows (no servers): cache keys, chunking, glossary per series,
+and the per-episode translation cache over a real Prefect result store on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flows.tasks import (
+    Episode,
+    chunk_by_cues,
+    run_signature,
+    series_settings,
+    split_source,
+    translate_episodes,
+    work_key,
+)
+from localise.config import Settings
+from localise.model import Cue, Track
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _episode(name: str, cues: int, sha: str | None = None) -> Episode:
+    track = Track([Cue(i * 2000, i * 2000 + 1500, f"你好{i}。") for i in range(cues)], "srt")
+    return Episode("s", name, f"{name}.srt", sha or name, track)
+
+
+def test_chunks_respect_the_cue_budget_and_keep_order():
+    eps = [_episode(f"e{i}", n) for i, n in enumerate([5, 5, 12, 1, 1])]
+    chunks = chunk_by_cues(eps, 10)
+    assert [[e.episode for e in c] for c in chunks] == [["e0", "e1"], ["e2"], ["e3", "e4"]]
+
+
+def test_work_key_depends_on_content_and_settings_only():
+    sig = {"model": "m", "glossary_version": "g"}
+    assert work_key("abc", sig) == work_key("abc", dict(sig))
+    assert work_key("abc", sig) != work_key("abd", sig)
+    assert work_key("abc", sig) != work_key("abc", {**sig, "glossary_version": "h"})
+
+
+def test_series_glossary_is_found_and_versioned(tiny_model, monkeypatch):
+    settings = series_settings(Settings(targets=["en", "es"], model=str(tiny_model)), "tingyu-teahouse",
+                               glossaries=REPO / "glossaries")
+    assert settings.glossary.name == "tingyu-teahouse.csv"
+    signature = run_signature(settings, settings.targets)
+    assert signature["glossary_version"] and len(signature["models"]["es"]) == 2  # zh -> en -> es
+    assert series_settings(settings, "other-series").glossary == settings.glossary  # configured wins
+    assert series_settings(Settings(), "no-such-series", glossaries=REPO / "glossaries").glossary is None
+
+
+def test_split_source():
+    assert split_source("s3://bucket/in/ep1.srt") == ("s3://bucket/in", "ep1.srt")
+    assert split_source("samples/x/ep1.srt") == ("samples/x", "ep1.srt")
+
+
+def test_translation_cache_per_episode_skips_finished_work(tiny_model, tmp_path, monkeypatch):
+    import localise.engines.registry as registry
+    from localise.engines.hf import HFEngine
+    from prefect.filesystems import LocalFileSystem
+    from prefect.results import ResultStore
+
+    calls: list[int] = []
+    real = HFEngine.translate
+    monkeypatch.setattr(HFEngine, "translate", lambda self, texts, *a: calls.append(len(texts)) or real(self, texts, *a))
+    registry.clear_cache()  # no in-process hop memo: only the flows' cache may answer
+    cache = ResultStore(result_storage=LocalFileSystem(basepath=str(tmp_path / "results")))
+    settings = Settings(targets=["en"], model=str(tiny_model))
+    signature = run_signature(settings, ["en"])
+    a, b = _episode("a", 3), _episode("b", 4)
+
+    first = translate_episodes([a], ["en"], settings, signature, cache=cache)
+    assert len(calls) == 1 and len(first["s/a"][0].track.cues) == 3
+    registry.clear_cache()
+    both = translate_episodes([a, b], ["en"], settings, signature, cache=cache)  # only b reaches the engine
+    assert len(calls) == 2 and calls[-1] <= len(b.track.cues)
+    assert both["s/a"][0].track.to_dict() == first["s/a"][0].track.to_dict()
+    registry.clear_cache()
+    translate_episodes([b, a], ["en"], settings, signature, cache=cache)
+    assert len(calls) == 2
