@@ -109,12 +109,22 @@ def render_track(track: Track, format: str | None = None) -> str:
 def _converted(track: Track, fmt: str) -> Track:
     """The track with markup in ``fmt``'s dialect and the source format's extras left behind
     (cue ids and timings kept; what only the source format can say is dropped)."""
+    from localise.formats import position
+
+    regions = position.region_ids(track) if track.format == "vtt" else set()
     cues = []
     for cue in track.cues:
-        extras = {}
-        if fmt == "srt" and cue.extras.get("position") and track.format == "srt":
-            extras["position"] = cue.extras["position"]
-        text = convert_markup(cue.text, track.format, fmt)
+        extras: dict[str, str] = {}
+        text = cue.text
+        if fmt == "vtt":  # {\anN} at the start becomes cue settings
+            text, settings = position.vtt_settings_from_an(text, track.format)
+            if settings:
+                extras["settings"] = settings
+        text = convert_markup(text, track.format, fmt)
+        if track.format == "vtt":  # cue settings become {\anN} (SRT players honour it too)
+            an = position.an_from_vtt_settings(str(cue.extras.get("settings", "")), regions)
+            if an != 2:
+                text = f"{{\\an{an}}}" + text
         if fmt in ("srt", "vtt"):  # a blank line would end the cue there: drop empty lines
             text = "\n".join(line for line in text.split("\n") if line.strip())
         cues.append(replace(cue, text=text, extras=extras))

@@ -256,3 +256,39 @@ def _non_negative(ms: int, n: int) -> int:
     if ms < 0:
         raise RenderError(f"cue {n + 1}: SubStation cannot hold a negative time ({ms} ms)")
     return ms
+
+
+# --- read-only views of the verbatim sections ---------------------------------------------------
+
+
+def _section(track: Track, *names: str) -> dict[str, Any] | None:
+    wanted = {n.lower() for n in names}
+    return next((s for s in track.extras.get("sections", []) if s["name"].lower() in wanted), None)
+
+
+def script_info(track: Track) -> dict[str, str]:
+    """``[Script Info]`` as a dict (``;`` comment lines left out), e.g. ``PlayResX``, ``Title``."""
+    section = _section(track, "[Script Info]")
+    info: dict[str, str] = {}
+    for line in section["lines"] if section else []:
+        if line.strip() and not line.lstrip().startswith(";") and ":" in line:
+            key, _, value = line.partition(":")
+            info[key.strip()] = value.strip()
+    return info
+
+
+def styles(track: Track) -> dict[str, dict[str, str]]:
+    """Each style by name, its fields named by the section's own Format line (values as written),
+    e.g. ``styles(track)["Default"]["Fontsize"]``. The section text stays the one source of truth."""
+    section = _section(track, "[V4+ Styles]", "[V4 Styles]", "[V4 Styles+]")
+    result: dict[str, dict[str, str]] = {}
+    fields: list[str] = []
+    for line in section["lines"] if section else []:
+        key, _, value = line.strip().partition(":")
+        if key == "Format":
+            fields = [f.strip() for f in value.split(",")]
+        elif key == "Style" and fields:
+            values = [v.strip() for v in value.split(",", len(fields) - 1)]
+            style = dict(zip(fields, values))
+            result[style.get("Name", values[0])] = style
+    return result

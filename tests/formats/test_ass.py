@@ -67,3 +67,12 @@ def test_srt_to_ass_conversion_converts_markup() -> None:
     ass = parse_text(render_track(srt, "ass"))
     assert ass.cues[0].text == "{\\i1}你好{\\i0}\n世界"
     assert "[V4+ Styles]" in render_track(srt, "ass")
+
+
+def test_style_and_info_views() -> None:
+    from localise.formats.ass import script_info, styles
+
+    track = parse_text(ASS)
+    assert script_info(track)["Title"] == "霸道总裁"
+    assert styles(track)["Default"]["Fontname"] == "方正准圆简体"
+    assert styles(track)["Default"]["Fontsize"] == "20.0"
