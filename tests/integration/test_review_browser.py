@@ -131,19 +131,19 @@ def test_browser_review_edit_and_approve_republish(tmp_path: Path, tiny_model: P
         page.keyboard.press("e")
         page.keyboard.press("Control+a")
         page.keyboard.type(EDIT)
-        page.keyboard.press("Control+Enter")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.keyboard.press("Control+Enter")
         if page.locator("button.save-anyway").count():  # the re-check found something: it is shown first
             assert page.locator(".check .flag").count() >= 1
-            page.click("button.save-anyway")
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.click("button.save-anyway")
         done = page.locator("#done")
         assert "edited" in done.inner_text() and EDIT in done.inner_text()
 
         # approve the next one: the queue focuses its first item; press a
         assert page.locator("li.item").count() == 2
-        page.keyboard.press("a")
-        page.wait_for_url("**done=*")
+        with page.expect_navigation():
+            page.keyboard.press("a")
         assert "approved" in page.locator("#done").inner_text()
         assert page.locator("li.item").count() == 1
 
