@@ -33,7 +33,7 @@ from flows.tasks import (
 from localise.config import load_settings
 from localise.storage import episode_name
 
-@flow(name="localise-batch", task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="localise-batch", task_runner=ThreadPoolTaskRunner(max_workers=8), persist_result=True)
 def localise_batch(
     source: str,
     series: str | None = None,

@@ -18,7 +18,7 @@ from flows.tasks import (
 from localise.config import load_settings
 
 
-@flow(name="localise-episode", log_prints=False)
+@flow(name="localise-episode", persist_result=True)
 def localise_episode(
     source: str,
     series: str | None = None,
