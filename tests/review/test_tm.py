@@ -94,3 +94,20 @@ _cjk = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF
 @given(st.lists(_cjk, min_size=1, max_size=4), st.sampled_from(["", " ", "\n", " \n "]))
 def test_source_key_ignores_breaks_between_cjk(parts: list[str], sep: str) -> None:
     assert source_key(sep.join(parts)) == source_key("".join(parts))
+
+
+_words = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="<>{}\\"),
+                 min_size=1, max_size=40).map(lambda s: " ".join(s.split())).filter(bool)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs=st.lists(st.tuples(_words, _words), min_size=1, max_size=5, unique_by=lambda p: source_key(p[0])))
+def test_tmx_round_trip_any_text(tmp_path_factory, pairs: list[tuple[str, str]]) -> None:
+    """Whatever the words, TMX export then import gives back every entry exactly."""
+    folder = tmp_path_factory.mktemp("tmx")
+    tm = TranslationMemory(f"sqlite:///{folder / 'a.db'}", series="s")
+    for source, target in pairs:
+        tm.add(source, target, "zh", "en")
+    again = TranslationMemory(f"sqlite:///{folder / 'b.db'}", series="s")
+    assert again.import_tmx(tm.export_tmx("zh", "en")) == len(pairs)
+    assert {(e.source, e.target) for e in again.entries("zh", "en")} == {(e.source, e.target) for e in tm.entries("zh", "en")}
