@@ -8,9 +8,19 @@ length and cuts batches under the token budget itself. Confidence is ``exp(score
 score is the hypothesis' log-probability divided by its length (``length_penalty`` 1).
 
 Conversion uses ``ctranslate2.converters.TransformersConverter``. With transformers 5.24 and
-ctranslate2 4.8 it works as is for Marian, M2M100 and NLLB (the loader passes ``dtype=``, which
+ctranslate2 4.8 it works as is for Marian (the loader already passes ``dtype=``, which
 transformers 5 expects); the converted Marian vocabulary drops ``<pad>`` (the decoder starts from
 a zero embedding instead), so ``<pad>`` can never be generated.
+
+It breaks for M2M100 and NLLB: ctranslate2's ``M2M100Loader.get_vocabulary`` takes the language
+tokens from ``tokenizer.special_tokens_map["additional_special_tokens"]``, a key transformers 5 no
+longer puts in ``special_tokens_map`` (it became ``extra_special_tokens``, and a saved M2M100
+tokenizer does not even list its language tokens there: they are computed ids). The vocabulary then
+lacks the ``__xx__`` tokens and validation fails ("Source vocabulary 0 has size 611 but the model
+expected a vocabulary of size 711"). :func:`_vocabulary_by_id` works around it by reading the
+vocabulary id by id through ``convert_ids_to_tokens`` — the ids the model was trained with —
+naming ids the tokenizer does not know ``madeupwordN`` as fairseq does. It replaces the loader only
+for the duration of one conversion.
 """
 
 from __future__ import annotations
@@ -19,7 +29,8 @@ import json
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +42,39 @@ from localise.model import Translation
 METADATA = "localise_model.json"  # written by convert_model: where the weights came from
 CPU_MAX_TOKENS = 4096
 GPU_MAX_TOKENS = 65536
+
+
+def _vocabulary_by_id(model: Any, tokenizer: Any) -> list[str]:
+    """Every id of the model's embedding matrix, as the tokenizer names it (see module doc)."""
+    tokens: list[str] = []
+    for i in range(model.config.vocab_size):
+        token = tokenizer.convert_ids_to_tokens(i)
+        if token is None or (token == tokenizer.unk_token and i != tokenizer.unk_token_id):
+            token = f"madeupword{i}"
+        tokens.append(token)
+    return tokens
+
+
+@contextmanager
+def _transformers5_loaders() -> Iterator[None]:
+    """Swap in an M2M100/NLLB loader that reads the vocabulary by id, for one conversion."""
+    from ctranslate2.converters import transformers as ct2_transformers
+
+    loaders = ct2_transformers._MODEL_LOADERS
+    original = loaders.get("M2M100Config")
+    if original is None:
+        yield
+        return
+
+    class IdVocabularyM2M100Loader(type(original)):  # type: ignore[misc]
+        def get_vocabulary(self, model: Any, tokenizer: Any) -> list[str]:
+            return _vocabulary_by_id(model, tokenizer)
+
+    loaders["M2M100Config"] = IdVocabularyM2M100Loader()
+    try:
+        yield
+    finally:
+        loaders["M2M100Config"] = original
 
 
 def convert_model(model: str, out_dir: str | os.PathLike[str], *, quantization: str | None = "int8", force: bool = False) -> Path:
@@ -46,7 +90,8 @@ def convert_model(model: str, out_dir: str | os.PathLike[str], *, quantization: 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            TransformersConverter(source).convert(str(out), quantization=quantization, force=force)
+            with _transformers5_loaders():
+                TransformersConverter(source).convert(str(out), quantization=quantization, force=force)
             tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=offline() or looks_like_path(model))
             from transformers import AutoConfig
 
