@@ -299,6 +299,45 @@ def build_tiny_m2m100(out_dir: str | Path, *, seed: int = SEED) -> Path:
     return out
 
 
+def build_tiny_nllb(out_dir: str | Path, *, seed: int = SEED) -> Path:
+    """A tiny M2M100-architecture model with an ``NllbTokenizer`` built from code (its vocabulary is
+    the special and FLORES-200 language tokens only, so every word is ``<unk>`` and outputs are
+    empty): tests the ``zho_Hans``/``eng_Latn`` conventions and conversion, not words."""
+    import torch
+    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = NllbTokenizer(src_lang="zho_Hans", tgt_lang="eng_Latn")
+    tokenizer.save_pretrained(out)
+    config = M2M100Config(
+        vocab_size=max(tokenizer.get_vocab().values()) + 1,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        init_std=0.5,
+    )
+    torch.manual_seed(seed)
+    model = M2M100ForConditionalGeneration(config).eval()
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        max_new_tokens=8,
+    )
+    model.save_pretrained(out)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m localise.devtools.tiny_model", description=__doc__.splitlines()[0])
     parser.add_argument("out", help="folder to write the model into")

@@ -54,3 +54,10 @@ def fresh_registry():
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from localise.devtools.tiny_model import build_tiny_nllb
+
+    return build_tiny_nllb(tmp_path_factory.mktemp("tiny-nllb"))

@@ -92,3 +92,18 @@ def test_m2m100_converts_despite_transformers5_special_tokens_change(tiny_m2m100
         a, b = ct2.translate(texts, "zh", tgt), hf.translate(texts, "zh", tgt)
         assert sum(x.text == y.text for x, y in zip(a, b)) >= 5
         assert all(0.0 < x.confidence <= 1.0 for x in a)
+
+
+def test_nllb_runs_on_both_engines_with_flores_codes(tiny_nllb: Path, tmp_path: Path):
+    from localise.engines.hf import conventions_for, encode
+
+    hf = HFEngine(str(tiny_nllb))
+    assert hf.family == "nllb"
+    conv = conventions_for(hf.tokenizer, "zh", "en")
+    assert hf.tokenizer.convert_ids_to_tokens(encode(hf.tokenizer, ["你好"], conv)[0])[0] == "zho_Hans"
+    out = convert_model(str(tiny_nllb), tmp_path / "nllb-f32", quantization="float32")
+    ct2 = CT2Engine(str(out), compute_type="float32")
+    for engine in (hf, ct2):
+        result = engine.translate(["你好", "他去那里了？"], "zh", "ko")
+        assert len(result) == 2 and all(0.0 < t.confidence <= 1.0 for t in result)
+        assert all("kor_Hang" not in t.text for t in result)  # the forced language token is not text
