@@ -1,4 +1,4 @@
-"""Peak resident memory per benchmark phase.
+"""Peak resident memory and CPU time per benchmark phase.
 
 Why not just ``resource.getrusage``: its ``ru_maxrss`` is the peak of the whole process, so after
 the first phase that loads a model every later phase would report the same number. On Linux the
@@ -16,6 +16,27 @@ from pathlib import Path
 
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 _STATUS = Path("/proc/self/status")
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its live children (the ephemeral Prefect
+    API server is a child), plus children already reaped. On a shared machine wall time depends
+    on the neighbours; CPU time much less, so ratios are reported both ways."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            try:
+                times = child.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+    except ImportError:
+        pass
+    return total
 
 
 def _read_hwm_kb() -> int | None:

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import workloads
-from benchmarks.memory import PeakRSS, process_peak_rss_mb
+from benchmarks.memory import PeakRSS, cpu_seconds, process_peak_rss_mb
+from benchmarks.models import Models, prepare_models
 from benchmarks.raw import RunStats
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -114,7 +115,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         output_tokens=a.output_tokens,
         threads=threads,
         repeats=a.repeats or (1 if a.quick else 2),
-        compare_lines=a.compare_lines or (64 if a.quick else 384),
+        compare_lines=a.compare_lines or (64 if a.quick else 256),
         batch_sizes=batch_sizes,
         sections=sections,
         work_dir=Path(a.work_dir) if a.work_dir else cache,
@@ -180,81 +181,6 @@ def machine_info(device: str) -> dict[str, Any]:
 
         info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return info
-
-
-# ------------------------------------------------------------------------------------------- models
-
-
-@dataclass
-class Models:
-    hf_dir: Path
-    ct2_dir: Path | None
-    description: str
-
-
-def prepare_models(s: Settings) -> Models:
-    """The transformers folder (built offline when it is the tiny or full-size random model, then
-    made fixed-length, see :func:`make_fixed_length`) and its CTranslate2 int8 conversion, made with
-    the engines' own ``convert_model`` (tokenizer saved beside it); cached in the work folder."""
-    from localise.engines.ct2 import convert_model
-
-    s.work_dir.mkdir(parents=True, exist_ok=True)
-    if s.model in ("tiny", "full-size"):
-        from localise.devtools.tiny_model import build_random_marian, build_tiny_marian
-
-        hf_dir = s.work_dir / ("tiny-marian" if s.model == "tiny" else "random-marian-full")
-        if not (hf_dir / "config.json").exists():
-            log(f"building {s.model} model in {hf_dir}")
-            if s.model == "tiny":
-                build_tiny_marian(hf_dir)
-            else:
-                build_random_marian(hf_dir, full_size=True)
-            make_fixed_length(hf_dir)
-        description = (
-            "tiny random MarianMT (d_model 32, 1+1 layers)"
-            if s.model == "tiny"
-            else "random-weight MarianMT, opus-mt-zh-en architecture (d_model 512, 6+6 layers, 8 heads, FFN 2048, vocab 65001)"
-        )
-    else:
-        hf_dir = Path(s.model)
-        description = f"local model {hf_dir}"
-    set_output_cap(hf_dir, s.output_tokens)
-    ct2_dir = None
-    if not s.device.startswith("cuda") or "compare" in s.sections:
-        ct2_dir = s.work_dir / f"{hf_dir.name}-ct2-int8-out{s.output_tokens}"
-        if not (ct2_dir / "model.bin").exists():
-            log(f"converting {hf_dir.name} to CTranslate2 int8")
-            convert_model(str(hf_dir), ct2_dir, quantization="int8", force=True)
-    return Models(hf_dir, ct2_dir, description)
-
-
-def make_fixed_length(hf_dir: Path) -> None:
-    """Make a random-weight model never end a line early: a large negative output bias on ``</s>``.
-
-    Why: the raw engine and the pipeline fix the output length with ``min == max`` new tokens, but
-    the batch flow takes its engine settings from ``localise.config.Settings``, which has no
-    decoding options. A model that never says ``</s>`` decodes exactly up to the checkpoint's
-    ``generation_config.max_new_tokens`` cap (:func:`set_output_cap`) on every path, so all three
-    do the same work. Costs nothing per token (the bias is added to logits that exist anyway)."""
-    import torch
-    from transformers import AutoModelForSeq2SeqLM
-
-    model = AutoModelForSeq2SeqLM.from_pretrained(str(hf_dir), dtype=torch.float32)
-    eos = model.config.eos_token_id
-    with torch.no_grad():
-        model.final_logits_bias[..., eos] = -1.0e4
-    model.save_pretrained(str(hf_dir))
-
-
-def set_output_cap(hf_dir: Path, output_tokens: int) -> None:
-    """``generation_config.max_new_tokens``: the cap an engine applies when not told a length.
-    The CTranslate2 engine decodes ``cap - 1`` tokens (it does not count ``</s>``), so cap = N + 1."""
-    from transformers import GenerationConfig
-
-    config = GenerationConfig.from_pretrained(str(hf_dir))
-    if config.max_new_tokens != output_tokens + 1:
-        config.max_new_tokens = output_tokens + 1
-        config.save_pretrained(str(hf_dir))
 
 
 # ----------------------------------------------------------------------------------------- workload
@@ -324,7 +250,7 @@ def raw_engine_cpu(s: Settings, models: Models, texts: Sequence[str]) -> RawEngi
     assert models.ct2_dir is not None
     tokenizer = raw.load_tokenizer(models.hf_dir)
     translator = raw.load_ct2(models.ct2_dir, compute_type="int8", threads=s.threads)
-    sample = list(texts[: max(s.batch_sizes) // 4])  # about 3 batches of the largest budget
+    sample = list(texts[: max(64, max(s.batch_sizes) // 12)])  # a couple of batches at the largest budget
     raw.ct2_translate(translator, tokenizer, sample[:8], output_tokens=s.output_tokens, max_batch_size=8)  # warm-up
     sweep = []
     for size in s.batch_sizes:
@@ -519,10 +445,10 @@ def compare_ct2_hf(s: Settings, models: Models, texts: Sequence[str], batch_size
     warm = [chosen[0][:4]]
     raw.ct2_on_batches(translator, pieces, warm, s.output_tokens)
     raw.hf_on_batches(model, tokenizer, texts, warm, output_tokens=s.output_tokens)
-    ct2_runs, hf_runs = [], []
-    for _ in range(max(1, s.repeats)):
-        ct2_runs.append(raw.ct2_on_batches(translator, pieces, chosen, s.output_tokens))
-        hf_runs.append(raw.hf_on_batches(model, tokenizer, texts, chosen, output_tokens=s.output_tokens)[1])
+    # CTranslate2 twice around the (slow) transformers pass, the faster of each counts
+    ct2_runs = [raw.ct2_on_batches(translator, pieces, chosen, s.output_tokens)]
+    hf_runs = [raw.hf_on_batches(model, tokenizer, texts, chosen, output_tokens=s.output_tokens)[1]]
+    ct2_runs.append(raw.ct2_on_batches(translator, pieces, chosen, s.output_tokens))
     ct2 = min(ct2_runs, key=lambda r: r.wall_s)
     hf = min(hf_runs, key=lambda r: r.wall_s)
     del model, translator
@@ -579,6 +505,53 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
+@dataclass
+class Phase:
+    """Passes of one way of translating the series: wall and CPU seconds, peak RSS per pass."""
+
+    name: str
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+    stats: list[RunStats] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def measure(self, fn: Callable[[], Any]) -> Any:
+        cpu0 = cpu_seconds()
+        with PeakRSS() as peak:
+            t0 = time.perf_counter()
+            value = fn()
+            wall = time.perf_counter() - t0
+        self.cpu.append(cpu_seconds() - cpu0)
+        self.wall.append(wall)
+        self.peak_mb.append(peak.mb or 0.0)
+        return value
+
+    @property
+    def best_wall(self) -> float | None:
+        return min(self.wall) if self.wall else None
+
+    @property
+    def best_cpu(self) -> float | None:
+        return min(self.cpu) if self.cpu else None
+
+    def figures(self, lines: int, cues: int, output_tokens: int) -> dict[str, Any] | None:
+        if not self.wall:
+            return None
+        wall = min(self.wall)
+        return {
+            "wall_s": round(wall, 3),
+            "lines_per_s": round(lines / wall, 2),
+            "cues_per_s": round(cues / wall, 2),
+            "tokens_per_s": round(output_tokens / wall, 1),
+            "cpu_s": round(min(self.cpu), 3),
+            "peak_rss_mb": max(self.peak_mb),
+            "passes_wall_s": [round(x, 3) for x in self.wall],
+            "passes_cpu_s": [round(x, 3) for x in self.cpu],
+            **self.extra,
+        }
+
+
 def run(s: Settings) -> dict[str, Any]:
     _quiet_environment()
     prefect_environment(s.work_dir)
@@ -601,94 +574,65 @@ def run(s: Settings) -> dict[str, Any]:
     log(f"series: {s.episodes} episodes, {wl.cues} cues, {wl.units} units, {len(wl.engine_texts)} engine strings")
     texts = wl.engine_texts
     series = {"episodes": s.episodes, "cues": wl.cues, "units": wl.units, "engine_lines": len(texts)}
-
-    raw_passes: list[RunStats] = []
-    pipeline_passes: list[float] = []
-    flow_passes: list[float] = []
+    raw_phase, pipe_phase, flow_phase = Phase("raw"), Phase("pipeline"), Phase("flow")
     raw_engine: RawEngine | None = None
     options = None
-    extra: dict[str, Any] = {}
+    warm_up: dict[str, Any] = {}
 
-    if "raw" in s.sections or "pipeline" in s.sections or "flow" in s.sections:
+    if {"raw", "pipeline", "flow"} & set(s.sections):
         with PeakRSS() as peak:
             make = raw_engine_cuda if s.device.startswith("cuda") else raw_engine_cpu
             raw_engine = make(s, models, texts)
         memory["raw_sweep"] = peak.mb
         options = pipeline_options(s, models, wl, raw_engine.batch_size)
-
-    if ("pipeline" in s.sections or "flow" in s.sections) and options is not None:
+    do_pipeline = "pipeline" in s.sections and options is not None
+    if do_pipeline:
         t0 = time.perf_counter()
-        run_pipeline(wl, options, wl.sources[:1])  # loads the engine once for this process
-        extra["pipeline_first_call_s"] = round(time.perf_counter() - t0, 3)
+        run_pipeline(wl, options, wl.sources[:1])  # loads the pipeline's engine once for this process
+        warm_up["pipeline_first_episode_s"] = round(time.perf_counter() - t0, 3)
     flow_root = config_file = None
-    flow_totals: list[dict[str, Any]] = []
     if "flow" in s.sections:
         flow_root = Path(tempfile.mkdtemp(prefix="bench-flow-", dir=s.work_dir))
         config_file = flow_config(s, models, wl)
-        extra["prefect_start_s"] = round(start_prefect(), 3)
+        warm_up["prefect_api_start_s"] = round(start_prefect(), 3)
+        # one episode through the real flow: loads the flow's engine in this worker process
+        one = Settings(**{**s.__dict__, "episodes": 1})
+        seconds, _ = run_flow(config_file, write_flow_inputs(one, flow_root / "in0" / "bench", 0), flow_root / "out0")
+        warm_up["flow_first_episode_s"] = round(seconds, 3)
 
-    for rep in range(s.repeats):
+    for rep in range(1, s.repeats + 1):
         if raw_engine is not None:
-            with PeakRSS() as peak:
-                stats = raw_engine.run(texts)
-            memory["raw"] = max(memory.get("raw") or 0, peak.mb or 0)
-            raw_passes.append(stats)
-            log(f"pass {rep + 1}: raw {stats.lines_per_s:.1f} lines/s ({stats.wall_s:.1f}s)")
-        if "pipeline" in s.sections and options is not None:
-            with PeakRSS() as peak:
-                seconds, _ = run_pipeline(wl, options)
-            memory["pipeline"] = max(memory.get("pipeline") or 0, peak.mb or 0)
-            pipeline_passes.append(seconds)
-            log(f"pass {rep + 1}: pipeline {len(texts) / seconds:.1f} lines/s ({seconds:.1f}s)")
+            raw_phase.stats.append(raw_phase.measure(lambda: raw_engine.run(texts)))
+            log(f"pass {rep}: raw {len(texts) / raw_phase.wall[-1]:.1f} lines/s ({raw_phase.wall[-1]:.1f}s)")
+        if do_pipeline:
+            pipe_phase.measure(lambda: run_pipeline(wl, options))
+            log(f"pass {rep}: pipeline {len(texts) / pipe_phase.wall[-1]:.1f} lines/s ({pipe_phase.wall[-1]:.1f}s)")
         if flow_root is not None and config_file is not None:
-            in_dir = write_flow_inputs(s, flow_root / f"in{rep + 1}" / "bench", rep + 1)
-            with PeakRSS() as peak:
-                seconds, totals = run_flow(config_file, in_dir, flow_root / f"out{rep + 1}")
-            memory["flow"] = max(memory.get("flow") or 0, peak.mb or 0)
-            flow_passes.append(seconds)
-            flow_totals.append(totals)
-            log(f"pass {rep + 1}: flow {len(texts) / seconds:.1f} lines/s ({seconds:.1f}s)")
-
-    def figures(wall: float | None, stats: RunStats | None = None) -> dict[str, Any] | None:
-        if wall is None:
-            return None
-        lines = len(texts)
-        out_tokens = stats.output_tokens if stats else lines * s.output_tokens
-        return {
-            "wall_s": round(wall, 3),
-            "lines_per_s": round(lines / wall, 2),
-            "cues_per_s": round(wl.cues / wall, 2),
-            "tokens_per_s": round(out_tokens / wall, 1),
-        }
-
-    best_raw = min(raw_passes, key=lambda r: r.wall_s) if raw_passes else None
-    raw_fig = figures(best_raw.wall_s, best_raw) if best_raw else None
-    if raw_fig and best_raw:
-        raw_fig.update(
-            engine=raw_engine.name if raw_engine else None,
-            batch_size=raw_engine.batch_size if raw_engine else None,
-            tokenise_s=round(best_raw.tokenise_s, 3),
-            decode_s=round(best_raw.decode_s, 3),
-            detokenise_s=round(best_raw.detokenise_s, 3),
-            input_tokens=best_raw.input_tokens,
-            output_tokens=best_raw.output_tokens,
-            passes_s=[round(r.wall_s, 3) for r in raw_passes],
-            peak_rss_mb=memory.get("raw"),
-            sweep=raw_engine.sweep if raw_engine else None,
-        )
-    pipe_fig = figures(min(pipeline_passes)) if pipeline_passes else None
-    if pipe_fig:
-        pipe_fig.update(passes_s=[round(x, 3) for x in pipeline_passes], peak_rss_mb=memory.get("pipeline"))
-    flow_fig = figures(min(flow_passes)) if flow_passes else None
-    if flow_fig:
-        flow_fig.update(
-            passes_s=[round(x, 3) for x in flow_passes],
-            peak_rss_mb=memory.get("flow"),
-            totals=flow_totals,
-            prefect_start_s=extra.get("prefect_start_s"),
-        )
+            in_dir = write_flow_inputs(s, flow_root / f"in{rep}" / "bench", rep)
+            out_dir = flow_root / f"out{rep}"
+            _, totals = flow_phase.measure(lambda: run_flow(config_file, in_dir, out_dir))
+            flow_phase.extra.setdefault("totals", []).append(totals)
+            log(f"pass {rep}: flow {len(texts) / flow_phase.wall[-1]:.1f} lines/s ({flow_phase.wall[-1]:.1f}s)")
     if flow_root is not None:
         shutil.rmtree(flow_root, ignore_errors=True)
+
+    out_tokens = len(texts) * s.output_tokens
+    if raw_phase.stats:
+        best = min(raw_phase.stats, key=lambda r: r.wall_s)
+        out_tokens = best.output_tokens
+        raw_phase.extra.update(
+            engine=raw_engine.name if raw_engine else None,
+            batch=raw_engine.batch_size if raw_engine else None,
+            tokenise_s=round(best.tokenise_s, 3),
+            decode_s=round(best.decode_s, 3),
+            detokenise_s=round(best.detokenise_s, 3),
+            input_tokens=best.input_tokens,
+            output_tokens=best.output_tokens,
+            sweep=raw_engine.sweep if raw_engine else None,
+        )
+    raw_fig = raw_phase.figures(len(texts), wl.cues, out_tokens)
+    pipe_fig = pipe_phase.figures(len(texts), wl.cues, out_tokens)
+    flow_fig = flow_phase.figures(len(texts), wl.cues, out_tokens)
 
     compare = None
     if "compare" in s.sections and models.ct2_dir is not None:
@@ -704,13 +648,17 @@ def run(s: Settings) -> dict[str, Any]:
             pcr = parse_check_render(s, wl.glossary)
         memory["parse_check_render"] = peak.mb
         log(f"parse+check+render {pcr['cues']} cues: {pcr['total_s']:.3f}s")
+    memory.update(raw=max(raw_phase.peak_mb, default=None), pipeline=max(pipe_phase.peak_mb, default=None),
+                  flow=max(flow_phase.peak_mb, default=None))
 
     result.update(
         raw_lines_per_s=raw_fig["lines_per_s"] if raw_fig else None,
         pipeline_lines_per_s=pipe_fig["lines_per_s"] if pipe_fig else None,
         flow_lines_per_s=flow_fig["lines_per_s"] if flow_fig else None,
-        pipeline_vs_raw=_ratio(best_raw.wall_s if best_raw else None, min(pipeline_passes) if pipeline_passes else None),
-        flow_vs_raw=_ratio(best_raw.wall_s if best_raw else None, min(flow_passes) if flow_passes else None),
+        pipeline_vs_raw=_ratio(raw_phase.best_wall, pipe_phase.best_wall),
+        flow_vs_raw=_ratio(raw_phase.best_wall, flow_phase.best_wall),
+        pipeline_vs_raw_cpu=_ratio(raw_phase.best_cpu, pipe_phase.best_cpu),
+        flow_vs_raw_cpu=_ratio(raw_phase.best_cpu, flow_phase.best_cpu),
         ct2_int8_vs_hf_fp32=compare["ct2_int8_vs_hf_fp32"] if compare else None,
         parse_check_render_20k_s=pcr["total_s"] if pcr else None,
         peak_rss_mb=process_peak_rss_mb(),
@@ -720,11 +668,14 @@ def run(s: Settings) -> dict[str, Any]:
             "device": s.device,
             "model": models.description,
             "model_dir": str(models.hf_dir),
-            "decoding": f"greedy, {s.output_tokens} new tokens per line (min == max)",
+            "decoding": f"greedy, {s.output_tokens} new tokens per line (fixed)",
             "output_tokens": s.output_tokens,
             "raw_engine": raw_engine.name if raw_engine else None,
-            "batch_size": raw_engine.batch_size if raw_engine else None,
-            "batch_sizes_tried": s.batch_sizes,
+            "batch": (
+                {"max_tokens": raw_engine.batch_size} if raw_engine and not s.device.startswith("cuda")
+                else {"batch_size": raw_engine.batch_size} if raw_engine else None
+            ),
+            "batch_sweep": s.batch_sizes,
             "threads": s.threads,
             "repeats": s.repeats,
             "series": series,
@@ -736,10 +687,10 @@ def run(s: Settings) -> dict[str, Any]:
         raw=raw_fig,
         pipeline=pipe_fig,
         flow=flow_fig,
+        warm_up=warm_up,
         ct2_vs_hf=compare,
         parse_check_render=pcr,
         peak_rss_mb_by_phase=memory,
-        notes=extra,
     )
     result["config"]["total_wall_s"] = round(time.perf_counter() - started, 1)
     return result
@@ -752,6 +703,8 @@ def summary(result: dict[str, Any]) -> str:
         "flow_lines_per_s",
         "pipeline_vs_raw",
         "flow_vs_raw",
+        "pipeline_vs_raw_cpu",
+        "flow_vs_raw_cpu",
         "ct2_int8_vs_hf_fp32",
         "parse_check_render_20k_s",
         "peak_rss_mb",
