@@ -36,17 +36,14 @@ def _track(texts: list[str]) -> Track:
 
 
 def _result(lang: str, texts: list[str], flagged: int = 0) -> LocalisedTrack:
-    cues = [{"flags": [{"code": "glossary", "severity": "major", "reason": "x"}] if i < flagged else []}
-            for i in range(len(texts))]
-    return LocalisedTrack(source=_track(["源"] * len(texts)), lang=lang, track=_track(texts), report={"cues": cues})
+    """A localised track with a real report whose first ``flagged`` cues carry a major flag."""
+    from localise.model import Flag
+    from localise.quality.report import build_report
 
-
-@pytest.fixture(autouse=True)
-def _plain_html(monkeypatch):
-    """The HTML report renderer belongs to the quality module; storage only stores its output."""
-    import localise.storage as storage
-
-    monkeypatch.setattr(storage, "_render_html", lambda report: "<html></html>")
+    source, target = _track(["源"] * len(texts)), _track(texts)
+    flags = [[Flag("glossary", "major", "term missing")] if i < flagged else [] for i in range(len(texts))]
+    report = build_report(source, target, flags, src_lang="zh", tgt_lang=lang)
+    return LocalisedTrack(source=source, lang=lang, track=target, report=report)
 
 
 class CountingStore(LocalStore):
@@ -135,14 +132,17 @@ def test_quality_gate_holds_flagged_tracks(tmp_path):
 
 def test_identical_republish_writes_nothing(tmp_path):
     store = CountingStore(tmp_path)
-    results = [_result("en", ["Hello"])]
+    es = _result("es", ["Hola"])
+    results = [_result("en", ["Hello"]), es]
     publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
     before = store.writes
     again = publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
     assert again.unchanged and again.uploaded == 0 and store.writes == before
-    # one language changes: only its track (and report) and the manifest are written
-    changed = publish_episode(store, "s", "e", [_result("en", ["Hello there"])], source=SOURCE, signature=SIGNATURE)
-    assert changed.version == 2 and changed.uploaded == 2  # the track and the manifest (reports identical)
+    # one language changes: only its track and reports, and the manifest, are written
+    es_mtime = (tmp_path / "s/e/es.srt").stat().st_mtime_ns
+    changed = publish_episode(store, "s", "e", [_result("en", ["Hello there"]), es], source=SOURCE, signature=SIGNATURE)
+    assert changed.version == 2 and changed.uploaded == 4
+    assert (tmp_path / "s/e/es.srt").stat().st_mtime_ns == es_mtime
 
 
 def test_failed_promote_keeps_previous_manifest_and_tracks(tmp_path):
