@@ -35,7 +35,7 @@ from localise.engines.base import (
     split_to_fit,
     token_budget_batches,
 )
-from localise.errors import EngineError, ModelUnavailableError
+from localise.errors import ConfigError, EngineError, ModelUnavailableError
 from localise.model import Translation
 
 log = logging.getLogger(__name__)
@@ -222,6 +222,8 @@ class HFEngine:
         kwargs: dict[str, Any] = {"local_files_only": offline() or local}
         if revision:
             kwargs["revision"] = revision
+        if dtype is not None and not isinstance(getattr(torch, dtype, None), torch.dtype):
+            raise ConfigError(f"unknown dtype {dtype!r} for {model}; use float32, float16 or bfloat16")
         torch_dtype = getattr(torch, dtype) if dtype else (torch.float16 if self.device in ("cuda", "mps") else torch.float32)
         try:
             with warnings.catch_warnings():
