@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.tasks import (
+    Episode,
     Outcome,
     chunk_by_cues,
     default_series,
@@ -32,6 +33,10 @@ from flows.tasks import (
 )
 from localise.config import load_settings
 from localise.storage import episode_name
+
+def _failed(episode: Episode, exc: BaseException) -> Outcome:
+    return Outcome(episode.series, episode.episode, episode.source, "failed", f"{type(exc).__name__}: {exc}")
+
 
 @flow(name="localise-batch", task_runner=ThreadPoolTaskRunner(max_workers=8), persist_result=True)
 def localise_batch(
@@ -53,15 +58,22 @@ def localise_batch(
 
     keys = list_sources_task(source)
     loads = {key: load_source_task.submit(source, key, series) for key in keys}
-    pending = []
+    episodes = []
     for key, future in loads.items():
         try:
-            episode = future.result()
+            episodes.append(future.result())
         except Exception as exc:  # unreadable file: this episode fails, the batch goes on
             logger.error("%s: %s", key, exc)
             rows.append(Outcome(series, episode_name(key), key, "failed", f"{type(exc).__name__}: {exc}"))
+    checks = [(e, current_manifest_task.submit(settings.storage_url, e, signature, settings)) for e in episodes]
+    pending = []
+    for episode, check in checks:
+        try:
+            manifest = check.result()
+        except Exception as exc:  # destination unreachable after retries
+            logger.error("%s: cannot read its manifest: %s", episode.id, exc)
+            rows.append(_failed(episode, exc))
             continue
-        manifest = current_manifest_task(settings.storage_url, episode, signature, settings)
         if manifest is not None:  # published from these very bytes with these settings
             rows.append(outcome(settings.storage_url, episode, manifest["languages"], "current"))
         else:
@@ -77,7 +89,7 @@ def localise_batch(
                 results = future.result()
             except Exception as exc:
                 logger.error("translation failed for %s: %s", ", ".join(e.id for e in chunk), exc)
-                rows.extend(Outcome(e.series, e.episode, e.source, "failed", f"{type(exc).__name__}: {exc}") for e in chunk)
+                rows.extend(_failed(e, exc) for e in chunk)
                 continue
             publishing += [(e, publish_task.submit(settings.storage_url, e, results[e.id], signature, settings)) for e in chunk]
         for episode, future in publishing:
@@ -85,7 +97,7 @@ def localise_batch(
                 rows.append(future.result())
             except Exception as exc:
                 logger.error("%s: publishing failed: %s", episode.id, exc)
-                rows.append(Outcome(episode.series, episode.episode, episode.source, "failed", f"{type(exc).__name__}: {exc}"))
+                rows.append(_failed(episode, exc))
 
     rows.sort(key=lambda r: (r.series, r.episode))
     table = summary_markdown(rows)

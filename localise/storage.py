@@ -505,7 +505,7 @@ def publish_episode(
         _restore(store, base, staging, promoted, prev_files)
         _cleanup(store, staging, changed, backups)
         raise
-    _cleanup(store, staging, changed, backups)
+    _sweep_staging(store, base)
     for name in set(prev_files) - set(files):  # 5. files the new manifest no longer lists
         try:
             store.delete(f"{base}/{name}")
@@ -531,6 +531,20 @@ def _restore(store: Store, base: str, staging: str, promoted: list[str], prev_fi
                 store.delete(f"{base}/{name}")
         except Exception as exc:  # noqa: BLE001 - storage may be down; the next run republishes
             log.warning("could not restore %s/%s: %s", base, name, exc)
+
+
+def _sweep_staging(store: Store, base: str) -> None:
+    """Remove this run's staging files and any an interrupted earlier run left behind."""
+    try:
+        leftovers = store.list(f"{base}/{STAGING}")
+    except PublishError as exc:
+        log.debug("staging not swept: %s", exc)
+        return
+    for key in leftovers:
+        try:
+            store.delete(key)
+        except PublishError as exc:
+            log.debug("staging file left: %s", exc)
 
 
 def _cleanup(store: Store, staging: str, names: Sequence[str], backups: Sequence[str]) -> None:
