@@ -208,6 +208,7 @@ def translate_episodes(
     settings: Settings,
     signature: Mapping[str, Any],
     cache: Any = None,
+    logger: Any = log,
 ) -> dict[str, list[LocalisedTrack]]:
     """Localised tracks per episode id. Cached episodes come from ``cache`` (a Prefect
     ``ResultStore``); the rest are translated together, one engine call per language."""
@@ -228,7 +229,7 @@ def translate_episodes(
             out[ep.id] = results[n * per:(n + 1) * per]
             if cache is not None:
                 cache.write(out[ep.id], key=work_key(ep.sha256, signature))
-    log.info("translated %d episode(s), %d from cache", len(misses), len(episodes) - len(misses))
+    logger.info("translated %d episode(s), %d from the cache", len(misses), len(episodes) - len(misses))
     return out
 
 
@@ -294,12 +295,13 @@ def transient(task: Any, task_run: Any, state: Any) -> bool:
 def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], settings: Settings,
                       signature: Mapping[str, Any]) -> dict[str, list[LocalisedTrack]]:
     """:func:`translate_episodes` with the task's Prefect result store as the per-episode cache."""
+    from prefect import get_run_logger
     from prefect.results import get_default_result_storage, get_result_store
 
     store = get_result_store()
     if store.result_storage is None:
         store = store.model_copy(update={"result_storage": get_default_result_storage()})
-    return translate_episodes(episodes, targets, settings, signature, cache=store)
+    return translate_episodes(episodes, targets, settings, signature, cache=store, logger=get_run_logger())
 
 
 _STORAGE = {"retries": 3, "retry_delay_seconds": [1, 4, 10], "retry_condition_fn": transient, "cache_policy": NO_CACHE}

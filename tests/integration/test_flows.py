@@ -139,6 +139,7 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
     assert len(engine_calls.calls) == 6, "finished translations were redone"
     manifests = _check_manifests(s3_server, env["bucket"], "out")
     assert sorted(manifests) == EPISODES
+    assert not [key for key in _objects(s3_server, env["bucket"]) if "/.staging/" in key]  # swept
     for manifest in manifests.values():
         assert set(manifest["languages"]) == {"en", "es"}
         assert manifest["source"]["sha256"] and manifest["signature"]["models"]["es"]
