@@ -18,6 +18,7 @@ source's order, with the source's timings, ids and extras — only the words cha
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import shutil
@@ -428,7 +429,7 @@ def localise_files(
     progress: FileProgress | None = None,
     *,
     chunk_cues: int = 20_000,
-    cache_cues: int = 100_000,
+    cache_cues: int = 20_000,
 ) -> list[Path]:
     """Localise subtitle files into ``out_dir``: per input and language a track and two reports.
 
@@ -493,6 +494,7 @@ def localise_files(
                 if progress is not None:
                     progress(done, total, f"wrote {names['track'].name}")
             del tracks, results
+            gc.collect()  # a group's cyclic garbage (templates, tracebacks) goes now, not groups later
         for path in written:
             os.replace(staging / path.name, path)
     except BaseException:

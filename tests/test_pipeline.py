@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -297,26 +298,50 @@ def test_localise_files_writes_every_language_and_report(tmp_path: Path, tiny_mo
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
 
 
-def _peak_python_memory(paths: list[Path], out: Path, options: LocaliseOptions) -> int:
+def _peak_memory(paths: list[Path], out: Path, options: LocaliseOptions) -> tuple[int, int]:
+    """(peak Python heap by tracemalloc, peak process RSS sampled every 5 ms) over one run."""
+    import threading
+
+    import psutil
+
+    process = psutil.Process()
+    peak_rss = process.memory_info().rss
+    running = True
+
+    def sample() -> None:
+        nonlocal peak_rss
+        while running:
+            peak_rss = max(peak_rss, process.memory_info().rss)
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     tracemalloc.start()
     try:
-        localise_files(paths, ["en"], out, options, chunk_cues=100)
-        return tracemalloc.get_traced_memory()[1]
+        localise_files(paths, ["en"], out, options, chunk_cues=100, cache_cues=100)
+        return tracemalloc.get_traced_memory()[1], peak_rss
     finally:
         tracemalloc.stop()
+        running = False
+        sampler.join()
 
 
 @pytest.mark.slow
 def test_memory_does_not_grow_with_the_number_of_input_files(tmp_path: Path, tiny_model: Path) -> None:
-    """Peak Python heap (tracemalloc) over 5 and over 20 files of 100 cues, one group at a time.
-    A design that held every file's tracks and reports would need about 4x more for 20 files."""
-    options = LocaliseOptions(model=str(tiny_model))
+    """Peak Python heap (tracemalloc) and peak RSS over 5 and over 20 files of 100 cues, translated
+    one group of files at a time. A design that held every file's tracks and reports would need
+    about 4x the heap for 20 files. Output length is capped (``max_new_tokens``) to keep the run
+    short; memory is what is measured."""
+    options = LocaliseOptions(model=str(tiny_model), engine_options={"max_new_tokens": 8})
     paths = _write_episodes(tmp_path / "in", 20, 100)
-    localise_files(paths[:1], ["en"], tmp_path / "warm", options)  # model loaded, caches warm
-    few = _peak_python_memory(paths[:5], tmp_path / "few", options)
-    many = _peak_python_memory(paths, tmp_path / "many", options)
+    localise_files(paths[:2], ["en"], tmp_path / "warm", options, chunk_cues=100)  # model loaded, caches warm
+    few_heap, few_rss = _peak_memory(paths[:5], tmp_path / "few", options)
+    many_heap, many_rss = _peak_memory(paths, tmp_path / "many", options)
+    print(f"peak heap 5 files {few_heap / 1e6:.1f} MB, 20 files {many_heap / 1e6:.1f} MB; "
+          f"peak RSS 5 files {few_rss / 1e6:.0f} MB, 20 files {many_rss / 1e6:.0f} MB")
     assert len(list((tmp_path / "many").glob("*.en.srt"))) == 20
-    assert many < few * 1.5, (few, many)
+    assert many_heap < few_heap * 1.5, (few_heap, many_heap)
+    assert many_rss - few_rss < 32 * 2**20, (few_rss, many_rss)
 
 
 # ------------------------------------------------------------------ settings
