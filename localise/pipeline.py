@@ -470,6 +470,7 @@ def localise_files(
     total = len(sources) * len(targets)
     done = 0
     written: list[Path] = []
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".localise-", dir=out))
     try:
@@ -499,6 +500,8 @@ def localise_files(
             os.replace(staging / path.name, path)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
         raise
     shutil.rmtree(staging, ignore_errors=True)
     return written

@@ -132,7 +132,7 @@ def test_bad_input_fails_the_run_and_writes_nothing(inputs: list[Path], tmp_path
     result = translate(*map(str, inputs), str(bad), "--to", "en", "--model", str(tiny_model), "--out", str(out))
     assert result.exit_code != 0
     assert "broken.srt" in result.output
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists()
 
 
 def test_missing_model_is_named(inputs: list[Path], tmp_path: Path) -> None:
@@ -141,7 +141,7 @@ def test_missing_model_is_named(inputs: list[Path], tmp_path: Path) -> None:
     result = translate(str(inputs[0]), "--to", "en", "--model", str(missing), "--out", str(out))
     assert result.exit_code != 0
     assert "no-such-model" in result.output
-    assert not any(out.glob("*.srt"))
+    assert not out.exists()
 
 
 def test_unreadable_glossary_is_named(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
@@ -151,7 +151,7 @@ def test_unreadable_glossary_is_named(inputs: list[Path], tmp_path: Path, tiny_m
         "--out", str(out),
     )
     assert result.exit_code != 0 and "nope.csv" in result.output
-    assert not any(out.glob("*.srt"))
+    assert not out.exists()
 
 
 def test_unknown_engine_is_refused(inputs: list[Path], tmp_path: Path) -> None:
@@ -215,3 +215,50 @@ def test_corpus_chinese_dialogue(corpus: Path, tmp_path: Path, tiny_model: Path)
     original = read_track(source)
     track = read_track(out / f"{source.stem}.en.srt")
     assert [(c.id, c.start_ms, c.end_ms) for c in track.cues] == [(c.id, c.start_ms, c.end_ms) for c in original.cues]
+
+
+def test_corpus_fansub_ass_keeps_positioning(corpus: Path, tmp_path: Path, tiny_model: Path) -> None:
+    """A real Chinese fansub ASS: stacked override blocks ({\\an8}{\\fs20}{\\fad...}) stay in front of
+    the translated words, and styles, layers and margins are unchanged."""
+    from localise.io import read_track
+
+    source = corpus / "fpsluozi__FPSLuoziASSSubs" / "模板__ZAK提督特效字幕av2092341.ass"
+    out = tmp_path / "out"
+    result = translate(str(source), "--to", "en", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    original = read_track(source)
+    track = read_track(out / f"{source.stem}.en.ass")
+    assert len(track.cues) == len(original.cues)
+    positioned = 0
+    for before, after in zip(original.cues, track.cues):
+        assert (before.start_ms, before.end_ms, before.extras) == (after.start_ms, after.end_ms, after.extras)
+        if before.text.startswith("{\\an8"):
+            lead = before.text[: before.text.index("}") + 1]
+            assert after.text.startswith(lead), (before.text, after.text)
+            positioned += 1
+    assert positioned >= 5
+
+
+def test_failed_run_leaves_an_existing_folder_as_it_was(inputs: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier work", encoding="utf-8")
+    result = translate(str(inputs[0]), "--to", "en", "--model", str(tmp_path / "absent-model"), "--out", str(out))
+    assert result.exit_code != 0
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_hub_model_offline_is_named(inputs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = translate(str(inputs[0]), "--to", "en", "--out", str(tmp_path / "out"))  # default table: opus-mt-zh-en
+    assert result.exit_code != 0
+    assert "Helsinki-NLP/opus-mt-zh-en" in result.output
+
+
+def test_inputs_with_the_same_name_are_refused(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / inputs[0].name
+    twin.write_text(inputs[0].read_text(encoding="utf-8"), encoding="utf-8")
+    result = translate(str(inputs[0]), str(twin), "--to", "en", "--model", str(tiny_model), "--out", str(tmp_path / "o"))
+    assert result.exit_code != 0 and "ep01.srt" in result.output
