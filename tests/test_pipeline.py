@@ -224,6 +224,38 @@ def test_engine_that_keeps_terms_gets_no_glossary_flag(glossary_file: Path) -> N
     assert "Presidente Gu" in es.track.cues[1].text
 
 
+def test_pivot_hop_carries_the_final_target_term(glossary_file: Path) -> None:
+    """zh -> en -> es: the first hop enforces the English term; the second hop reads English, finds
+    that term (the glossary seen from the pivot) and puts the Spanish term in its place."""
+    from localise.glossary import Glossary
+    from localise.pipeline import _GlossaryHook
+
+    hook = _GlossaryHook(Glossary.load(glossary_file), "zh")
+    first, restore_first = hook(["顾总好！"], "zh", "en")
+    assert "President Gu" in first[0]
+    english = restore_first(["Good day, President Gu!"])
+    second, restore_second = hook(english, "en", "es")
+    assert "Presidente Gu" in second[0] and "President Gu!" not in second[0]
+    assert "Presidente Gu" in restore_second(["Buenos días, Presidente Gu!"])[0]
+    untouched, _ = hook(["Nothing to see here."], "en", "es")
+    assert untouched == ["Nothing to see here."]
+
+
+def test_pivot_route_through_the_registry(tiny_model: Path, glossary_file: Path) -> None:
+    """A model table with zh-en and en-es only: es goes through English, en directly; structure kept."""
+    table = {"zh-en": str(tiny_model), "en-es": str(tiny_model)}
+    options = LocaliseOptions(model_table=table, glossary=glossary_file)
+    en, es = localise_tracks([parse(GLOSSARY_SRT)], ["en", "es"], options=options)
+    assert len(en.report["signature"]["engine_signature"]) == 1
+    assert len(es.report["signature"]["engine_signature"]) == 2
+    for result in (en, es):
+        assert [(c.start_ms, c.end_ms) for c in result.track.cues] == [(c.start_ms, c.end_ms) for c in result.source.cues]
+        for cue, src in zip(result.report["cues"], result.source.cues):
+            if "顾总" in src.text:
+                target = "President Gu" if result.lang == "en" else "Presidente Gu"
+                assert target in cue["translation"] or any(f["code"] == "glossary" for f in cue["flags"])
+
+
 # ------------------------------------------------------------------ batching, de-duplication, memory hook
 
 
@@ -296,6 +328,14 @@ def test_localise_files_writes_every_language_and_report(tmp_path: Path, tiny_mo
             for suffix in ("srt", "report.json", "report.html"):
                 assert (tmp_path / "out" / f"{path.stem}.{lang}.{suffix}") in written
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
+
+
+def test_files_are_translated_in_groups_one_call_per_group(tmp_path: Path, tiny_model: Path) -> None:
+    engine = CountingEngine(tiny_model)
+    paths = _write_episodes(tmp_path / "in", 5, 10)
+    written = localise_files(paths, ["en"], tmp_path / "out", LocaliseOptions(engine=engine), chunk_cues=20)
+    assert len(engine.calls) == 3  # 10 + 10 cues, 10 + 10, 10
+    assert len(written) == 5 * 3
 
 
 def _peak_memory(paths: list[Path], out: Path, options: LocaliseOptions) -> tuple[int, int]:
