@@ -318,7 +318,7 @@ def _localise_one(
     for covering in prep.cue_units:
         known = [translations[u].confidence for u in covering if translations[u].confidence is not None]
         confidences.append(min(known) if known else None)
-        kinds = {translations[u].origin for u in covering}
+        kinds = {translations[u].origin for u in covering} or {"mt"}  # a cue without words: nothing reused
         origins.append(kinds.pop() if len(kinds) == 1 else "mixed")
 
     flags: list[list[Flag]] = check_track(

@@ -284,6 +284,18 @@ def test_translation_memory_exact_match_skips_the_engine(tmp_path: Path) -> None
     assert en.report["cues"][0].get("origin", "mt") == "mt"
 
 
+def test_cues_without_words_stay_as_they_are(tiny_model: Path) -> None:
+    track = parse(
+        "1\n00:00:01,000 --> 00:00:02,000\n你好。\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\n{\\an8}\n\n"
+        "3\n00:00:05,000 --> 00:00:06,000\n走吧。\n"
+    )
+    [en] = localise_tracks([track], ["en"], options=LocaliseOptions(model=str(tiny_model)))
+    assert len(en.track.cues) == 3
+    assert en.track.cues[1].text == track.cues[1].text
+    assert en.report["cues"][1]["unit"] is None and en.report["cues"][1]["origin"] == "mt"
+
+
 def test_source_language_as_target_is_refused() -> None:
     with pytest.raises(ConfigError):
         localise_tracks([parse(GLOSSARY_SRT)], ["zh"], options=LocaliseOptions(engine=EchoEngine()))
