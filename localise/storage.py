@@ -277,6 +277,19 @@ class S3Store(Store):
         except Exception as exc:
             raise self._fail("download", key, exc) from exc
 
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise self._fail("lookup", key, exc) from exc
+        except Exception as exc:
+            raise self._fail("lookup", key, exc) from exc
+        return True
+
     def list(self, prefix: str = "") -> list[str]:
         full = self._key(prefix) if prefix else (f"{self.prefix}/" if self.prefix else "")
         strip = len(self.prefix) + 1 if self.prefix else 0

@@ -44,6 +44,7 @@ def test_s3_store_against_seaweedfs(s3_server, monkeypatch, tiny_model):
     assert store.read("in/ep01.srt").endswith("你好\n".encode())
     with pytest.raises(FileNotFoundError):
         store.read("in/missing.srt")
+    assert store.exists("in/ep01.srt") and not store.exists("in/missing.srt")
     assert [s.episode for s in list_sources(store, "in")] == ["ep01"]
 
     track = parse_text(store.read("in/ep01.srt").decode(), name="ep01.srt")
