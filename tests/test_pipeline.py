@@ -156,6 +156,25 @@ def test_sentence_running_over_cues_is_one_unit_and_dialogue_two(localised: list
     assert len(dialogue) == 2 and all(line.startswith(("-", "–")) for line in dialogue)
 
 
+def test_unit_over_the_length_limit_is_split_at_punctuation(tiny_model: Path) -> None:
+    """Four cues of one running sentence, over ``max_unit_chars``: cut into several units, cut after
+    the cue that ends a clause; cue count and timings unchanged."""
+    texts = ["我昨天在公司门口，", "看见他和一个女人", "一起上了一辆黑色的车，", "然后就再也没有回来。"]
+    srt = "\n".join(
+        f"{n + 1}\n00:00:0{n * 2},000 --> 00:00:0{n * 2 + 1},900\n{text}\n" for n, text in enumerate(texts)
+    )
+    track = parse(srt)
+    whole = localise_tracks([track], ["en"], options=LocaliseOptions(model=str(tiny_model)))[0]
+    assert len({cue["unit"] for cue in whole.report["cues"]}) == 1  # one sentence, under 400 chars
+    [cut] = localise_tracks([track], ["en"], options=LocaliseOptions(model=str(tiny_model), max_unit_chars=20))
+    units = [cue["unit"] for cue in cut.report["cues"]]
+    assert len(set(units)) > 1 and units == sorted(units)
+    for i in range(len(units) - 1):  # every cut falls after a cue that ends a clause
+        if units[i] != units[i + 1]:
+            assert texts[i].endswith(("，", "。")), (units, texts[i])
+    assert [(c.start_ms, c.end_ms) for c in cut.track.cues] == [(c.start_ms, c.end_ms) for c in track.cues]
+
+
 def test_report_is_complete(localised: list[LocalisedTrack]) -> None:
     for result in localised:
         report = result.report
