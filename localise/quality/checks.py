@@ -329,7 +329,7 @@ def check_timing(ctx: CueContext) -> list[Flag]:
         gap = cue.start_ms - ctx.previous.end_ms
         if gap < 0:
             flags.append(ctx.flag("timing", f"starts {-gap} ms before the previous cue ends (overlap)", case="overlap"))
-        elif gap < style.min_gap_ms:
+        elif 0 < gap < style.min_gap_ms:  # a zero gap is a chained cue, the common way to write close speech
             flags.append(ctx.flag("timing", f"{gap} ms after the previous cue, under the minimum gap of "
                                             f"{style.min_gap_ms} ms (timing is reported, not changed)"))
     return flags
