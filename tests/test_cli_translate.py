@@ -262,3 +262,10 @@ def test_inputs_with_the_same_name_are_refused(inputs: list[Path], tmp_path: Pat
     twin.write_text(inputs[0].read_text(encoding="utf-8"), encoding="utf-8")
     result = translate(str(inputs[0]), str(twin), "--to", "en", "--model", str(tiny_model), "--out", str(tmp_path / "o"))
     assert result.exit_code != 0 and "ep01.srt" in result.output
+
+
+def test_output_folder_that_cannot_be_made_is_an_error(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    result = translate(str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--out", str(blocker / "out"))
+    assert result.exit_code != 0 and "a-file" in result.output

@@ -64,7 +64,7 @@ def translate(
             engine=engine,
         )
         written = _run(inputs, settings, out, fmt)
-    except LocaliseError as exc:
+    except (LocaliseError, OSError) as exc:  # bad input, settings, model; an unwritable output folder
         from rich.markup import escape
 
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
