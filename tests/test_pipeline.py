@@ -15,6 +15,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from localise.config import Settings, load_settings
 from localise.errors import ConfigError
@@ -203,6 +205,67 @@ def test_every_glossary_term_is_present_or_flagged(localised: list[LocalisedTrac
                 if term in src.text:
                     flagged = [f for f in cue["flags"] if f["code"] == "glossary"]
                     assert target in out.text or any(target in f["reason"] or term in f["reason"] for f in flagged)
+
+
+class WordsEngine(EchoEngine):
+    """Deterministic English-looking output, about one word per two source characters."""
+
+    def translate(self, texts, src, tgt):  # noqa: ANN001
+        self.calls.append((list(texts), src, tgt))
+        return [Translation(" ".join(f"w{len(t)}x{k}" for k in range(max(1, len(t) // 2))) + ".", 0.8) for t in texts]
+
+
+_ZH = st.text(alphabet="林晓顾总你我他来了去哪儿公司好吗是不", min_size=1, max_size=14)
+_END = st.sampled_from(["", "。", "，", "！", "？", "…"])
+
+
+@st.composite
+def _cue_text(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["plain", "italic", "an8", "dialogue", "empty"]))
+    body = draw(_ZH) + draw(_END)
+    if kind == "italic":
+        return f"<i>{body}</i>"
+    if kind == "an8":
+        return "{\\an8}" + body
+    if kind == "dialogue":
+        return f"- {body}\n- {draw(_ZH)}。"
+    if kind == "empty":
+        return ""
+    return body
+
+
+@st.composite
+def _srt(draw: st.DrawFn) -> str:
+    blocks, start = [], 0
+    for n in range(draw(st.integers(1, 12))):
+        start += draw(st.integers(0, 3000))
+        end = start + draw(st.integers(300, 6000))
+        text = draw(_cue_text()) if n else draw(_ZH) + "。"  # a track needs one cue with words
+        blocks.append(f"{n + 1}\n{_ts(start)} --> {_ts(end)}\n{text}\n")
+        start = end
+    return "\n".join(blocks)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_srt(), st.integers(0, 3000))
+def test_only_the_words_ever_change(srt: str, max_gap_ms: int) -> None:
+    """Any track, any unit gap: same cue count, order, timings, ids and extras; positioning kept;
+    a report entry per cue; every unit translated exactly once."""
+    track = parse(srt)
+    engine = WordsEngine()
+    [en] = localise_tracks([track], ["en"], options=LocaliseOptions(engine=engine, max_gap_ms=max_gap_ms))
+    assert [(c.id, c.start_ms, c.end_ms, c.extras) for c in en.track.cues] == [
+        (c.id, c.start_ms, c.end_ms, c.extras) for c in track.cues
+    ]
+    assert len(en.report["cues"]) == len(track.cues)
+    for before, after in zip(track.cues, en.track.cues):
+        if before.text.startswith("{\\an8}"):
+            assert after.text.startswith("{\\an8}")
+        if before.text.startswith("<i>"):
+            assert after.text.startswith("<i>") and after.text.endswith("</i>")
+    assert len(engine.calls) <= 1
+    if engine.calls:
+        assert len(engine.calls[0][0]) == len(set(engine.calls[0][0]))
 
 
 # ------------------------------------------------------------------ glossary with controlled engines
