@@ -28,6 +28,7 @@ def _embedded_prefect(out: Path) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_HOME", str(out / ".prefect"))
+    os.environ.setdefault("LOCALISE_REVIEW_DB_URL", f"sqlite:///{out / 'review.db'}")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -108,6 +109,7 @@ def print_summary(summary: dict, out: Path) -> None:
     for episode, manifest in manifests:
         console.print(f"manifest {episode}: {_rel(manifest)}")
     console.print(f"totals: {summary['totals']}")
+    console.print(f"flagged lines wait in the review queue: localise review serve --db {os.environ['LOCALISE_REVIEW_DB_URL']}")
     console.print("held tracks did not pass the quality gate (too many flagged lines); "
                   "they wait for review in <episode>/held/. HTML reports sit beside each JSON report.")
 

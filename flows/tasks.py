@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,10 +242,27 @@ def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], 
     store = open_store(dest_url)
     done = publish_episode(store, episode.series, episode.episode, results, source=episode.describe(),
                            signature=dict(signature), quality_gate=settings.quality_gate)
+    if settings.review_db_url and not done.unchanged:
+        done = send_to_review(store, episode, done, settings)
     statuses = {lang["status"] for lang in done.languages.values()}
     status = "unchanged" if done.unchanged else (
         "published" if statuses == {"published"} else "held" if statuses == {"held"} else "partly-held")
     return outcome(dest_url, episode, done.languages, status, done.uploaded)
+
+
+def send_to_review(store: Any, episode: Episode, done: Any, settings: Settings) -> Any:
+    """Put the episode's flagged lines into the review queue, and keep what reviewers already
+    settled: a machine run never overwrites an approved or edited line, so where the queue holds
+    reviewed lines for this episode the tracks are republished with them (a new manifest version)."""
+    from localise.review.store import ReviewStore
+    from localise.review.sync import apply_review, ingest_published
+
+    review = ReviewStore(settings.review_db_url)
+    ingested = ingest_published(review, store, episode.series, episode.episode)
+    if any(result.kept for result in ingested.values()):
+        again = apply_review(review, store, episode.series, episode.episode, quality_gate=settings.quality_gate)
+        return replace(again, uploaded=done.uploaded + again.uploaded)
+    return done
 
 
 def outcome(dest_url: str, episode: Episode, languages: Mapping[str, Mapping[str, Any]], status: str,

@@ -84,9 +84,13 @@ def model_for(src: str, tgt: str, model_table: Mapping[str, Any] | None = None) 
 
 def routes(src: str, tgt: str, model_table: Mapping[str, Any] | None = None, model: str | None = None) -> list[Hop]:
     """The hops that take ``src`` to ``tgt``: direct when the table has the pair, else through the
-    pivot language (``en``). ``model`` replaces the model of every hop (a run-wide override)."""
+    pivot language (``en``). ``model`` (a run-wide override) gives one direct hop with that model."""
     if primary_subtag(src) == primary_subtag(tgt) and src.lower() == tgt.lower():
         raise ConfigError(f"source and target language are the same ({src!r})")
+    if model is not None:
+        # One model for every pair (a multilingual model, or a local folder): pivoting would run
+        # the same model twice and compound its errors.
+        return [Hop(src, tgt, model)]
     pivot = str((model_table or {}).get("pivot") or default_table().get("pivot", "en"))
     direct = model_for(src, tgt, model_table)
     if direct is not None:
@@ -95,15 +99,11 @@ def routes(src: str, tgt: str, model_table: Mapping[str, Any] | None = None, mod
         first = model_for(src, pivot, model_table) if primary_subtag(src) != pivot else None
         second = model_for(pivot, tgt, model_table) if primary_subtag(tgt) != pivot else None
         if first is None or second is None:
-            if model is not None:
-                return [Hop(src, tgt, model)]
             raise ConfigError(
                 f"no model for {src} -> {tgt} and no route through {pivot!r}; add one to the model table "
                 f"(model_table = {{\"{src}-{tgt}\" = \"MODEL\"}}) or pass --model"
             )
         hops = [Hop(src, pivot, first), Hop(pivot, tgt, second)]
-    if model is not None:
-        hops = [Hop(h.src, h.tgt, model) for h in hops]
     return hops
 
 

@@ -119,8 +119,13 @@ class ReviewStore:
             for pos, cue in enumerate(stored_cues):
                 item = existing.get(pos)
                 if item is not None and item.state in REVIEWED_STATES:
-                    kept += 1
-                    continue
+                    if item.source == cue["source"]:
+                        kept += 1
+                        continue
+                    # The source line itself changed: the reviewer's text answered another line.
+                    if not cue["flags"]:
+                        session.delete(item)
+                        continue
                 if not cue["flags"]:
                     if item is not None and item.state == "open":  # the new run no longer doubts it
                         session.delete(item)

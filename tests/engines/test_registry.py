@@ -29,8 +29,9 @@ def test_configured_table_overrides_flat_or_nested():
     assert hops == [Hop("zh", "en", "/m/zh-en"), Hop("en", "de", "Helsinki-NLP/opus-mt-en-de")]
 
 
-def test_run_model_overrides_every_hop():
-    assert routes("zh", "es", model="/tiny") == [Hop("zh", "en", "/tiny"), Hop("en", "es", "/tiny")]
+def test_run_model_is_one_direct_hop():
+    # One model for every pair: never run it twice through a pivot.
+    assert routes("zh", "es", model="/tiny") == [Hop("zh", "es", "/tiny")]
     assert routes("zh", "xx", model="/tiny") == [Hop("zh", "xx", "/tiny")]  # no table route: direct
 
 

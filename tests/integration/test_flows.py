@@ -190,6 +190,16 @@ def test_episode_flow_reads_from_s3(env, s3_server):
     assert "Style: Flashback" in track and track.count("Dialogue:") == 18
 
 
+def _api(method: str, url: str, **kwargs) -> httpx.Response:
+    """One REST call, retried (bounded) while a loaded SQLite-backed server answers 503."""
+    for _ in range(20):
+        reply = httpx.request(method, url, timeout=30, **kwargs)
+        if reply.status_code != 503:
+            return reply
+        time.sleep(1)
+    return reply
+
+
 def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, prefect_server, tmp_path):
     api = prefect_server.api_url
     child_env = {**os.environ, **prefect_server.env, **s3_server.env, "PYTHONUNBUFFERED": "1"}
@@ -206,11 +216,11 @@ def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, 
         while deployment is None:
             assert serve.poll() is None, log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, "deployment never registered:\n" + log_path.read_text()[-3000:]
-            reply = httpx.get(f"{api}/deployments/name/localise-batch/nightly")
+            reply = _api("GET", f"{api}/deployments/name/localise-batch/nightly")
             deployment = reply.json() if reply.status_code == 200 else time.sleep(1)
 
-        run = httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run",
-                         json={"parameters": {"source": str(SAMPLES), "series": SERIES}})
+        run = _api("POST", f"{api}/deployments/{deployment['id']}/create_flow_run",
+                   json={"parameters": {"source": str(SAMPLES), "series": SERIES}})
         assert run.status_code == 201, run.text
         run_id = run.json()["id"]
         state = None
@@ -218,9 +228,9 @@ def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, 
         while state not in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
             assert time.monotonic() < deadline, f"flow run still {state}:\n" + log_path.read_text()[-3000:]
             time.sleep(1)
-            state = httpx.get(f"{api}/flow_runs/{run_id}").json()["state"]["type"]
+            state = _api("GET", f"{api}/flow_runs/{run_id}").json()["state"]["type"]
         assert state == "COMPLETED", log_path.read_text()[-3000:]
-        parameters = httpx.get(f"{api}/flow_runs/{run_id}").json()["parameters"]
+        parameters = _api("GET", f"{api}/flow_runs/{run_id}").json()["parameters"]
         assert parameters["source"] == str(SAMPLES) and parameters["destination"].endswith("/published")
     finally:
         if serve.poll() is None:
