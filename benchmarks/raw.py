@@ -88,9 +88,13 @@ def ct2_translate(
     max_batch_size: int,
     batch_type: str = "examples",
     pieces: list[list[str]] | None = None,
+    return_scores: bool = False,
 ) -> tuple[list[str], RunStats]:
     """Translate ``texts`` with one ``translate_batch`` call (CTranslate2 sorts by length and splits
-    into ``max_batch_size`` batches itself). Tokenising and detokenising are timed in."""
+    into ``max_batch_size`` batches itself). Tokenising and detokenising are timed in.
+
+    ``return_scores=True`` is what an engine that reports a confidence per line must ask for: it
+    makes CTranslate2 normalise every step over the whole vocabulary (65k exps per token)."""
     t0 = time.perf_counter()
     if pieces is None:
         pieces = tokenise_pieces(tokenizer, texts)
@@ -102,6 +106,7 @@ def ct2_translate(
         beam_size=1,
         min_decoding_length=output_tokens,
         max_decoding_length=output_tokens,
+        return_scores=return_scores,
     )
     t2 = time.perf_counter()
     hyps = [r.hypotheses[0] for r in results]

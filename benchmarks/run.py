@@ -78,7 +78,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     p.add_argument("--big-cues", type=int, default=workloads.BIG_TRACK_CUES, help="cues of the parse/check/render track")
     p.add_argument("--output-tokens", type=int, default=24, help="new tokens per line (min == max)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for the engines (0: every usable core)")
-    p.add_argument("--repeats", type=int, default=None, help="passes of raw/pipeline/flow; the fastest counts (default 2)")
+    p.add_argument("--repeats", type=int, default=None, help="passes of raw/pipeline/flow; the fastest counts (default 3)")
     p.add_argument("--compare-lines", type=int, default=None, help="lines in the ct2-vs-hf comparison")
     p.add_argument("--batch-sizes", default=None, help="raw engine batch sweep: token budgets on CPU (1024,2048,4096), lines on CUDA (256,1024,0=all)")
     p.add_argument("--sections", default=",".join(ALL_SECTIONS), help=f"any of {','.join(ALL_SECTIONS)}")
@@ -114,7 +114,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         big_cues=a.big_cues,
         output_tokens=a.output_tokens,
         threads=threads,
-        repeats=a.repeats or (1 if a.quick else 2),
+        repeats=a.repeats or (1 if a.quick else 3),
         compare_lines=a.compare_lines or (64 if a.quick else 256),
         batch_sizes=batch_sizes,
         sections=sections,
@@ -240,6 +240,7 @@ class RawEngine:
     batch_size: int
     run: Callable[[Sequence[str]], RunStats]
     sweep: list[dict[str, Any]]
+    run_scored: Callable[[Sequence[str]], RunStats] | None = None  # same, with per-line scores
 
 
 def raw_engine_cpu(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
@@ -261,12 +262,13 @@ def raw_engine_cpu(s: Settings, models: Models, texts: Sequence[str]) -> RawEngi
         log(f"raw sweep: {size} tokens per batch: {stats.lines_per_s:.1f} lines/s")
     best = max(sweep, key=lambda row: row["lines_per_s"])["max_tokens"]
 
-    def run(batch_texts: Sequence[str]) -> RunStats:
+    def run(batch_texts: Sequence[str], scores: bool = False) -> RunStats:
         return raw.ct2_translate(
-            translator, tokenizer, batch_texts, output_tokens=s.output_tokens, max_batch_size=best, batch_type="tokens"
+            translator, tokenizer, batch_texts, output_tokens=s.output_tokens, max_batch_size=best,
+            batch_type="tokens", return_scores=scores,
         )[1]
 
-    return RawEngine("ctranslate2 int8", best, run, sweep)
+    return RawEngine("ctranslate2 int8", best, run, sweep, run_scored=lambda t: run(t, scores=True))
 
 
 def raw_engine_cuda(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
@@ -575,6 +577,7 @@ def run(s: Settings) -> dict[str, Any]:
     texts = wl.engine_texts
     series = {"episodes": s.episodes, "cues": wl.cues, "units": wl.units, "engine_lines": len(texts)}
     raw_phase, pipe_phase, flow_phase = Phase("raw"), Phase("pipeline"), Phase("flow")
+    scored_phase = Phase("raw_scored")
     raw_engine: RawEngine | None = None
     options = None
     warm_up: dict[str, Any] = {}
@@ -604,6 +607,9 @@ def run(s: Settings) -> dict[str, Any]:
         if raw_engine is not None:
             raw_phase.stats.append(raw_phase.measure(lambda: raw_engine.run(texts)))
             log(f"pass {rep}: raw {len(texts) / raw_phase.wall[-1]:.1f} lines/s ({raw_phase.wall[-1]:.1f}s)")
+            if raw_engine.run_scored is not None and do_pipeline:
+                scored_phase.measure(lambda: raw_engine.run_scored(texts))
+                log(f"pass {rep}: raw with scores {len(texts) / scored_phase.wall[-1]:.1f} lines/s")
         if do_pipeline:
             pipe_phase.measure(lambda: run_pipeline(wl, options))
             log(f"pass {rep}: pipeline {len(texts) / pipe_phase.wall[-1]:.1f} lines/s ({pipe_phase.wall[-1]:.1f}s)")
@@ -633,6 +639,7 @@ def run(s: Settings) -> dict[str, Any]:
     raw_fig = raw_phase.figures(len(texts), wl.cues, out_tokens)
     pipe_fig = pipe_phase.figures(len(texts), wl.cues, out_tokens)
     flow_fig = flow_phase.figures(len(texts), wl.cues, out_tokens)
+    scored_fig = scored_phase.figures(len(texts), wl.cues, out_tokens)
 
     compare = None
     if "compare" in s.sections and models.ct2_dir is not None:
@@ -659,6 +666,10 @@ def run(s: Settings) -> dict[str, Any]:
         flow_vs_raw=_ratio(raw_phase.best_wall, flow_phase.best_wall),
         pipeline_vs_raw_cpu=_ratio(raw_phase.best_cpu, pipe_phase.best_cpu),
         flow_vs_raw_cpu=_ratio(raw_phase.best_cpu, flow_phase.best_cpu),
+        # the engine baseline that also returns a score per line, as the pipeline's engine must
+        # (it needs a confidence per line): the pipeline's own overhead, without the scores' cost
+        pipeline_vs_raw_scored=_ratio(scored_phase.best_wall, pipe_phase.best_wall),
+        flow_vs_raw_scored=_ratio(scored_phase.best_wall, flow_phase.best_wall),
         ct2_int8_vs_hf_fp32=compare["ct2_int8_vs_hf_fp32"] if compare else None,
         parse_check_render_20k_s=pcr["total_s"] if pcr else None,
         peak_rss_mb=process_peak_rss_mb(),
@@ -685,6 +696,7 @@ def run(s: Settings) -> dict[str, Any]:
             "total_wall_s": None,
         },
         raw=raw_fig,
+        raw_scored=scored_fig,
         pipeline=pipe_fig,
         flow=flow_fig,
         warm_up=warm_up,
@@ -705,6 +717,8 @@ def summary(result: dict[str, Any]) -> str:
         "flow_vs_raw",
         "pipeline_vs_raw_cpu",
         "flow_vs_raw_cpu",
+        "pipeline_vs_raw_scored",
+        "flow_vs_raw_scored",
         "ct2_int8_vs_hf_fp32",
         "parse_check_render_20k_s",
         "peak_rss_mb",

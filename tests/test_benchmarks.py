@@ -1,0 +1,132 @@
+"""The benchmark's structure, not its speed: workloads are deterministic and shaped like a series,
+per-phase memory is measured, and the quick run (`make bench BENCH_ARGS=--quick`) writes every
+figure the results file promises. No test here asserts a wall time."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import workloads
+from benchmarks.memory import PeakRSS, cpu_seconds, process_peak_rss_mb
+
+REPO = Path(__file__).resolve().parent.parent
+
+REQUIRED = [
+    "machine",
+    "raw_lines_per_s",
+    "pipeline_lines_per_s",
+    "flow_lines_per_s",
+    "pipeline_vs_raw",
+    "flow_vs_raw",
+    "ct2_int8_vs_hf_fp32",
+    "parse_check_render_20k_s",
+    "peak_rss_mb",
+]
+
+
+def test_workloads_are_deterministic_and_series_shaped():
+    assert workloads.episode_srt(3) == workloads.episode_srt(3)
+    assert workloads.episode_srt(3) != workloads.episode_srt(4)
+    series = workloads.series_srt()
+    assert len(series) == workloads.SERIES_EPISODES == 80
+    assert len({name for name, _ in series}) == 80
+    assert sum(text.count(" --> ") for _, text in series) == 80 * workloads.EPISODE_CUES
+    assert workloads.big_track_srt().count(" --> ") == workloads.BIG_TRACK_CUES == 20_000
+
+
+def test_synthetic_cues_have_sane_timings_and_the_shapes_units_need():
+    cues = workloads.synthetic_cues(2000, seed=5)
+    for a, b in zip(cues, cues[1:]):
+        assert a.start_ms < a.end_ms <= b.start_ms
+    texts = [c.text for c in cues]
+    assert any("\n-" in t for t in texts), "two-speaker cues"
+    assert any(t.startswith("<i>") for t in texts), "markup"
+    assert any(t[-1] not in "。！？…>" for t in texts), "sentences running over two cues"
+    assert len(set(texts)) > 0.6 * len(texts), "mostly distinct lines, as in a real series"
+
+
+def test_workloads_parse_with_the_library():
+    from localise.io import parse_text
+    from localise.units import build_units
+
+    track = parse_text(workloads.episode_srt(1), name="ep001.zh.srt")
+    assert track.format == "srt"
+    assert len(track.cues) == workloads.EPISODE_CUES
+    units = build_units(track)
+    assert units and all(u.source.strip() for u in units)
+    covered = sorted(c for u in units for c in u.cues)
+    assert set(covered) == set(range(len(track.cues)))
+
+
+def test_glossary_csv_loads_and_matches_the_lines():
+    from localise.glossary import Glossary
+
+    glossary = Glossary.from_csv(workloads.glossary_csv(), path="series-glossary.csv")
+    text = " ".join(t for _, t in workloads.series_srt(2))
+    found = {m.term for m in glossary.find(text)}
+    assert found and found <= set(workloads.GLOSSARY_TERMS)
+
+
+def test_peak_rss_sees_an_allocation_inside_the_block():
+    with PeakRSS() as peak:
+        block = bytearray(64 * 1024 * 1024)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page
+        del block
+    with PeakRSS() as quiet:
+        pass
+    assert peak.mb is not None and quiet.mb is not None
+    assert peak.mb >= quiet.mb + 48
+    assert process_peak_rss_mb() >= peak.mb
+    assert cpu_seconds() > 0
+
+
+def _run_bench(tmp_path: Path, *args: str) -> dict:
+    out = tmp_path / "bench.json"
+    env = {
+        **os.environ,
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "HF_HUB_OFFLINE": "1",
+    }
+    env.pop("PREFECT_API_URL", None)
+    cmd = [sys.executable, "-m", "benchmarks.run", "--quick", "--episodes", "2", "--big-cues", "200",
+           "--work-dir", str(tmp_path / "work"), "--out", str(out), *args]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "pipeline_vs_raw" in proc.stdout
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_quick_run_without_prefect_writes_the_promised_figures(tmp_path):
+    result = _run_bench(tmp_path, "--sections", "raw,pipeline,compare,parse")
+    for key in REQUIRED:
+        assert key in result, key
+    assert result["flow_lines_per_s"] is None and result["flow_vs_raw"] is None  # not asked for
+    for key in ("raw_lines_per_s", "pipeline_lines_per_s", "pipeline_vs_raw", "ct2_int8_vs_hf_fp32",
+                "parse_check_render_20k_s", "peak_rss_mb"):
+        assert isinstance(result[key], (int, float)) and result[key] > 0, key
+    config = result["config"]
+    assert config["output_tokens"] == 24 and config["series"]["episodes"] == 2
+    assert config["series"]["engine_lines"] <= config["series"]["units"]
+    assert result["raw"]["output_tokens"] == 24 * config["series"]["engine_lines"], "fixed output length"
+    assert result["parse_check_render"]["cues"] == 200
+    assert result["machine"]["versions"]["ctranslate2"]
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_quick_run_with_the_prefect_batch_flow(tmp_path):
+    result = _run_bench(tmp_path, "--sections", "raw,flow")
+    assert result["flow_lines_per_s"] > 0 and result["flow_vs_raw"] > 0
+    totals = result["flow"]["totals"][0]
+    assert totals["episodes"] == 2 and "failed" not in totals
+    assert result["warm_up"]["prefect_api_start_s"] > 0
