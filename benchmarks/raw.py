@@ -151,6 +151,7 @@ def load_hf(model_dir: str | Path, *, device: str = "cpu", dtype: str = "float32
     from transformers import AutoModelForSeq2SeqLM
 
     model = AutoModelForSeq2SeqLM.from_pretrained(str(model_dir), dtype=getattr(torch, dtype))
+    model.generation_config.max_length = None  # the length is max_new_tokens, not the checkpoint's 512
     return model.to(device).eval()
 
 

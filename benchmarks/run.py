@@ -734,6 +734,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = s.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(s.out)
+    if s.out.resolve() == (RESULTS / "latest.json").resolve():
+        from benchmarks.report import update_readme
+
+        update_readme(result)
     print(summary(result))
     print(f"written: {s.out}")
     return 0
