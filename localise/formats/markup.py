@@ -211,8 +211,20 @@ def _dialect(dialect: str) -> str:
     return dialect
 
 
+#: Characters without which a dialect's text holds no markup token (see the token patterns above).
+_MARKUP_CHARS = {"srt": ("<", "{"), "vtt": ("<", "&"), "ass": ("{", "\\")}
+
+
+def _has_markup(text: str, dialect: str) -> bool:
+    """Whether ``text`` may hold a markup token; ``False`` means its words are ``text`` itself."""
+    return any(ch in text for ch in _MARKUP_CHARS[dialect])
+
+
 def protect(text: str, dialect: str) -> Protected:
     """Split ``text`` (in ``dialect``) into plain words and protected markup."""
+    dialect = _dialect(dialect)
+    if not _has_markup(text, dialect):  # the common cue: words only, nothing to anchor
+        return Protected(plain=text, dialect=dialect, source=text, lines=text.count("\n") + 1)
     tokens = tokenize(text, dialect)
     plain = "".join(t.plain for t in tokens)
     # Whole-cue markup: markup tokens before the first / after the last visible character.
@@ -244,12 +256,17 @@ def protect(text: str, dialect: str) -> Protected:
             if ch == "\n":
                 line_no += 1
                 line_start = offset
-    return Protected(plain=plain, dialect=_dialect(dialect), source=text, prefix=prefix, suffix=suffix, anchors=anchors, lines=len(lines))
+    return Protected(plain=plain, dialect=dialect, source=text, prefix=prefix, suffix=suffix, anchors=anchors, lines=len(lines))
 
 
 def strip_markup(text: str, dialect: str) -> str:
-    """The words of ``text`` without markup (hard line breaks kept as ``"\\n"``)."""
-    return protect(text, dialect).plain
+    """The words of ``text`` without markup (hard line breaks kept as ``"\\n"``).
+
+    Same as ``protect(text, dialect).plain`` without working out where the markup goes back."""
+    dialect = _dialect(dialect)
+    if not _has_markup(text, dialect):
+        return text
+    return "".join(t.plain for t in tokenize(text, dialect))
 
 
 # --- conversion between dialects -------------------------------------------------------------

@@ -91,7 +91,7 @@ def check_empty(ctx: CueContext) -> list[Flag]:
 
 
 def _normalised(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    return "".join(filter(str.isalnum, text.casefold()))
 
 
 def check_untranslated(ctx: CueContext) -> list[Flag]:
@@ -174,18 +174,37 @@ def longest_run(seq: Sequence[str], max_n: int) -> tuple[int, tuple[str, ...]]:
     return best, best_gram
 
 
+def _most_repeated(seq: Sequence[str]) -> int:
+    """An upper bound of how often any one item occurs in ``seq`` (exact when it matters)."""
+    duplicates = len(seq) - len(set(seq))
+    if duplicates <= 1:
+        return duplicates + 1 if seq else 0
+    return max(Counter(seq).values())
+
+
 def check_repetition(ctx: CueContext) -> list[Flag]:
     th = ctx.thresholds
     t_tokens = tokens(ctx.target_plain, ctx.tgt_lang)
-    s_tokens = tokens(ctx.source_plain, ctx.src_lang)
-    runs, gram = longest_run(t_tokens, th["repetition_max_ngram"])
-    src_runs, _ = longest_run(s_tokens, th["repetition_max_ngram"])
+    # An n-gram repeated k times (back to back or not) repeats its first token k times: a line
+    # whose most frequent token occurs fewer times than both limits has nothing to find.
+    most = _most_repeated(t_tokens)
+    min_repeats, phrase_repeats = th["repetition_min_repeats"], th["repetition_phrase_repeats"]
+    if most < min_repeats and most < phrase_repeats:
+        return []
+    src_runs_memo: list[int] = []
+
+    def src_runs_() -> int:  # the source's own repeats, only when the target has some
+        if not src_runs_memo:
+            src_runs_memo.append(longest_run(tokens(ctx.source_plain, ctx.src_lang), th["repetition_max_ngram"])[0])
+        return src_runs_memo[0]
+
+    runs, gram = longest_run(t_tokens, th["repetition_max_ngram"]) if most >= min_repeats else (most, ())
     joiner = "" if base_lang(ctx.tgt_lang) in UNSPACED else " "
-    if runs >= th["repetition_min_repeats"] and runs > src_runs:
+    if runs >= min_repeats and runs > src_runs_():
         return [ctx.flag("repetition", f"{_quote(joiner.join(gram))} repeated {runs} times in a row "
                                        f"(the source has no such repeat): a translation loop")]
     # a phrase of 3+ words said again and again, not back to back
-    if base_lang(ctx.tgt_lang) not in UNSPACED and src_runs < th["repetition_phrase_repeats"]:
+    if most >= phrase_repeats and base_lang(ctx.tgt_lang) not in UNSPACED and src_runs_() < phrase_repeats:
         for n in range(th["repetition_max_ngram"], 2, -1):
             grams = Counter(tuple(t_tokens[i : i + n]) for i in range(len(t_tokens) - n + 1))
             if grams:
@@ -258,6 +277,8 @@ def _inventory(text: str, fmt: str) -> Counter[str]:
 
 def check_markup(ctx: CueContext) -> list[Flag]:
     src_raw, tgt_raw = ctx.source.text, ctx.target.text
+    if "<" not in src_raw and "{" not in src_raw and "<" not in tgt_raw and "{" not in tgt_raw:
+        return []  # no tag in either text (every tag pattern starts with one of these)
     src_inv, tgt_inv = _inventory(src_raw, ctx.source_format), _inventory(tgt_raw, ctx.target_format)
     same_dialect = ctx.source_format == ctx.target_format or {ctx.source_format, ctx.target_format} <= {"ass", "ssa"}
     if not same_dialect:  # different markup languages: compare only italic/bold/underline/strike

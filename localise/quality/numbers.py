@@ -39,27 +39,31 @@ class Number:
 
 # --- digits ------------------------------------------------------------------------------------
 
+class _DigitMap(dict):
+    """``str.translate`` table for :func:`normalise_digits`, filled one character at a time."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        if ch.isdigit() and not ("0" <= ch <= "9"):
+            d = unicodedata.decimal(ch, None)
+            out = str(d) if d is not None else ch
+        else:
+            out = {"\u066b": ".", "\u066c": ",", "，": ",", "．": "."}.get(ch, ch)  # full-width comma inside digit groups
+        self[cp] = out
+        return out
+
+
+_DIGIT_MAP = _DigitMap()
+
+
 def normalise_digits(text: str) -> str:
     """Every Unicode decimal digit becomes its ASCII digit (full-width, Arabic-Indic, Thai...).
 
     Arabic decimal/thousands separators become ``.``/``,``; the length of the text is unchanged.
     """
-    out = []
-    for ch in text:
-        if ch.isdigit() and not ("0" <= ch <= "9"):
-            d = unicodedata.decimal(ch, None)
-            out.append(str(d) if d is not None else ch)
-        elif ch == "\u066b":
-            out.append(".")
-        elif ch == "\u066c":
-            out.append(",")
-        elif ch in "，":  # full-width comma inside digit groups
-            out.append(",")
-        elif ch == "．":
-            out.append(".")
-        else:
-            out.append(ch)
-    return "".join(out)
+    if text.isascii():
+        return text
+    return text.translate(_DIGIT_MAP)
 
 
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])")
@@ -368,9 +372,30 @@ def _word_numbers(text: str, lang: str, digit_spans: list[tuple[int, int, Number
 
 # --- public ------------------------------------------------------------------------------------
 
+#: Per language, every word that can make (part of) a number word phrase: without one of them in
+#: the text, ``_word_numbers`` finds nothing.
+_NUMBER_WORDS = {lang: frozenset(units) | frozenset(_SCALES.get(lang, {})) for lang, units in _UNITS.items()}
+_LETTERS = re.compile(r"[^\W\d_]+")
+_CN_CHARS = frozenset(_CN)
+
+
+def _may_hold_numbers(text: str, lang: str) -> bool:
+    """False only when :func:`extract_numbers` is sure to find nothing: no decimal digit (any
+    script), no Chinese numeral for zh/ja/ko, no number word of ``lang``. Most subtitle lines have
+    none of these, and reading numbers is the most expensive check."""
+    if any(ch.isdecimal() for ch in text):
+        return True
+    if lang in ("zh", "ja", "ko") and not _CN_CHARS.isdisjoint(text):
+        return True
+    vocabulary = _NUMBER_WORDS.get(lang)
+    return vocabulary is not None and not vocabulary.isdisjoint(_LETTERS.findall(text.lower()))
+
+
 def extract_numbers(text: str, lang: str) -> list[Number]:
     """Every number a viewer would read in ``text`` (plain words of one cue), in order."""
     lang = base_lang(lang)
+    if not _may_hold_numbers(text, lang):
+        return []
     text = normalise_digits(text)
     taken: list[tuple[int, int]] = []
     spans: list[tuple[int, int, Number]] = []

@@ -32,20 +32,40 @@ def _fallback_strip(text: str, dialect: str) -> str:
     return text
 
 
+def _markup_strip():
+    try:
+        from localise.formats.markup import strip_markup
+    except ImportError:
+        return None
+    return strip_markup
+
+
+_STRIP = _markup_strip()
+
+
 def plain_text(text: str, dialect: str = "srt") -> str:
     """The words of a cue: markup removed, ``"\\n"`` line breaks kept.
 
     Uses ``localise.formats.markup.strip_markup`` (the pipeline's own notion of the words) and
     falls back to a regex that removes HTML-like tags and ASS override blocks.
     """
-    try:
-        from localise.formats.markup import strip_markup
-    except ImportError:
+    if _STRIP is None:
         return _fallback_strip(text, dialect)
     try:
-        return strip_markup(text, dialect)
+        return _STRIP(text, dialect)
     except Exception:  # a cue the markup module refuses must still be checkable
         return _fallback_strip(text, dialect)
+
+
+def _layout_length():
+    try:
+        from localise.layout import text_length
+    except ImportError:
+        return None
+    return text_length
+
+
+_TEXT_LENGTH = _layout_length()
 
 
 def display_length(text: str) -> int:
@@ -53,11 +73,9 @@ def display_length(text: str) -> int:
 
     ``localise.layout.text_length`` where it exists; otherwise characters without ``"\\n"``.
     """
-    try:
-        from localise.layout import text_length
-    except ImportError:
+    if _TEXT_LENGTH is None:
         return len(text.replace("\n", ""))
-    return int(text_length(text))
+    return int(_TEXT_LENGTH(text))
 
 
 # --- scripts -----------------------------------------------------------------------------------
@@ -105,17 +123,22 @@ LANGUAGE_SCRIPTS: dict[str, frozenset[str]] = {
 }
 
 
+@lru_cache(maxsize=1024)
 def base_lang(lang: str) -> str:
     """``pt-BR`` -> ``pt``; ``zh-Hans`` -> ``zh``."""
     return lang.replace("_", "-").split("-")[0].lower()
 
 
+@lru_cache(maxsize=1024)
 def scripts_of(lang: str) -> frozenset[str]:
     return LANGUAGE_SCRIPTS.get(base_lang(lang), frozenset({"latin"}))
 
 
 def script_counts(text: str) -> Counter[str]:
     """How many letters of each script the text holds."""
+    if text.isascii():  # the ASCII letters are the only ASCII characters of category L: Latin
+        letters = sum(map(str.isalpha, text))
+        return Counter({"latin": letters}) if letters else Counter()
     return Counter(s for s in map(char_script, text) if s is not None)
 
 
@@ -128,7 +151,8 @@ def content_length(text: str) -> int:
 
     Punctuation and spaces are left out because languages punctuate and space differently.
     """
-    return sum(1 for ch in text if unicodedata.category(ch)[0] in "LN")
+    # str.isalnum is exactly "category L* or N*" for every code point (checked over all of Unicode)
+    return sum(map(str.isalnum, text))
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -137,7 +161,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def tokens(text: str, lang: str) -> list[str]:
     """Lower-cased words; single letters for languages written without spaces."""
     if base_lang(lang) in UNSPACED:
-        return [ch for ch in text.lower() if unicodedata.category(ch)[0] in "LN"]
+        return [ch for ch in text.lower() if ch.isalnum()]  # isalnum == category L* or N*
     return [w.lower() for w in _WORD.findall(text)]
 
 
