@@ -229,6 +229,9 @@ class Glossary:
         self._insensitive = {
             i: re.compile(re.escape(e.term), re.IGNORECASE) for i, e in enumerate(self.entries) if not e.case_sensitive
         }
+        # Terms without any cased character (Chinese names...) match case-insensitively exactly where
+        # they occur as written: a substring test rules most texts out before the regex runs.
+        self._caseless = {i for i in self._insensitive if not any(ch.lower() != ch or ch.upper() != ch for ch in self.entries[i].term)}
         self._version: str | None = None
         self._targets_by_lang: dict[str, list[tuple[str, bool, str]]] = {}
 
@@ -429,6 +432,8 @@ class Glossary:
                         candidates.append((-len(term), pos, i))
                     pos = text.find(term, pos + 1)
             else:
+                if i in self._caseless and term not in text:
+                    continue
                 pattern = self._insensitive[i]
                 m = pattern.search(text)
                 while m:

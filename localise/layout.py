@@ -161,15 +161,24 @@ def text_length(text: str) -> int:
     (``<i>``, ``{\\an8}``), combining marks (Thai vowel and tone marks, accents written as
     combining characters) and zero-width format characters do not.
     """
-    text = _MARKUP.sub("", text)
-    n = 0
-    for ch in text:
-        if ch in "\r\n":
-            continue
-        if unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-            continue
-        n += 1
-    return n
+    if "<" in text or "{" in text:  # every markup pattern starts with one of these
+        text = _MARKUP.sub("", text)
+    if text.isascii():  # no combining mark or format character in ASCII
+        return len(text) - text.count("\n") - text.count("\r")
+    return len(text.translate(_UNCOUNTED))
+
+
+class _Uncounted(dict):
+    """``str.translate`` table that deletes what :func:`text_length` does not count, filled lazily."""
+
+    def __missing__(self, cp: int) -> int | None:
+        ch = chr(cp)
+        out = None if ch in "\r\n" or unicodedata.category(ch) in ("Mn", "Me", "Cf") else cp
+        self[cp] = out
+        return out
+
+
+_UNCOUNTED = _Uncounted()
 
 
 # --------------------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ class CueContext:
     unit_source: str = ""
     unit_target: str = ""
     unit_cues: tuple[int, ...] = ()
-    memo: dict[str, Any] = field(default_factory=dict)  # results checks share (the length ratio)
+    memo: dict[str, Any] = field(default_factory=dict)  # results this cue's checks share
+    unit_memo: dict[str, Any] = field(default_factory=dict)  # results of the whole sentence, shared by its cues
 
     def flag(self, code: str, reason: str, case: str | None = None, severity: str | None = None) -> Flag:
         return Flag(code, severity or self.thresholds.severity_of(code, case), reason)  # type: ignore[arg-type]
@@ -94,12 +95,26 @@ def _normalised(text: str) -> str:
     return "".join(filter(str.isalnum, text.casefold()))
 
 
+def _same_words(ctx: CueContext) -> bool:
+    """The cue's translation has the source's letters and digits (case, spaces, punctuation aside)."""
+    if "same_words" not in ctx.memo:
+        ctx.memo["same_words"] = _normalised(ctx.source_plain) == _normalised(ctx.target_plain)
+    return ctx.memo["same_words"]
+
+
+def _target_scripts(ctx: CueContext) -> Counter[str]:
+    """Letters per script in the cue's translation (not to be changed by the caller)."""
+    if "target_scripts" not in ctx.memo:
+        ctx.memo["target_scripts"] = script_counts(ctx.target_plain)
+    return ctx.memo["target_scripts"]
+
+
 def check_untranslated(ctx: CueContext) -> list[Flag]:
     src, tgt = base_lang(ctx.src_lang), base_lang(ctx.tgt_lang)
     if src == tgt:
         return []
     foreign_scripts = scripts_of(src) - scripts_of(tgt)
-    if _normalised(ctx.source_plain) == _normalised(ctx.target_plain) and content_length(ctx.source_plain):
+    if _same_words(ctx) and content_length(ctx.source_plain):
         # "OK" -> "OK", a name, or an English line inside a Japanese track copied into English is no
         # defect; a line in the source's own script is, and so is a long line into a language
         # sharing the script (zh -> ja, es -> pt)
@@ -108,7 +123,7 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
         only_source = sum(src_counts[s] for s in foreign_scripts)
         if own and (only_source or content_length(ctx.source_plain) >= ctx.thresholds["untranslated_shared_script_min_letters"]):
             return [ctx.flag("untranslated", "the translation is the source text unchanged")]
-    counts = script_counts(ctx.target_plain)
+    counts = _target_scripts(ctx)
     total = sum(counts.values())
     if not total:
         return []
@@ -138,7 +153,9 @@ def _in_scripts(ch: str, scripts: frozenset[str]) -> bool:
 def check_glossary(ctx: CueContext) -> list[Flag]:
     if ctx.glossary is None:
         return []
-    found = ctx.glossary.verify(ctx.unit_source, ctx.unit_target, ctx.tgt_lang)
+    if "glossary" not in ctx.unit_memo:  # verified once per sentence, reported on each of its cues
+        ctx.unit_memo["glossary"] = ctx.glossary.verify(ctx.unit_source, ctx.unit_target, ctx.tgt_lang)
+    found = ctx.unit_memo["glossary"]
     out = []
     for f in found:
         code = getattr(f, "code", "glossary")
@@ -216,18 +233,23 @@ def check_repetition(ctx: CueContext) -> list[Flag]:
 
 def _mostly_source_script(ctx: CueContext) -> bool:
     """A line still in the source language: its length says nothing about omissions."""
-    if _normalised(ctx.unit_source) == _normalised(ctx.unit_target):
+    if len(ctx.unit_cues) <= 1:  # the sentence is the cue: same letters, same scripts
+        if _same_words(ctx):
+            return True
+        counts = _target_scripts(ctx)
+    elif _normalised(ctx.unit_source) == _normalised(ctx.unit_target):
         return True
-    counts = script_counts(ctx.unit_target)
+    else:
+        counts = script_counts(ctx.unit_target)
     foreign = sum(counts[s] for s in scripts_of(ctx.src_lang) - scripts_of(ctx.tgt_lang))
     return bool(counts) and foreign / sum(counts.values()) > ctx.thresholds["untranslated_script_share"]
 
 
 def _ratio_check(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
     """(source letters, target letters, bounds, lowest and highest acceptable target letters)."""
-    if "ratio" not in ctx.memo:
-        ctx.memo["ratio"] = _ratio_figures(ctx)
-    return ctx.memo["ratio"]
+    if "ratio" not in ctx.unit_memo:  # a figure of the sentence: the same for each of its cues
+        ctx.unit_memo["ratio"] = _ratio_figures(ctx)
+    return ctx.unit_memo["ratio"]
 
 
 def _ratio_figures(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
@@ -437,6 +459,8 @@ def _resolve_style(tgt_lang: str, style: Any) -> Any:
 
 def _groups(n: int, units: Sequence[Unit] | Sequence[Sequence[int]] | None) -> list[tuple[int, ...]]:
     """Cue groups that form one sentence: cues sharing a unit, transitively; one cue each without units."""
+    if not units:
+        return [(i,) for i in range(n)]
     parent = list(range(n))
 
     def find(i: int) -> int:
@@ -458,7 +482,7 @@ def _groups(n: int, units: Sequence[Unit] | Sequence[Sequence[int]] | None) -> l
 
 def _join(texts: list[str], lang: str) -> str:
     sep = "" if base_lang(lang) in UNSPACED else " "
-    return sep.join(" ".join(t.split("\n")) if sep else t.replace("\n", "") for t in texts if t)
+    return sep.join(t.replace("\n", sep) for t in texts if t)
 
 
 def check_track(
@@ -473,6 +497,8 @@ def check_track(
     thresholds: Mapping[str, Any] | Thresholds | None = None,
     units: Sequence[Unit] | Sequence[Sequence[int]] | None = None,
     checks: Mapping[str, Callable[[CueContext], list[Flag]]] | None = None,
+    source_plain: Sequence[str] | None = None,
+    target_plain: Sequence[str] | None = None,
 ) -> list[list[Flag]]:
     """Flags for every target cue, one list per cue (empty when the cue is clean).
 
@@ -480,41 +506,62 @@ def check_track(
     differ the source is first cut like the target with :func:`align_by_time`. ``style`` is a
     ``localise.layout.Style`` or overrides of the style table; ``thresholds`` overrides
     ``thresholds.toml``; ``units`` (``Unit`` objects or lists of cue positions) lets sentence-level
-    checks see a sentence the pipeline spread over several cues.
+    checks see a sentence the pipeline spread over several cues. ``source_plain`` /
+    ``target_plain`` are the cues' words when the caller has them already (the pipeline's
+    ``markup.protect(...).plain``), one per cue; they save reading the markup again.
     """
     if len(source.cues) != len(target.cues):
         source = align_by_time(source, target)
         units = None
+        source_plain = None  # per cue of the original source, not of the aligned one
     th = load_thresholds(tgt_lang, thresholds)
     st = _resolve_style(tgt_lang, style)
-    table = checks or CHECKS
-    src_plain = [plain_text(c.text, source.format) for c in source.cues]
-    tgt_plain = [plain_text(c.text, target.format) for c in target.cues]
+    table = list((checks or CHECKS).items())
+    text_free = [(code, check) for code, check in table if code not in _TEXT_CHECKS]
+    src_plain = _plain_texts(source, source_plain, "source_plain")
+    tgt_plain = _plain_texts(target, target_plain, "target_plain")
     groups = _groups(len(target.cues), units)
-    group_text: dict[tuple[int, ...], tuple[str, str]] = {}
+    src_sep = "" if base_lang(src_lang) in UNSPACED else " "
+    tgt_sep = "" if base_lang(tgt_lang) in UNSPACED else " "
+    group_text: dict[tuple[int, ...], tuple[str, str, dict[str, Any]]] = {}
+    n_conf = len(confidences) if confidences is not None else 0
+    s_format, t_format = source.format, target.format
     out: list[list[Flag]] = []
+    previous: Cue | None = None
     for i, (s_cue, t_cue) in enumerate(zip(source.cues, target.cues)):
         g = groups[i]
-        if g not in group_text:
-            group_text[g] = (_join([src_plain[k] for k in g], src_lang), _join([tgt_plain[k] for k in g], tgt_lang))
+        s_plain, t_plain = src_plain[i], tgt_plain[i]
+        if len(g) > 1:
+            if g not in group_text:
+                group_text[g] = (_join([src_plain[k] for k in g], src_lang), _join([tgt_plain[k] for k in g], tgt_lang), {})
+            unit_source, unit_target, unit_memo = group_text[g]
+        else:
+            unit_source, unit_target, unit_memo = s_plain.replace("\n", src_sep), t_plain.replace("\n", tgt_sep), {}
         ctx = CueContext(
-            index=i, source=s_cue, target=t_cue, source_plain=src_plain[i], target_plain=tgt_plain[i],
-            src_lang=src_lang, tgt_lang=tgt_lang, source_format=source.format, target_format=target.format,
+            index=i, source=s_cue, target=t_cue, source_plain=s_plain, target_plain=t_plain,
+            src_lang=src_lang, tgt_lang=tgt_lang, source_format=s_format, target_format=t_format,
             style=st, thresholds=th, glossary=glossary,
-            confidence=confidences[i] if confidences is not None and i < len(confidences) else None,
-            previous=target.cues[i - 1] if i else None,
-            unit_source=group_text[g][0] if len(g) > 1 else _join([src_plain[i]], src_lang),
-            unit_target=group_text[g][1] if len(g) > 1 else _join([tgt_plain[i]], tgt_lang),
-            unit_cues=g,
+            confidence=confidences[i] if i < n_conf else None,  # type: ignore[index]
+            previous=previous, unit_source=unit_source, unit_target=unit_target, unit_cues=g, unit_memo=unit_memo,
         )
+        previous = t_cue
         empty = bool(check_empty(ctx))
         flags: list[Flag] = []
-        for code, check in table.items():
-            if empty and code in _TEXT_CHECKS and len(g) == 1:
-                continue
-            flags.extend(check(ctx))
+        for code, check in text_free if empty and len(g) == 1 else table:
+            found = check(ctx)
+            if found:
+                flags.extend(found)
         out.append(flags)
     return out
+
+
+def _plain_texts(track: Track, given: Sequence[str] | None, what: str) -> list[str]:
+    """The words of every cue: ``given`` when the caller has them, else read from the markup."""
+    if given is None:
+        return [plain_text(c.text, track.format) for c in track.cues]
+    if len(given) != len(track.cues):
+        raise ValueError(f"{len(given)} {what} texts for {len(track.cues)} cues")
+    return list(given)
 
 
 # --- scores and summary ------------------------------------------------------------------------

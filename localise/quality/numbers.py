@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from localise.quality.text import base_lang
 
@@ -147,14 +148,19 @@ HAN_IDIOMS = tuple(sorted({
     "百分之", "零钱", "零食", "零件", "零花钱", "零用钱", "零星", "零散", "一緒", "一番", "一応", "一体", "一杯", "万が一", "一人前", "一気", "一瞬", "一生懸命", "十二分",
 }, key=len, reverse=True))
 # not inside a longer numeral (二百五十 is 250, 五千万 is 50,000,000), nor before 钟 (十分钟 is ten minutes)
-_IDIOM = re.compile("(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, HAN_IDIOMS)) + ")(?![" + _CN + r"\d钟])")
+# (the leading lookahead only skips positions where no idiom can start: 5x faster, same matches)
+_IDIOM_STARTS = "".join(sorted({idiom[0] for idiom in HAN_IDIOMS}))
+_IDIOM = re.compile("(?=[" + re.escape(_IDIOM_STARTS) + "])(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, HAN_IDIOMS))
+                    + ")(?![" + _CN + r"\d钟])")
 _WEEKDAY = re.compile(r"(?:星期|礼拜|禮拜|周|週)$")
 _MONTH_AFTER = re.compile(r"^月")
 _ROUGHLY_BEFORE = re.compile(r"(?:数|几|好几|上)$")
 _ROUGHLY_AFTER = re.compile(r"^(?:几|多|来|余)")
 
 
+@lru_cache(maxsize=4096)
 def _cn_value(run: str) -> float | None:
+    """cn2an's reading of a numeral run (cached: dialogue repeats the same few numerals)."""
     import warnings
 
     import cn2an
@@ -376,6 +382,7 @@ def _word_numbers(text: str, lang: str, digit_spans: list[tuple[int, int, Number
 #: the text, ``_word_numbers`` finds nothing.
 _NUMBER_WORDS = {lang: frozenset(units) | frozenset(_SCALES.get(lang, {})) for lang, units in _UNITS.items()}
 _LETTERS = re.compile(r"[^\W\d_]+")
+_DECIMAL = re.compile(r"\d")  # \d is exactly str.isdecimal (category Nd) for str patterns
 _CN_CHARS = frozenset(_CN)
 
 
@@ -383,7 +390,7 @@ def _may_hold_numbers(text: str, lang: str) -> bool:
     """False only when :func:`extract_numbers` is sure to find nothing: no decimal digit (any
     script), no Chinese numeral for zh/ja/ko, no number word of ``lang``. Most subtitle lines have
     none of these, and reading numbers is the most expensive check."""
-    if any(ch.isdecimal() for ch in text):
+    if _DECIMAL.search(text):
         return True
     if lang in ("zh", "ja", "ko") and not _CN_CHARS.isdisjoint(text):
         return True
@@ -401,7 +408,7 @@ def extract_numbers(text: str, lang: str) -> list[Number]:
     spans: list[tuple[int, int, Number]] = []
     if lang in ("zh", "ja", "ko"):
         spans += _han_numbers(text, taken)
-    digits = _digit_numbers(text, taken)
+    digits = _digit_numbers(text, taken) if _DECIMAL.search(text) else []  # its patterns all need a digit
     words = _word_numbers(text, lang, digits)
     # a digit that became part of "50 million" is replaced by the whole phrase
     word_starts = {s for s, _e, _n in words}
