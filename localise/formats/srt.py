@@ -31,6 +31,7 @@ _TS = r"(?:(\d+)\s*:\s*)?(\d{1,2})\s*:\s*(\d{1,2})(?:\s*([,.])\s*(\d{1,3}))?"
 TIMING = re.compile(rf"^\s*{_TS}\s*(-->|->|—>)\s*{_TS}(?P<rest>(?:\s.*)?)$")
 _CANONICAL_TS = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3}$")
 _INDEX = re.compile(r"^\s*\d+\s*$")
+_SPACED_ARROW = re.compile(r"\d --> \d")
 
 
 def looks_like(text: str) -> bool:
@@ -64,7 +65,7 @@ def parse_timing(line: str) -> tuple[int, int, str, list[str]] | None:
         repairs.append("milliseconds not written with 3 digits (read as a decimal fraction)")
     if g[0] is None or g[6] is None or len(g[1]) != 2 or len(g[2]) != 2 or len(g[7]) != 2 or len(g[8]) != 2:
         repairs.append("hours/minutes/seconds not written as HH:MM:SS")
-    if g[5] != "-->" or not re.search(r"\d --> \d", line):
+    if g[5] != "-->" or not _SPACED_ARROW.search(line):
         repairs.append("arrow not written as ' --> '")
     return start, end, m.group("rest").strip(), repairs
 
@@ -73,7 +74,8 @@ def parse(text: str, name: str | None = None) -> Track:
     """Read SRT text into a :class:`Track` (see module doc for the repairs it makes)."""
     text, warnings = normalise_newlines(text)
     lines = split_lines(text)
-    timings = [(i, t) for i, line in enumerate(lines) if (t := parse_timing(line)) is not None]
+    # every arrow TIMING accepts ends in ">": other lines need no regex
+    timings = [(i, t) for i, line in enumerate(lines) if ">" in line and (t := parse_timing(line)) is not None]
     if not timings:
         raise ParseError("no SRT timing line ('00:00:01,000 --> 00:00:02,000') found", name)
 

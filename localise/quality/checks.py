@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
@@ -245,6 +246,12 @@ def _mostly_source_script(ctx: CueContext) -> bool:
     return bool(counts) and foreign / sum(counts.values()) > ctx.thresholds["untranslated_script_share"]
 
 
+@lru_cache(maxsize=4096)
+def _bounds(src_lang: str, tgt_lang: str, source_chars: int) -> Any:
+    """:func:`ratio_bounds` from the packaged table (a pure function of its arguments: cached)."""
+    return ratio_bounds(src_lang, tgt_lang, source_chars)
+
+
 def _ratio_check(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
     """(source letters, target letters, bounds, lowest and highest acceptable target letters)."""
     if "ratio" not in ctx.unit_memo:  # a figure of the sentence: the same for each of its cues
@@ -256,7 +263,7 @@ def _ratio_figures(ctx: CueContext) -> tuple[int, int, Any, float, float] | None
     if not ctx.unit_target.strip() or _mostly_source_script(ctx):
         return None  # empty / untranslated are their own flags
     s, t = content_length(ctx.unit_source), content_length(ctx.unit_target)
-    bounds = ratio_bounds(ctx.src_lang, ctx.tgt_lang, s)
+    bounds = _bounds(ctx.src_lang, ctx.tgt_lang, s)
     if not s or bounds is None:
         return None
     margin = float(ctx.thresholds["length_ratio_margin"])
@@ -335,6 +342,8 @@ def check_length(ctx: CueContext) -> list[Flag]:
         problems.append(f"{len(lines)} lines (max {style.max_lines})")
         major = len(lines) >= style.max_lines + th["length_major_extra_lines"] + 1
     for i, line in enumerate(lines, 1):
+        if len(line) <= style.max_chars_per_line:  # display length never exceeds len()
+            continue
         n = display_length(line)
         if n > style.max_chars_per_line:
             problems.append(f"line {i} has {n} characters (max {style.max_chars_per_line})")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +166,10 @@ def _clock(ms: int) -> str:
     return f"{sign}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """A self-contained HTML page of the report (see module doc)."""
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    """The report template, compiled once per process (a Jinja2 environment per report cost more
+    than rendering an episode's rows)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -175,11 +178,17 @@ def render_html(report: Mapping[str, Any]) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,
     )
     env.filters["clock"] = _clock
+    return env.get_template("report.html.j2")
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """A self-contained HTML page of the report (see module doc)."""
     cues = list(report.get("cues", []))
     rows = [dict(c, worst=worst([Flag(**f) for f in c.get("flags", [])]) or "clean") for c in cues]
-    return env.get_template("report.html.j2").render(
+    return _template().render(
         report=report,
         rows=rows,
         summary=report.get("summary", {}),
