@@ -43,6 +43,7 @@ __all__ = [
     "join_pieces",
     "split_dialogue",
     "break_atoms",
+    "join_atoms",
     "break_quality",
 ]
 
@@ -100,6 +101,10 @@ _MARKUP = re.compile(r"<[A-Za-z/][^<>]*>|\{\\[^{}]*\}")
 def is_cjk(ch: str) -> bool:
     """True for Chinese/Japanese characters and CJK punctuation (not Hangul: Korean uses spaces)."""
     cp = ord(ch)
+    if cp < 0x2E80:  # below the first range: Latin, Cyrillic, Thai, Hangul Jamo...
+        return False
+    if 0x4E00 <= cp <= 0x9FFF:  # the common case: a unified ideograph
+        return True
     return any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
 
 
@@ -311,6 +316,8 @@ def _glue(pieces: list[str]) -> list[str]:
 
 def _split_chunk(chunk: str) -> list[str]:
     """A space-free chunk into atoms: CJK characters one by one, Thai words, other runs whole."""
+    if chunk.isascii():  # no CJK, no Thai: one atom
+        return [chunk]
     has_cjk = any(is_cjk(ch) for ch in chunk)
     has_thai = any(_is_thai(ch) for ch in chunk)
     if not has_cjk and not has_thai:
@@ -336,12 +343,24 @@ def _split_chunk(chunk: str) -> list[str]:
     return _glue(pieces)
 
 
+def join_atoms(atoms: list[str], seps: list[str]) -> str:
+    """``atoms[0] + seps[0] + atoms[1] + ...`` (the text back, whitespace runs collapsed)."""
+    if not seps:
+        return atoms[0] if atoms else ""
+    if all(s == " " for s in seps):
+        return " ".join(atoms)
+    return atoms[0] + "".join(s + a for s, a in zip(seps, atoms[1:]))
+
+
 def break_atoms(text: str, lang: str | None = None) -> tuple[list[str], list[str]]:
     """Unbreakable atoms of ``text`` and the separators between them (``" "`` or ``""``).
 
     ``len(seps) == len(atoms) - 1``. Joining ``atoms[i] + seps[i] + ...`` gives the text back with
     whitespace runs collapsed. A break between atoms drops the separator.
     """
+    if text.isascii():  # no CJK, no Thai: every space-free chunk is one atom
+        atoms = text.split()
+        return atoms, [" "] * (len(atoms) - 1)
     atoms: list[str] = []
     seps: list[str] = []
     for chunk in text.split():
@@ -357,11 +376,14 @@ def break_atoms(text: str, lang: str | None = None) -> tuple[list[str], list[str
     return atoms, seps
 
 
+_CLOSING = "".join(sorted(NO_LINE_START - STRONG_PUNCT - WEAK_PUNCT))
+
+
 def break_quality(atom: str, lang: str | None = None) -> float:
     """How good a line break after ``atom`` is: >0 after punctuation, <0 after an article."""
     last = atom[-1]
     # look through closing quotes/brackets: 走吧。」 ends a sentence
-    stripped = atom.rstrip("".join(NO_LINE_START - STRONG_PUNCT - WEAK_PUNCT))
+    stripped = atom.rstrip(_CLOSING)
     last = stripped[-1] if stripped else last
     if last in STRONG_PUNCT:
         return 1.0
@@ -447,7 +469,7 @@ def wrap(text: str, lang: str, style: Style) -> str:
     atoms, seps = break_atoms(para, lang)
     if not atoms:
         return para
-    one_line = atoms[0] + "".join(s + a for s, a in zip(seps, atoms[1:]))
+    one_line = join_atoms(atoms, seps)
     limit = style.max_chars_per_line
     if text_length(one_line) <= limit or style.max_lines <= 1 or len(atoms) == 1:
         return one_line

@@ -32,6 +32,7 @@ from localise.layout import (
     break_atoms,
     break_quality,
     is_no_space_lang,
+    join_atoms,
     join_pieces,
     split_dialogue,
     text_length,
@@ -64,6 +65,15 @@ def plain_text(cue: Cue, dialect: str) -> str:
     except ImportError:  # the formats package is written in parallel; keep working without it
         return _fallback_strip(cue.text, dialect)
     return strip_markup(cue.text, dialect)
+
+
+def _plain_texts(track: Track, given: Sequence[str] | None) -> Sequence[str]:
+    """Every cue's words: ``given`` (checked to fit the track) or read from the markup."""
+    if given is None:
+        return [plain_text(cue, track.format) for cue in track.cues]
+    if len(given) != len(track.cues):
+        raise ValueError(f"{len(given)} plain texts for {len(track.cues)} cues")
+    return given
 
 
 def ends_sentence(text: str) -> bool:
@@ -143,15 +153,23 @@ def _split_long(text: str, max_chars: int) -> list[str]:
 
 
 def build_units(
-    track: Track, *, max_gap_ms: int = 1500, max_chars: int = 400, max_cues: int = 4
+    track: Track,
+    *,
+    max_gap_ms: int = 1500,
+    max_chars: int = 400,
+    max_cues: int = 4,
+    plain: Sequence[str] | None = None,
 ) -> list[Unit]:
     """Translation units of ``track`` in cue order (see the module doc for the rules).
 
     ``max_cues`` caps how many cues one sentence may run over: Chinese subtitles are often
     written without punctuation, and without a cap every run of close cues would become one
-    long unit whose translation spreads back over many cues only roughly."""
+    long unit whose translation spreads back over many cues only roughly. ``plain`` are the
+    cues' words when the caller has them already (``markup.protect(cue.text, fmt).plain`` per
+    cue); without it they are read from the markup here."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
+    plain = _plain_texts(track, plain)
     units: list[Unit] = []
     # Pending sentence: (cue index, text) atoms, each at most max_chars long.
     chain: list[tuple[int, str]] = []
@@ -187,7 +205,7 @@ def build_units(
 
     prev: Cue | None = None
     for index, cue in enumerate(track.cues):
-        lines = _cue_lines(plain_text(cue, track.format))
+        lines = _cue_lines(plain[index])
         if not lines:
             flush()
             prev = None
@@ -221,7 +239,7 @@ def build_units(
 
 
 def _nonspace(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    return len(text) - sum(map(str.isspace, text))
 
 
 def _cue_weights(units: Sequence[Unit], cue_plain: Sequence[str]) -> dict[int, list[int]]:
@@ -260,7 +278,7 @@ def _distribute(text: str, weights: Sequence[int], lang: str) -> list[str]:
     k = len(weights)
     atoms, seps = break_atoms(text, lang)
     if k == 1:
-        return [" ".join(text.split()) if not atoms else atoms[0] + "".join(s + a for s, a in zip(seps, atoms[1:]))]
+        return [" ".join(text.split()) if not atoms else join_atoms(atoms, seps)]
     if not atoms:
         return [""] * k
     m = len(atoms)
@@ -326,16 +344,24 @@ def _distribute(text: str, weights: Sequence[int], lang: str) -> list[str]:
     return out
 
 
-def spread(track: Track, units: list[Unit], translations: list[str], target_lang: str) -> list[str]:
+def spread(
+    track: Track,
+    units: list[Unit],
+    translations: list[str],
+    target_lang: str,
+    *,
+    plain: Sequence[str] | None = None,
+) -> list[str]:
     """One plain text per cue of ``track``: each unit's translation spread over its cues.
 
     Dialogue cues come back as one line per speaker with the source's dash (``"- a\\n- b"``);
     other texts have no line breaks (wrapping is ``layout.wrap``'s job). Cues in no unit get ``""``.
+    ``plain`` are the source cues' words when the caller has them (as for :func:`build_units`).
     """
     if len(translations) != len(units):
         raise ValueError(f"{len(translations)} translations for {len(units)} units")
     n = len(track.cues)
-    cue_plain = [_joined(_cue_lines(plain_text(c, track.format))) for c in track.cues]
+    cue_plain = [_joined(_cue_lines(text)) for text in _plain_texts(track, plain)]
     weights = _cue_weights(units, cue_plain)
     # parts[(cue, speaker)] = translated pieces in unit order
     parts: dict[tuple[int, int | None], list[str]] = defaultdict(list)
