@@ -14,6 +14,7 @@ from pathlib import Path
 
 from localise.errors import ParseError, UnknownFormatError
 from localise.formats import EXTENSIONS, FORMAT_NAMES, format_module
+from localise.formats.base import paused_gc
 from localise.formats.encoding import decode_bytes_with_warnings
 from localise.formats.markup import convert_markup
 from localise.model import Track
@@ -57,14 +58,15 @@ def parse_text(text: str, *, format: str | None = None, name: str | None = None)
     except UnknownFormatError as exc:
         raise UnknownFormatError(exc.message, name, exc.line) from None
     module = format_module(fmt)
-    if fmt == "srt" and format is None and _extension_format(name) == "vtt":
-        # a .vtt file without its WEBVTT line: read it as WebVTT (keeps '.' timestamps and settings)
-        from localise.formats import vtt
+    with paused_gc():
+        if fmt == "srt" and format is None and _extension_format(name) == "vtt":
+            # a .vtt file without its WEBVTT line: read it as WebVTT (keeps '.' timestamps and settings)
+            from localise.formats import vtt
 
-        return vtt.parse(text, name, require_header=False)
-    if fmt in ("ass", "ssa"):
-        return module.parse(text, name, fmt)
-    return module.parse(text, name)
+            return vtt.parse(text, name, require_header=False)
+        if fmt in ("ass", "ssa"):
+            return module.parse(text, name, fmt)
+        return module.parse(text, name)
 
 
 def read_track(source: str | os.PathLike[str] | bytes, *, name: str | None = None, format: str | None = None) -> Track:
@@ -98,12 +100,13 @@ def render_track(track: Track, format: str | None = None) -> str:
         raise UnknownFormatError(f"unknown format {fmt!r}; expected one of {', '.join(FORMAT_NAMES)}")
     source_family = "ass" if track.format in ("ass", "ssa") else track.format
     target_family = "ass" if fmt in ("ass", "ssa") else fmt
-    if source_family != target_family:
-        track = _converted(track, fmt)
     module = format_module(fmt)
-    if fmt in ("ass", "ssa"):
-        return module.render(track, fmt)
-    return module.render(track)
+    with paused_gc():
+        if source_family != target_family:
+            track = _converted(track, fmt)
+        if fmt in ("ass", "ssa"):
+            return module.render(track, fmt)
+        return module.render(track)
 
 
 def _converted(track: Track, fmt: str) -> Track:

@@ -7,7 +7,10 @@ the format (end before start, overlaps, order) live here so every format reports
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from localise.errors import ParseError, RenderError
 from localise.model import Cue, ParseWarning, Track
@@ -15,6 +18,27 @@ from localise.model import Cue, ParseWarning, Track
 #: Line ends we accept: CRLF, bare CR, LF. ``str.splitlines`` would also split on U+2028,
 #: form feeds and the like, which may legitimately sit inside cue text.
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector while a whole track is built, checked or rendered.
+
+    Why: those steps allocate one or more small objects per cue (cues, per-cue results) and
+    create no reference cycles. With tens of thousands of cues the allocations trigger full
+    collections that walk every object of the process (a loaded model, other tracks) and find
+    nothing: on a 20,000-cue track they cost as much as the work itself. Reference counting
+    still frees everything as usual; the collector resumes on exit (untouched if the caller
+    had disabled it).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def normalise_newlines(text: str) -> tuple[str, list[ParseWarning]]:

@@ -138,7 +138,7 @@ def render(track: Track) -> str:
         if cue.start_ms < 0 or cue.end_ms < 0:
             raise RenderError(f"cue {n}: SRT cannot hold a negative time ({cue.start_ms} -> {cue.end_ms} ms)")
         for line in cue.text.split("\n"):
-            if TIMING.match(line):
+            if ">" in line and TIMING.match(line):  # every arrow TIMING accepts ends in ">"
                 raise RenderError(f"cue {n}: SRT cannot hold a text line that reads as a timing line: {line!r}")
         item = SubRipItem(0, SubRipTime.from_ordinal(cue.start_ms), SubRipTime.from_ordinal(cue.end_ms), cue.text, str(cue.extras.get("position", "")))
         item.index = cue.id.strip() if cue.id.strip().isdigit() else str(n)  # keep "001" as written

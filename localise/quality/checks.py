@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from localise.formats.base import paused_gc
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
 from localise.quality.numbers import Number, compare_numbers, extract_numbers
@@ -519,6 +520,25 @@ def check_track(
     ``target_plain`` are the cues' words when the caller has them already (the pipeline's
     ``markup.protect(...).plain``), one per cue; they save reading the markup again.
     """
+    with paused_gc():  # one context and a few lists per cue, no cycles: see paused_gc
+        return _check_track(source, target, src_lang, tgt_lang, glossary, style, confidences, thresholds, units,
+                            checks, source_plain, target_plain)
+
+
+def _check_track(
+    source: Track,
+    target: Track,
+    src_lang: str,
+    tgt_lang: str,
+    glossary: Any,
+    style: Any,
+    confidences: Sequence[float | None] | None,
+    thresholds: Mapping[str, Any] | Thresholds | None,
+    units: Sequence[Unit] | Sequence[Sequence[int]] | None,
+    checks: Mapping[str, Callable[[CueContext], list[Flag]]] | None,
+    source_plain: Sequence[str] | None,
+    target_plain: Sequence[str] | None,
+) -> list[list[Flag]]:
     if len(source.cues) != len(target.cues):
         source = align_by_time(source, target)
         units = None

@@ -152,6 +152,7 @@ HAN_IDIOMS = tuple(sorted({
 _IDIOM_STARTS = "".join(sorted({idiom[0] for idiom in HAN_IDIOMS}))
 _IDIOM = re.compile("(?=[" + re.escape(_IDIOM_STARTS) + "])(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, HAN_IDIOMS))
                     + ")(?![" + _CN + r"\d钟])")
+_CLOCK = re.compile(rf"^[点點時时](?:([{_CN}\d]+)分|(半)|([一二三123])刻|([{_CN}\d]+))?")
 _WEEKDAY = re.compile(r"(?:星期|礼拜|禮拜|周|週)$")
 _MONTH_AFTER = re.compile(r"^月")
 _ROUGHLY_BEFORE = re.compile(r"(?:数|几|好几|上)$")
@@ -207,7 +208,7 @@ def _han_numbers(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int
         if value is None:
             continue
         # 三点 / 三時: o'clock; 三点五 is 3.5; 三点十五分 is 3:15; 三点半 is half past three
-        clock = re.match(rf"^[点點時时](?:([{_CN}\d]+)分|(半)|([一二三123])刻|([{_CN}\d]+))?", after)
+        clock = _CLOCK.match(after)
         if clock and not clock.group(4):
             found.append((start, end, Number(run + after[0], _hour_values(int(value)))))
             if clock.group(1):

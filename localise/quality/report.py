@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from localise.formats.base import paused_gc
 from localise.model import Flag, Track, Unit
 from localise.quality.checks import align_by_time, check_track, cue_score, summarise, worst
 from localise.quality.text import plain_text
@@ -34,20 +35,26 @@ from localise.quality.thresholds import Thresholds, load_thresholds
 QUALITY_VERSION = "localise.quality/1"
 
 
-def _unit_field(units: Any, i: int) -> Any:
-    """The unit id(s) of cue ``i``: an int, a list of ints for a cue in several units, or ``None``."""
+def _unit_fields(units: Any, n: int) -> list[Any]:
+    """Per cue, its unit id(s): an int, a list of ints for a cue in several units, or ``None``."""
     if units is None:
-        return None
+        return [None] * n
     if units and isinstance(units[0], Unit):
-        ids = [u.id for u in units if i in u.cues]
+        by_cue: dict[int, list[int]] = {}
+        for u in units:  # one pass over the units, not one per cue
+            for c in dict.fromkeys(u.cues):
+                by_cue.setdefault(c, []).append(u.id)
+        per_cue: list[Any] = [by_cue.get(i) for i in range(n)]
     else:
-        entry = units[i] if i < len(units) else None
+        per_cue = [units[i] if i < len(units) else None for i in range(n)]
+    out: list[Any] = []
+    for entry in per_cue:
         if entry is None or isinstance(entry, int):
-            return entry
+            out.append(entry)
+            continue
         ids = list(entry)
-    if not ids:
-        return None
-    return ids[0] if len(ids) == 1 else ids
+        out.append(None if not ids else ids[0] if len(ids) == 1 else ids)
+    return out
 
 
 def _reference_texts(reference: Any, target: Track) -> list[str] | None:
@@ -104,7 +111,24 @@ def build_report(
     elif isinstance(reference, Mapping):
         ref_scores = dict(reference)
 
+    with paused_gc():  # a dict per cue, no cycles: see localise.formats.base.paused_gc
+        cues = _cue_entries(source, target_track, flags, th, confidences, units, origins, ref_texts, ref_scores)
+    return _assemble(source_track, source, lang, src_lang, flags, cues, ref_scores, th, signature)
+
+
+def _cue_entries(
+    source: Track,
+    target_track: Track,
+    flags: Sequence[Sequence[Flag]],
+    th: Thresholds,
+    confidences: Sequence[float | None] | None,
+    units: Any,
+    origins: Sequence[str] | None,
+    ref_texts: list[str] | None,
+    ref_scores: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
     scores = [cue_score(f, th) for f in flags]
+    unit_ids = _unit_fields(units, len(target_track.cues))
     cues = []
     for i, (s, t) in enumerate(zip(source.cues, target_track.cues)):
         conf = confidences[i] if confidences is not None and i < len(confidences) else None
@@ -114,7 +138,7 @@ def build_report(
             "end_ms": t.end_ms,
             "source": s.text,
             "translation": t.text,
-            "unit": _unit_field(units, i),
+            "unit": unit_ids[i],
             "confidence": None if conf is None else round(float(conf), 4),
             "flags": [f.to_dict() for f in flags[i]],
             "score": scores[i],
@@ -126,7 +150,22 @@ def build_report(
         if ref_scores and "sentence_chrf" in ref_scores and i < len(ref_scores["sentence_chrf"]):
             entry["chrf"] = ref_scores["sentence_chrf"][i]
         cues.append(entry)
+    return cues
 
+
+def _assemble(
+    source_track: Track,
+    source: Track,
+    lang: str,
+    src_lang: str | None,
+    flags: Sequence[Sequence[Flag]],
+    cues: list[dict[str, Any]],
+    ref_scores: dict[str, Any] | None,
+    th: Thresholds,
+    signature: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The report around its cue entries: summary, signature."""
+    scores = [c["score"] for c in cues]
     corpus = {k: v for k, v in (ref_scores or {}).items() if k != "sentence_chrf"} or None
     summary = summarise(flags, scores, reference=corpus, thresholds=th)
     alignment = [w for w in source.warnings if w.code == "unaligned-source-cue"]
@@ -186,13 +225,15 @@ def _template() -> Any:
 
 def render_html(report: Mapping[str, Any]) -> str:
     """A self-contained HTML page of the report (see module doc)."""
-    cues = list(report.get("cues", []))
-    rows = [dict(c, worst=worst([Flag(**f) for f in c.get("flags", [])]) or "clean") for c in cues]
-    return _template().render(
-        report=report,
-        rows=rows,
-        summary=report.get("summary", {}),
-        signature=report.get("signature", {}),
-        reference=(report.get("summary") or {}).get("reference"),
-        title=f"{report.get('source') or 'track'} → {report.get('target_language')}",
-    )
+    template = _template()
+    with paused_gc():  # a row dict per cue, no cycles: see localise.formats.base.paused_gc
+        cues = list(report.get("cues", []))
+        rows = [dict(c, worst=worst([Flag(**f) for f in c.get("flags", [])]) or "clean") for c in cues]
+        return template.render(
+            report=report,
+            rows=rows,
+            summary=report.get("summary", {}),
+            signature=report.get("signature", {}),
+            reference=(report.get("summary") or {}).get("reference"),
+            title=f"{report.get('source') or 'track'} → {report.get('target_language')}",
+        )

@@ -162,6 +162,8 @@ def tokens(text: str, lang: str) -> list[str]:
     """Lower-cased words; single letters for languages written without spaces."""
     if base_lang(lang) in UNSPACED:
         return [ch for ch in text.lower() if ch.isalnum()]  # isalnum == category L* or N*
+    if text.isascii():  # lower-casing ASCII keeps every word a word
+        return _WORD.findall(text.lower())
     return [w.lower() for w in _WORD.findall(text)]
 
 
