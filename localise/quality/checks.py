@@ -104,18 +104,32 @@ def _same_words(ctx: CueContext) -> bool:
     return ctx.memo["same_words"]
 
 
-def _target_scripts(ctx: CueContext) -> Counter[str]:
+def _letter_scripts(text: str) -> dict[str, int]:
+    """:func:`script_counts` as a plain dict (read it with ``.get``)."""
+    if text.isascii():
+        letters = sum(map(str.isalpha, text))
+        return {"latin": letters} if letters else {}
+    return dict(script_counts(text))
+
+
+def _target_scripts(ctx: CueContext) -> dict[str, int]:
     """Letters per script in the cue's translation (not to be changed by the caller)."""
     if "target_scripts" not in ctx.memo:
-        ctx.memo["target_scripts"] = script_counts(ctx.target_plain)
+        ctx.memo["target_scripts"] = _letter_scripts(ctx.target_plain)
     return ctx.memo["target_scripts"]
+
+
+@lru_cache(maxsize=1024)
+def _foreign_scripts(src_lang: str, tgt_lang: str) -> frozenset[str]:
+    """Scripts of the source language that the target language is not written in."""
+    return scripts_of(src_lang) - scripts_of(tgt_lang)
 
 
 def check_untranslated(ctx: CueContext) -> list[Flag]:
     src, tgt = base_lang(ctx.src_lang), base_lang(ctx.tgt_lang)
     if src == tgt:
         return []
-    foreign_scripts = scripts_of(src) - scripts_of(tgt)
+    foreign_scripts = _foreign_scripts(src, tgt)
     if _same_words(ctx) and content_length(ctx.source_plain):
         # "OK" -> "OK", a name, or an English line inside a Japanese track copied into English is no
         # defect; a line in the source's own script is, and so is a long line into a language
@@ -129,9 +143,9 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
     total = sum(counts.values())
     if not total:
         return []
-    foreign = sum(counts[s] for s in foreign_scripts)
+    foreign = sum(counts.get(s, 0) for s in foreign_scripts)
     if foreign:
-        names = " and ".join(_SCRIPT_NAMES.get(s, s) for s in sorted(foreign_scripts) if counts[s])
+        names = " and ".join(_SCRIPT_NAMES.get(s, s) for s in sorted(foreign_scripts) if counts.get(s, 0))
         share = foreign / total
         left = "".join(ch for ch in ctx.target_plain if not ch.isascii() and _in_scripts(ch, foreign_scripts))
         if share > ctx.thresholds["untranslated_script_share"]:
@@ -139,9 +153,9 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
                                              f"the line was left untranslated {_quote(left)}")]
         return [ctx.flag("untranslated", f"{names} left in the translation: {_quote(left)}", case="partial")]
     # zh -> ja share Han: a Japanese line of many Han letters and no kana reads as Chinese left in
-    if tgt == "ja" and "han" in scripts_of(src) and not counts["kana"]:
-        if counts["han"] >= ctx.thresholds["untranslated_han_no_kana"]:
-            return [ctx.flag("untranslated", f"{counts['han']} Chinese characters and no kana: "
+    if tgt == "ja" and "han" in scripts_of(src) and not counts.get("kana", 0):
+        if counts.get("han", 0) >= ctx.thresholds["untranslated_han_no_kana"]:
+            return [ctx.flag("untranslated", f"{counts.get('han', 0)} Chinese characters and no kana: "
                                              "looks like the Chinese line left in", case="partial")]
     return []
 
@@ -242,8 +256,8 @@ def _mostly_source_script(ctx: CueContext) -> bool:
     elif _normalised(ctx.unit_source) == _normalised(ctx.unit_target):
         return True
     else:
-        counts = script_counts(ctx.unit_target)
-    foreign = sum(counts[s] for s in scripts_of(ctx.src_lang) - scripts_of(ctx.tgt_lang))
+        counts = _letter_scripts(ctx.unit_target)
+    foreign = sum(counts.get(s, 0) for s in _foreign_scripts(ctx.src_lang, ctx.tgt_lang))
     return bool(counts) and foreign / sum(counts.values()) > ctx.thresholds["untranslated_script_share"]
 
 
