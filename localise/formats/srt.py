@@ -7,7 +7,9 @@ keeps no line numbers. Real files (editing suites, ASR tools, hand edits) have m
 lines, missing or stray indexes, ``.`` for ``,`` and short timestamps. So here a cue starts at
 each timing line; the index, if any, is the digit line just above it; every repair is reported
 as a :class:`ParseWarning` with the cue and line. pysrt then does what it is good at: timestamp
-arithmetic (``SubRipTime``) and writing items (``SubRipItem``).
+arithmetic (``SubRipTime``) and writing items (``SubRipItem``); a timing line written exactly as the
+format says (nearly every line) is read by one strict regex and the same arithmetic inline, which
+makes reading a 20,000-cue file several times faster.
 
 Text convention: ``Cue.text`` keeps the HTML-like tags (``<i>``, ``<font ...>``) and ``{\\an8}``
 as written; lines are joined with ``"\\n"``. Blank lines inside a cue cannot be written back
@@ -32,6 +34,9 @@ TIMING = re.compile(rf"^\s*{_TS}\s*(-->|->|—>)\s*{_TS}(?P<rest>(?:\s.*)?)$")
 _CANONICAL_TS = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3}$")
 _INDEX = re.compile(r"^\s*\d+\s*$")
 _SPACED_ARROW = re.compile(r"\d --> \d")
+#: The timing line as it should be written. TIMING reads such a line with exactly these groups (its
+#: first, greedy choice), so it is read here directly, with nothing to repair.
+_CANONICAL_TIMING = re.compile(r"^(\d{2,}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2,}):(\d{2}):(\d{2}),(\d{3})(?P<rest>(?:\s.*)?)$")
 
 
 def looks_like(text: str) -> bool:
@@ -50,6 +55,12 @@ def parse_timing(line: str) -> tuple[int, int, str, list[str]] | None:
 
     ``repairs`` names each way the line departs from ``HH:MM:SS,mmm --> HH:MM:SS,mmm``.
     """
+    c = _CANONICAL_TIMING.match(line)
+    if c:  # the usual line: SubRipTime's arithmetic (h, m, s, ms -> ms) without the objects
+        h1, m1, s1, f1, h2, m2, s2, f2 = map(int, c.groups()[:8])
+        start = ((h1 * 60 + m1) * 60 + s1) * 1000 + f1
+        end = ((h2 * 60 + m2) * 60 + s2) * 1000 + f2
+        return start, end, c.group("rest").strip(), []
     m = TIMING.match(line)
     if not m:
         return None
