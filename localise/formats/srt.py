@@ -151,8 +151,19 @@ def render(track: Track) -> str:
         for line in cue.text.split("\n"):
             if ">" in line and TIMING.match(line):  # every arrow TIMING accepts ends in ">"
                 raise RenderError(f"cue {n}: SRT cannot hold a text line that reads as a timing line: {line!r}")
-        item = SubRipItem(0, SubRipTime.from_ordinal(cue.start_ms), SubRipTime.from_ordinal(cue.end_ms), cue.text, str(cue.extras.get("position", "")))
-        item.index = cue.id.strip() if cue.id.strip().isdigit() else str(n)  # keep "001" as written
-        out.append(str(item))
+        index = cue.id.strip() if cue.id.strip().isdigit() else str(n)  # keep "001" as written
+        position = str(cue.extras.get("position", ""))
+        # what str(SubRipItem(...)) writes, with pysrt's own patterns, without two SubRipTime objects per cue
+        out.append(_ITEM % (index, _time(cue.start_ms), _time(cue.end_ms), f" {position}" if position.strip() else "", cue.text))
         out.append("\n")
     return "".join(out)
+
+
+_ITEM = SubRipItem.ITEM_PATTERN
+_TIME = SubRipTime.TIME_PATTERN
+
+
+def _time(ms: int) -> str:
+    """``SubRipTime.from_ordinal(ms)`` as pysrt prints it (``HH:MM:SS,mmm``; ms is not negative here)."""
+    ms = int(ms)
+    return _TIME % (ms // 3_600_000, ms % 3_600_000 // 60_000, ms % 60_000 // 1000, ms % 1000)
