@@ -230,9 +230,13 @@ def render(track: Track, fmt: str | None = None) -> str:
             continue
         out.append("Format: " + ", ".join(fields))
         event_lines = list(track.extras.get("event_lines", []))
+        before: dict[Any, list[str]] = {}  # kept lines by the cue they precede: one pass, not one per cue
+        for e in event_lines:
+            before.setdefault(e.get("before_cue", 0), []).append(e["line"])
         for n, cue in enumerate(track.cues):
-            out.extend(e["line"] for e in event_lines if e.get("before_cue", 0) == n)
-            out.append("Dialogue: " + ",".join(_field(cue, key, n) for key in keys))
+            if before:
+                out.extend(before.get(n, ()))
+            out.append("Dialogue: " + ",".join([_field(cue, key, n) for key in keys]))
         out.extend(e["line"] for e in event_lines if e.get("before_cue", 0) >= len(track.cues))
     return "\n".join(out) + "\n"
 

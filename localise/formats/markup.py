@@ -120,8 +120,11 @@ class Protected:
         return self.prefix + "".join(out) + self.suffix
 
 
+_VTT_ESCAPE_TABLE = str.maketrans(_VTT_ESCAPES)
+
+
 def _escape_vtt(text: str) -> str:
-    return "".join(_VTT_ESCAPES.get(ch, ch) for ch in text)
+    return text.translate(_VTT_ESCAPE_TABLE)
 
 
 def _no_space_script(ch: str) -> bool:
@@ -283,6 +286,8 @@ def convert_markup(text: str, source: str, target: str) -> str:
     src, dst = _dialect(source), _dialect(target)
     if src == dst:
         return text
+    if not _has_markup(text, src):  # one word token: what the loop below does with it
+        return _escape_vtt(text) if dst == "vtt" else text.replace("\\N", "\n") if dst == "ass" else text
     out: list[str] = []
     for t in tokenize(text, src):
         if not t.markup:

@@ -181,11 +181,13 @@ def render(track: Track) -> str:
     header = str(track.extras.get("header") or "WEBVTT")
     out = [header, *track.extras.get("header_lines", []), ""]
     blocks = list(track.extras.get("blocks", []))
+    by_cue: dict[Any, list[str]] = {}  # blocks by the cue they precede: one pass, not one per cue
+    for block in blocks:
+        by_cue.setdefault(block.get("before_cue", 0), []).extend([block["text"], ""])
 
     def emit_blocks(before: int) -> None:
-        for block in blocks:
-            if block.get("before_cue", 0) == before:
-                out.extend([block["text"], ""])
+        if by_cue:
+            out.extend(by_cue.get(before, ()))
 
     for n, cue in enumerate(track.cues):
         emit_blocks(n)
