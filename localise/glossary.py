@@ -440,6 +440,8 @@ class Glossary:
                     if _boundary_ok(text, m.start(), m.end()):
                         candidates.append((m.start() - m.end(), m.start(), i))
                     m = pattern.search(text, m.start() + 1)
+        if not candidates:  # most lines hold no term
+            return []
         candidates.sort()
         taken = [False] * len(text)
         found: list[TermMatch] = []

@@ -588,10 +588,10 @@ def _check_track(
             previous=previous, unit_source=unit_source, unit_target=unit_target, unit_cues=g, unit_memo=unit_memo,
         )
         previous = t_cue
-        empty = bool(check_empty(ctx))
+        empty_flags = check_empty(ctx)
         flags: list[Flag] = []
-        for code, check in text_free if empty and len(g) == 1 else table:
-            found = check(ctx)
+        for code, check in text_free if empty_flags and len(g) == 1 else table:
+            found = empty_flags if check is check_empty else check(ctx)  # computed just above
             if found:
                 flags.extend(found)
         out.append(flags)
