@@ -313,3 +313,16 @@ def test_unpunctuated_run_of_close_cues_is_capped() -> None:
     assert [len(u.cues) for u in units] == [4, 4, 2]
     assert [c for u in units for c in u.cues] == list(range(10))
     assert [len(u.cues) for u in build_units(track(*cues), max_cues=10)] == [10]
+
+
+def test_precomputed_plain_texts_give_the_same_units_and_spread() -> None:
+    from localise.formats.markup import protect
+
+    t = track((0, 1000, "<i>我今天</i>去了"), (1100, 2000, "{\\an8}市场。"), (2100, 3000, "-你好\n-<b>再见</b>"), (3100, 4000, "<i></i>"))
+    plain = [protect(c.text, t.format).plain for c in t.cues]
+    units = build_units(t)
+    assert build_units(t, plain=plain) == units
+    texts = ["I went to the market today.", "Hello", "Goodbye"]
+    assert spread(t, units, texts, "en", plain=plain) == spread(t, units, texts, "en")
+    with pytest.raises(ValueError, match="plain texts"):
+        build_units(t, plain=plain[:2])

@@ -44,3 +44,17 @@ def _check(text: str, dialect: str, translation: str) -> None:
 def test_restore_keeps_every_span_in_order(case: tuple[str, str, str]) -> None:
     dialect, text, translation = case
     _check(text, dialect, translation)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["srt", "vtt", "ass"]), st.data())
+def test_fast_paths_agree_with_the_tokeniser(dialect, data):
+    """strip_markup/protect/convert_markup skip the tokeniser for text without markup characters:
+    the result must be what the tokeniser gives."""
+    text = data.draw(st.one_of(marked_up(dialect), st.lists(WORDS, max_size=8).map("".join)))
+    tokens = tokenize(text, dialect)
+    assert strip_markup(text, dialect) == "".join(t.plain for t in tokens)
+    if not any(t.markup for t in tokens) and all(t.plain == t.raw for t in tokens):
+        protected = protect(text, dialect)
+        assert (protected.prefix, protected.suffix, protected.anchors) == ("", "", [])
+        assert protected.lines == text.count("\n") + 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from localise.errors import ParseError, RenderError, UnknownFormatError
 from localise.io import parse_text, read_track, render_track
@@ -69,3 +71,38 @@ def test_leading_zero_indexes_are_kept() -> None:
     track = parse_text("001\n00:00:01,000 --> 00:00:02,000\none\n\n002\n00:00:02,000 --> 00:00:03,000\ntwo\n")
     assert [c.id for c in track.cues] == ["001", "002"]
     assert render_track(track).startswith("001\n")
+
+
+TIMESTAMP = st.tuples(st.integers(0, 120), st.integers(0, 99), st.integers(0, 99), st.integers(0, 999))
+
+
+@settings(max_examples=200, deadline=None)
+@given(TIMESTAMP, TIMESTAMP, st.sampled_from(["", " X1:10 X2:20", "  ", "\t", " x"]))
+def test_canonical_timing_line_reads_as_the_lenient_grammar_does(a, b, rest) -> None:
+    """Canonical lines take a strict-regex shortcut; it must agree with TIMING + pysrt arithmetic."""
+    from pysrt import SubRipTime
+
+    from localise.formats.srt import TIMING, parse_timing
+
+    line = "{:02d}:{:02d}:{:02d},{:03d} --> {:02d}:{:02d}:{:02d},{:03d}".format(*a, *b) + rest
+    g = TIMING.match(line).groups()
+    start = SubRipTime(int(g[0]), int(g[1]), int(g[2]), int(g[4])).ordinal
+    end = SubRipTime(int(g[6]), int(g[7]), int(g[8]), int(g[10])).ordinal
+    assert parse_timing(line) == (start, end, g[11].strip(), [])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 10**6), st.sampled_from(["1", "001", "abc", ""]),
+                          st.sampled_from(["", "X1:1 X2:2", " "])), min_size=1, max_size=5))
+def test_rendered_items_are_what_pysrt_writes(cues) -> None:
+    from pysrt import SubRipItem, SubRipTime
+
+    from localise.model import Cue, Track
+
+    track = Track([Cue(s, s + d, "一行\nline", i, {"position": p} if p else {}) for s, d, i, p in cues], "srt")
+    expected = []
+    for n, (s, d, i, p) in enumerate(cues, 1):
+        item = SubRipItem(0, SubRipTime.from_ordinal(s), SubRipTime.from_ordinal(s + d), "一行\nline", p)
+        item.index = i if i.isdigit() else str(n)
+        expected.append(str(item) + "\n")
+    assert render_track(track) == "".join(expected)

@@ -221,3 +221,18 @@ def test_any_text_gives_well_formed_flags(src, tgt, lang, fmt, duration, confide
     for f in flags[0]:
         assert f.code in FLAG_CODES and f.severity in ("minor", "major", "critical") and f.reason
     assert 0.0 <= cue_score(flags[0]) <= 1.0
+
+
+def test_precomputed_plain_texts_give_the_same_flags():
+    from localise.formats.markup import strip_markup
+
+    src = track((0, 900, "<i>他有三个孩子</i>"), (1000, 3000, "{\\an8}林总，你好"), (3000, 4000, "什么？"))
+    tgt = track((0, 900, "<i>He has two kids</i>"), (1000, 3000, "Hello"), (3000, 4000, "What? What? What? What?"))
+    kw = dict(src_lang="zh", tgt_lang="en", units=[[0, 1], [2]])
+    expected = check_track(src, tgt, **kw)
+    assert any(expected)
+    given_plain = check_track(src, tgt, source_plain=[strip_markup(c.text, "srt") for c in src.cues],
+                              target_plain=[strip_markup(c.text, "srt") for c in tgt.cues], **kw)
+    assert given_plain == expected
+    with pytest.raises(ValueError, match="source_plain"):
+        check_track(src, tgt, source_plain=["x"], **kw)
