@@ -64,13 +64,17 @@ def prepare_models(s: Any) -> Models:
     else:
         hf_dir = Path(s.model)
         description = f"local model {hf_dir}"
-    set_output_cap(hf_dir, s.output_tokens)
+    # The CTranslate2 engine decodes cap - 1 tokens (it does not count </s>) and reads the cap at
+    # conversion; the transformers engine decodes cap tokens and reads it at load.
+    set_output_cap(hf_dir, s.output_tokens + 1)
     ct2_dir = None
     if not s.device.startswith("cuda") or "compare" in s.sections:
         ct2_dir = s.work_dir / f"{hf_dir.name}-ct2-int8-out{s.output_tokens}"
         if not (ct2_dir / "model.bin").exists():
             log(f"converting {hf_dir.name} to CTranslate2 int8")
             convert_model(str(hf_dir), ct2_dir, quantization="int8", force=True)
+    if s.device.startswith("cuda"):
+        set_output_cap(hf_dir, s.output_tokens)
     return Models(hf_dir, ct2_dir, description)
 
 
@@ -92,14 +96,13 @@ def make_fixed_length(hf_dir: Path) -> None:
     model.save_pretrained(str(hf_dir))
 
 
-def set_output_cap(hf_dir: Path, output_tokens: int) -> None:
-    """``generation_config.max_new_tokens``: the cap an engine applies when not told a length.
-    The CTranslate2 engine decodes ``cap - 1`` tokens (it does not count ``</s>``), so cap = N + 1."""
+def set_output_cap(hf_dir: Path, cap: int) -> None:
+    """``generation_config.max_new_tokens``: the cap an engine applies when not told a length."""
     from transformers import GenerationConfig
 
     config = GenerationConfig.from_pretrained(str(hf_dir))
-    if config.max_new_tokens != output_tokens + 1:
-        config.max_new_tokens = output_tokens + 1
+    if config.max_new_tokens != cap:
+        config.max_new_tokens = cap
         config.save_pretrained(str(hf_dir))
 
 

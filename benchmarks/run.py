@@ -395,8 +395,11 @@ def start_prefect() -> float:
     return time.perf_counter() - t0
 
 
-def flow_config(s: Settings, models: Models, wl: Workload) -> Path:
-    """The settings file the batch flow reads: same engine, model and glossary as the pipeline.
+def flow_config(s: Settings, models: Models, wl: Workload, folder: Path) -> Path:
+    """The settings file the batch flow reads: same engine, model and glossary as the pipeline,
+    and a review database of its own in ``folder`` (the default is ``localise-review.db`` in the
+    working directory: a benchmark must not fill a real review queue, and each pass starts from an
+    empty one so that no pass does more work than another).
     (``Settings`` holds no decoding options; the fixed-length model makes the length the same.)"""
     if s.device.startswith("cuda"):
         engine, model, device = "transformers", models.hf_dir, s.device
@@ -412,7 +415,9 @@ def flow_config(s: Settings, models: Models, wl: Workload) -> Path:
     ]
     if wl.glossary_path is not None:
         lines.append(f"glossary = {json.dumps(str(wl.glossary_path))}")
-    path = s.work_dir / "bench-flow.toml"
+    folder.mkdir(parents=True, exist_ok=True)
+    lines.append(f"review_db_url = {json.dumps('sqlite:///' + str(folder / 'review.db'))}")
+    path = folder / "bench-flow.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -626,13 +631,13 @@ def _run(s: Settings) -> dict[str, Any]:
         t0 = time.perf_counter()
         run_pipeline(wl, options, wl.sources[:1])  # loads the pipeline's engine once for this process
         warm_up["pipeline_first_episode_s"] = round(time.perf_counter() - t0, 3)
-    flow_root = config_file = None
+    flow_root: Path | None = None
     if "flow" in s.sections:
         flow_root = Path(tempfile.mkdtemp(prefix="bench-flow-", dir=s.work_dir))
-        config_file = flow_config(s, models, wl)
         warm_up["prefect_api_start_s"] = round(start_prefect(), 3)
         # one episode through the real flow: loads the flow's engine in this worker process
         one = Settings(**{**s.__dict__, "episodes": 1})
+        config_file = flow_config(s, models, wl, flow_root / "pass0")
         seconds, _ = run_flow(config_file, write_flow_inputs(one, flow_root / "in0" / "bench", 0), flow_root / "out0")
         warm_up["flow_first_episode_s"] = round(seconds, 3)
 
@@ -643,9 +648,10 @@ def _run(s: Settings) -> dict[str, Any]:
         if do_pipeline:
             pipe_phase.measure(lambda: run_pipeline(wl, options))
             log(f"pass {rep}: pipeline {len(texts) / pipe_phase.wall[-1]:.1f} lines/s ({pipe_phase.wall[-1]:.1f}s)")
-        if flow_root is not None and config_file is not None:
+        if flow_root is not None:
             in_dir = write_flow_inputs(s, flow_root / f"in{rep}" / "bench", rep)
             out_dir = flow_root / f"out{rep}"
+            config_file = flow_config(s, models, wl, flow_root / f"pass{rep}")
             _, totals = flow_phase.measure(lambda: run_flow(config_file, in_dir, out_dir))
             flow_phase.extra.setdefault("totals", []).append(totals)
             log(f"pass {rep}: flow {len(texts) / flow_phase.wall[-1]:.1f} lines/s ({flow_phase.wall[-1]:.1f}s)")
