@@ -772,6 +772,12 @@ def summary(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     s = parse_args(argv)
+    if s.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"--device {s.device}: no CUDA device is visible to torch {torch.__version__}", file=sys.stderr)
+            return 2
     result = run(s)
     s.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = s.out.with_suffix(".json.tmp")
