@@ -77,7 +77,7 @@ class PeakRSS:
         self._thread: threading.Thread | None = None
         self._max = 0
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         _remember(process_peak_rss_mb())
         if _reset_hwm():
             self.method = "VmHWM"

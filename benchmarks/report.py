@@ -37,12 +37,12 @@ def results_table(result: dict[str, Any]) -> str:
     series = c.get("series", {})
     batch = ", ".join(f"{k}={v}" for k, v in (c.get("batch") or {}).items()) or "?"
     lines = [
-        f"Run {c.get('date', '?')} on {m.get('cpu', '?')} ({m.get('usable_cpus', '?')} usable cores, "
+        (f"Run {c.get('date', '?')} on {m.get('cpu', '?')} ({m.get('usable_cpus', '?')} usable cores, "
         f"load average at start {', '.join(map(str, m.get('load_avg_at_start', [])))}); "
         f"{c.get('model', '?')}; {c.get('decoding', '')}; series of {series.get('episodes')} episodes, "
         f"{series.get('cues')} cues, {series.get('engine_lines')} engine lines; raw engine "
         f"{c.get('raw_engine')} at {batch}; best of {c.get('repeats')} interleaved passes; "
-        f"whole run {c.get('total_wall_s')} s.",
+        f"whole run {c.get('total_wall_s')} s."),
         "",
         f"Command: `{c.get('command', 'python -m benchmarks.run').strip()}`",
         "",

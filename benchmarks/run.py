@@ -652,7 +652,7 @@ def _run(s: Settings) -> dict[str, Any]:
             in_dir = write_flow_inputs(s, flow_root / f"in{rep}" / "bench", rep)
             out_dir = flow_root / f"out{rep}"
             config_file = flow_config(s, models, wl, flow_root / f"pass{rep}")
-            _, totals = flow_phase.measure(lambda: run_flow(config_file, in_dir, out_dir))
+            _, totals = flow_phase.measure(lambda c=config_file, i=in_dir, o=out_dir: run_flow(c, i, o))
             flow_phase.extra.setdefault("totals", []).append(totals)
             log(f"pass {rep}: flow {len(texts) / flow_phase.wall[-1]:.1f} lines/s ({flow_phase.wall[-1]:.1f}s)")
         if raw_engine is not None and raw_engine.run_scored is not None and do_pipeline:
@@ -735,7 +735,7 @@ def _run(s: Settings) -> dict[str, Any]:
             "series": series,
             "big_track_cues": s.big_cues,
             "engine_options": getattr(options, "engine_options", None),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "total_wall_s": None,
         },
         raw=raw_fig,

@@ -4,6 +4,7 @@ figure the results file promises. No test here asserts a wall time."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -42,7 +43,7 @@ def test_workloads_are_deterministic_and_series_shaped():
 
 def test_synthetic_cues_have_sane_timings_and_the_shapes_units_need():
     cues = workloads.synthetic_cues(2000, seed=5)
-    for a, b in zip(cues, cues[1:]):
+    for a, b in itertools.pairwise(cues):
         assert a.start_ms < a.end_ms <= b.start_ms
     texts = [c.text for c in cues]
     assert any("\n-" in t for t in texts), "two-speaker cues"
@@ -99,7 +100,7 @@ def _run_bench(tmp_path: Path, *args: str) -> dict:
     env.pop("PREFECT_API_URL", None)
     cmd = [sys.executable, "-m", "benchmarks.run", "--quick", "--episodes", "2", "--big-cues", "200",
            "--work-dir", str(tmp_path / "work"), "--out", str(out), *args]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "pipeline_vs_raw" in proc.stdout
     return json.loads(out.read_text(encoding="utf-8"))
