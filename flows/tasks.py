@@ -202,6 +202,16 @@ def chunk_by_cues(episodes: Sequence[Episode], max_cues: int) -> list[list[Episo
     return chunks
 
 
+def series_options(settings: Settings, series: str) -> Any:
+    """Pipeline options for one series, with the series' translation memory (approved and edited
+    lines of earlier episodes are reused instead of machine translation) where a review store is set."""
+    if not settings.review_db_url:
+        return settings.options()
+    from localise.review.tm import TranslationMemory
+
+    return settings.options(memory=TranslationMemory(settings.review_db_url).for_series(series))
+
+
 def translate_episodes(
     episodes: Sequence[Episode],
     targets: Sequence[str],
@@ -222,10 +232,11 @@ def translate_episodes(
             out[ep.id] = cache.read(key).result
         else:
             misses.append(ep)
-    if misses:
-        results = localise_tracks([ep.track for ep in misses], list(targets), options=settings.options())
+    for series in dict.fromkeys(ep.series for ep in misses):  # one engine call per language and series
+        group = [ep for ep in misses if ep.series == series]
+        results = localise_tracks([ep.track for ep in group], list(targets), options=series_options(settings, series))
         per = len(targets)
-        for n, ep in enumerate(misses):
+        for n, ep in enumerate(group):
             out[ep.id] = results[n * per:(n + 1) * per]
             if cache is not None:
                 cache.write(out[ep.id], key=work_key(ep.sha256, signature))

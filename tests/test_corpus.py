@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 
 from localise.errors import ParseError, UnknownFormatError
 from localise.io import parse_text, read_track, render_track

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,41 +25,11 @@ from typing import Any, Iterator
 
 import pytest
 
+from processes import _stop_process, _tail, free_port  # noqa: F401  (tests import them from there)
+
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 120  # generous: two cores shared with other jobs
 STOP_TIMEOUT_S = 20
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop_process(proc: subprocess.Popen | None) -> None:
-    """SIGTERM the process group, SIGKILL it when it does not stop in time."""
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=STOP_TIMEOUT_S)
-
-
-def _tail(path: Path, chars: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
 
 
 # --------------------------------------------------------------------------- S3 (SeaweedFS)

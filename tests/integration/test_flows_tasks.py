@@ -43,7 +43,7 @@ def test_series_glossary_is_found_and_versioned(tiny_model, monkeypatch):
                                glossaries=REPO / "glossaries")
     assert settings.glossary.name == "tingyu-teahouse.csv"
     signature = run_signature(settings, settings.targets)
-    assert signature["glossary_version"] and len(signature["models"]["es"]) == 2  # zh -> en -> es
+    assert signature["glossary_version"] and len(signature["models"]["es"]) == 1  # one run-wide model: direct
     assert series_settings(settings, "other-series").glossary == settings.glossary  # configured wins
     assert series_settings(Settings(), "no-such-series", glossaries=REPO / "glossaries").glossary is None
 
