@@ -41,6 +41,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from localise.errors import GlossaryError
 from localise.layout import is_cjk
@@ -232,8 +233,22 @@ class Glossary:
         # Terms without any cased character (Chinese names...) match case-insensitively exactly where
         # they occur as written: a substring test rules most texts out before the regex runs.
         self._caseless = {i for i in self._insensitive if not any(ch.lower() != ch or ch.upper() != ch for ch in self.entries[i].term)}
+        # Terms that can only occur as written (case-sensitive, or caseless) are indexed by their first
+        # character: a line is searched only for the terms whose first character it holds, so the cost
+        # of a line does not grow with the size of the glossary. Other terms are always searched.
+        self._by_first: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for i, e in enumerate(self.entries):
+            if not e.term:
+                continue
+            if e.case_sensitive or i in self._caseless:
+                self._by_first.setdefault(e.term[0], []).append(i)
+            else:
+                self._always.append(i)
+        self._first_chars = frozenset(self._by_first)
         self._version: str | None = None
         self._targets_by_lang: dict[str, list[tuple[str, bool, str]]] = {}
+        self._target_index: dict[str, Any] = {}
 
     def _targets(self, lang: str) -> list[tuple[str, bool, str]]:
         """(target, case_sensitive, probe) per entry with a term for ``lang``; ``probe`` is a piece
@@ -248,6 +263,22 @@ class Glossary:
                     rows.setdefault((target, e.case_sensitive), probe if e.case_sensitive else probe.lower())
             self._targets_by_lang[key] = [(t, cs, probe) for (t, cs), probe in rows.items()]
         return self._targets_by_lang[key]
+
+    def _targets_in(self, text: str, lowered: str, lang: str) -> list[tuple[str, bool, str]]:
+        """The rows of :meth:`_targets` whose probe may occur in ``text`` (``lowered`` when
+        case-insensitive), in their order: a probe occurs only where its first character does, so
+        each line is tested against the few rows sharing a character with it, not all of them."""
+        key = _norm_lang(lang)
+        if key not in self._target_index:
+            rows = self._targets(lang)
+            by_first: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+            for n, (_target, case_sensitive, probe) in enumerate(rows):
+                by_first[0 if case_sensitive else 1].setdefault(probe[0], []).append(n)
+            self._target_index[key] = (rows, by_first, (frozenset(by_first[0]), frozenset(by_first[1])))
+        rows, (sensitive, insensitive), (s_chars, i_chars) = self._target_index[key]
+        picked = [n for ch in s_chars.intersection(text) for n in sensitive[ch]]
+        picked += [n for ch in i_chars.intersection(lowered) for n in insensitive[ch]]
+        return [rows[n] for n in sorted(picked)]
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -421,10 +452,10 @@ class Glossary:
     def find(self, text: str) -> list[TermMatch]:
         """Term occurrences in ``text``: longest first, non-overlapping, returned in text order."""
         candidates: list[tuple[int, int, int]] = []  # (-length, start, entry index)
-        for i, entry in enumerate(self.entries):
+        indices = self._always + [i for ch in self._first_chars.intersection(text) for i in self._by_first[ch]]
+        for i in indices:
+            entry = self.entries[i]
             term = entry.term
-            if not term:
-                continue
             if entry.case_sensitive:
                 pos = text.find(term)
                 while pos != -1:
@@ -488,7 +519,7 @@ class Glossary:
             for k in range(s, e):
                 occupied[k] = True
         lowered = text.lower()
-        for target, case_sensitive, probe in self._targets(target_lang):
+        for target, case_sensitive, probe in self._targets_in(text, lowered, target_lang):
             if probe not in (text if case_sensitive else lowered):
                 continue
             for m in _term_pattern(target, case_sensitive).finditer(text):

@@ -441,3 +441,40 @@ def test_glossary_and_enforced_pickle(series: Glossary) -> None:
     e2 = pickle.loads(pickle.dumps(enforced))
     assert g2.version == series.version and g2.find("李伟") == series.find("李伟")
     assert e2.restore(e2.text) == enforced.restore(enforced.text)
+
+
+def _scan_every_term(glossary: Glossary, text: str) -> list[tuple[str, int, int]]:
+    """The matching rule written as a plain scan of every entry (what find's first-character index
+    must reproduce): all occurrences at word boundaries, longest first, non-overlapping."""
+    from localise.glossary import _boundary_ok
+
+    candidates = []
+    for i, e in enumerate(glossary.entries):
+        flags = 0 if e.case_sensitive else re.IGNORECASE
+        for m in re.finditer(f"(?=({re.escape(e.term)}))", text, flags):
+            start, end = m.start(1), m.end(1)
+            if _boundary_ok(text, start, end):
+                candidates.append((start - end, start, i))
+    taken = [False] * len(text)
+    found = []
+    for neg, start, i in sorted(candidates):
+        if not any(taken[start : start - neg]):
+            taken[start : start - neg] = [True] * -neg
+            found.append((glossary.entries[i].term, start, start - neg))
+    return sorted(found, key=lambda f: f[1])
+
+
+TERM_PIECES = st.sampled_from(["林", "总", "苏", "晚晴", "Lin", "lin", "OK", "Gu", "ß", "K", "a", " "])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(TERM_PIECES, min_size=1, max_size=3).map("".join), st.booleans()),
+                min_size=1, max_size=12, unique_by=lambda t: t[0]),
+       st.lists(st.sampled_from(["林总", "苏晚晴", "Lin", "LIN", "ok", "OK", "gu", "SS", "K", "说", " ", "，"]), max_size=12))
+def test_find_matches_a_scan_of_every_term(rows, words):
+    entries = [TermEntry(term, {"en": f"T{n}"}, case_sensitive=cs) for n, (term, cs) in enumerate(rows) if term.strip()]
+    if not entries:
+        return
+    glossary = Glossary(entries)
+    text = "".join(words)
+    assert [(m.term, m.start, m.end) for m in glossary.find(text)] == _scan_every_term(glossary, text)

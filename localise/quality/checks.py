@@ -12,6 +12,7 @@ pipeline spread into the neighbouring cue of the same sentence is not missing.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,10 +98,23 @@ def _normalised(text: str) -> str:
     return "".join(filter(str.isalnum, text.casefold()))
 
 
+#: Letters that are alphanumeric and their own case fold (CJK ideographs, kana, Hangul syllables;
+#: tests/quality/test_checks.py checks every one): a text holding one never normalises to ASCII.
+_CASELESS_LETTER = re.compile("[\u3041-\u3096\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+
+
+def _same_letters(a: str, b: str) -> bool:
+    """``_normalised(a) == _normalised(b)``, answered at once for the usual Chinese line and its
+    ASCII translation (one side ASCII, the other with a letter that stays non-ASCII)."""
+    if (b.isascii() and _CASELESS_LETTER.search(a)) or (a.isascii() and _CASELESS_LETTER.search(b)):
+        return False
+    return _normalised(a) == _normalised(b)
+
+
 def _same_words(ctx: CueContext) -> bool:
     """The cue's translation has the source's letters and digits (case, spaces, punctuation aside)."""
     if "same_words" not in ctx.memo:
-        ctx.memo["same_words"] = _normalised(ctx.source_plain) == _normalised(ctx.target_plain)
+        ctx.memo["same_words"] = _same_letters(ctx.source_plain, ctx.target_plain)
     return ctx.memo["same_words"]
 
 
@@ -253,7 +267,7 @@ def _mostly_source_script(ctx: CueContext) -> bool:
         if _same_words(ctx):
             return True
         counts = _target_scripts(ctx)
-    elif _normalised(ctx.unit_source) == _normalised(ctx.unit_target):
+    elif _same_letters(ctx.unit_source, ctx.unit_target):
         return True
     else:
         counts = _letter_scripts(ctx.unit_target)

@@ -236,3 +236,15 @@ def test_precomputed_plain_texts_give_the_same_flags():
     assert given_plain == expected
     with pytest.raises(ValueError, match="source_plain"):
         check_track(src, tgt, source_plain=["x"], **kw)
+
+
+def test_caseless_letters_never_normalise_to_ascii():
+    """The shortcut in checks._same_letters relies on every character of _CASELESS_LETTER being
+    alphanumeric and its own case fold."""
+    from localise.quality.checks import _CASELESS_LETTER, _normalised, _same_letters
+
+    chars = [chr(cp) for cp in range(0x3000, 0xD800) if _CASELESS_LETTER.match(chr(cp))]
+    assert len(chars) > 30000
+    assert all(ch.isalnum() and ch.casefold() == ch for ch in chars)
+    for a, b in [("你好", "ni hao"), ("OK", "OK"), ("ＯＫ", "ok"), ("ok", "你好"), ("你好", "你好"), ("K", "k")]:
+        assert _same_letters(a, b) == (_normalised(a) == _normalised(b))
