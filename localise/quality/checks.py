@@ -197,8 +197,10 @@ def check_glossary(ctx: CueContext) -> list[Flag]:
 
 
 def check_number(ctx: CueContext) -> list[Flag]:
-    missing, extra = compare_numbers(extract_numbers(ctx.unit_source, ctx.src_lang),
-                                     extract_numbers(ctx.unit_target, ctx.tgt_lang))
+    if "numbers" not in ctx.unit_memo:  # a comparison of the sentence: once for all its cues
+        ctx.unit_memo["numbers"] = compare_numbers(extract_numbers(ctx.unit_source, ctx.src_lang),
+                                                   extract_numbers(ctx.unit_target, ctx.tgt_lang))
+    missing, extra = ctx.unit_memo["numbers"]
     parts = []
     if missing:
         parts.append("in the source but not in the translation: " + ", ".join(map(_fmt_number, missing)))
