@@ -49,7 +49,8 @@ class _DigitMap(dict):
             d = unicodedata.decimal(ch, None)
             out = str(d) if d is not None else ch
         else:
-            out = {"\u066b": ".", "\u066c": ",", "，": ",", "．": "."}.get(ch, ch)  # full-width comma inside digit groups
+            # Arabic decimal/thousands separators, full-width comma and full stop inside digit groups
+            out = {"\u066b": ".", "\u066c": ",", "，": ",", "．": "."}.get(ch, ch)
         self[cp] = out
         return out
 

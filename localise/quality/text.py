@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 
 # --- plain text --------------------------------------------------------------------------------
@@ -32,7 +33,8 @@ def _fallback_strip(text: str, dialect: str) -> str:
     return text
 
 
-def _markup_strip():
+def _markup_strip() -> Callable[[str, str], str] | None:
+    """``strip_markup``, looked up once (``None`` where the formats package is not importable)."""
     try:
         from localise.formats.markup import strip_markup
     except ImportError:
@@ -57,7 +59,8 @@ def plain_text(text: str, dialect: str = "srt") -> str:
         return _fallback_strip(text, dialect)
 
 
-def _layout_length():
+def _layout_length() -> Callable[[str], int] | None:
+    """``layout.text_length``, looked up once (``None`` where layout is not importable)."""
     try:
         from localise.layout import text_length
     except ImportError:
