@@ -133,7 +133,8 @@ def _prepare(track: Track, options: LocaliseOptions) -> _Prepared:
     from localise.units import build_units
 
     protected = [protect(cue.text, track.format) for cue in track.cues]
-    units = build_units(track, max_gap_ms=options.max_gap_ms, max_chars=options.max_unit_chars)
+    units = build_units(track, max_gap_ms=options.max_gap_ms, max_chars=options.max_unit_chars,
+                        plain=[p.plain for p in protected])
     cue_units: list[list[int]] = [[] for _ in track.cues]
     for position, unit in enumerate(units):
         for cue in unit.cues:
@@ -308,7 +309,8 @@ def _localise_one(
 
     track = prep.track
     style = style_for(lang, (options.styles or {}).get(lang))
-    plain = spread(track, prep.units, [t.text for t in translations], lang)
+    source_plain = [p.plain for p in prep.protected]
+    plain = spread(track, prep.units, [t.text for t in translations], lang, plain=source_plain)
     texts = [p.restore(wrap(text, lang, style)) for p, text in zip(prep.protected, plain)]
     target = track.with_texts(texts)
     _check_invariant(track, target)
@@ -331,6 +333,7 @@ def _localise_one(
         confidences=confidences,
         thresholds=options.thresholds,
         units=prep.units,
+        source_plain=source_plain,
     )
     report = build_report(
         track,

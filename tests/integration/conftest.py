@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from processes import _stop_process, _tail, free_port  # noqa: F401  (tests import them from there)
+from tests.integration.processes import _stop_process, _tail, free_port  # noqa: F401  (tests import them from there)
 
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 120  # generous: two cores shared with other jobs

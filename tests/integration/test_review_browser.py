@@ -40,7 +40,7 @@ class UvicornThread:
     def __init__(self, app) -> None:
         import uvicorn
 
-        from processes import free_port
+        from tests.integration.processes import free_port
 
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",

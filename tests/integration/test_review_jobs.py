@@ -42,7 +42,7 @@ async def _deployment_ready(name: str) -> bool:
 def test_jobs_api_runs_the_batch_deployment(tmp_path: Path, tiny_model: Path, prefect_server) -> None:
     from fastapi.testclient import TestClient
 
-    from processes import _stop_process, _tail
+    from tests.integration.processes import _stop_process, _tail
     from localise.review import ReviewStore
     from localise.review.app import create_app
     from localise.review.app.settings import ReviewSettings

@@ -18,7 +18,7 @@ TOKEN = "serve-token-0123456789abcd"
 
 
 def test_review_serve_command(tmp_path: Path) -> None:
-    from processes import _stop_process, _tail, free_port
+    from tests.integration.processes import _stop_process, _tail, free_port
 
     port = free_port()
     log_path = tmp_path / "serve.log"

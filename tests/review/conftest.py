@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 import pytest
-from review_data import EPISODE, make_report
+from tests.review.review_data import EPISODE, make_report
 
 from localise.review import ReviewStore
 

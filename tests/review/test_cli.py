@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from review_data import EPISODE, make_report
+from tests.review.review_data import EPISODE, make_report
 from typer.testing import CliRunner
 
 from localise.cli import app

@@ -5,7 +5,7 @@ import pytest
 from localise.errors import ReviewError
 from localise.review import ReviewStore
 
-from review_data import EPISODE, make_report
+from tests.review.review_data import EPISODE, make_report
 
 
 def test_ingest_makes_one_item_per_flagged_cue(store: ReviewStore) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from review_data import EPISODE, make_report
+from tests.review.review_data import EPISODE, make_report
 
 from localise.errors import ReviewError
 from localise.review import ReviewStore
