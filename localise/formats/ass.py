@@ -256,9 +256,15 @@ def _field(cue: Cue, key: str, n: int) -> str:
     return value
 
 
+#: 9:59:59.99, the largest SubStation timestamp (one hour digit); pysubs2 would clamp silently.
+MAX_TIME_MS = 35_999_990
+
+
 def _non_negative(ms: int, n: int) -> int:
     if ms < 0:
         raise RenderError(f"cue {n + 1}: SubStation cannot hold a negative time ({ms} ms)")
+    if ms > MAX_TIME_MS:
+        raise RenderError(f"cue {n + 1}: SubStation cannot hold a time past 9:59:59.99 ({ms} ms)")
     return ms
 
 

@@ -76,3 +76,13 @@ def test_style_and_info_views() -> None:
     assert script_info(track)["Title"] == "霸道总裁"
     assert styles(track)["Default"]["Fontname"] == "方正准圆简体"
     assert styles(track)["Default"]["Fontsize"] == "20.0"
+
+
+def test_time_past_ten_hours_is_refused_not_clamped() -> None:
+    from localise.errors import RenderError
+    from localise.io import render_track
+    from localise.model import Cue, Track
+
+    track = Track(cues=[Cue(start_ms=36_000_000, end_ms=36_001_000, text="late")], format="ass")
+    with pytest.raises(RenderError, match="cue 1.*9:59:59.99"):
+        render_track(track)
