@@ -11,8 +11,10 @@ class LocaliseError(Exception):
     """Root of every error the library raises on purpose."""
 
 
-class ParseError(LocaliseError, ValueError):
-    """Input that is not a readable subtitle track (empty, binary, HTML, no cue...)."""
+class LocatedError(LocaliseError, ValueError):
+    """Bad input in a file: the message reads ``path:line: message``."""
+
+    placeholder = "<input>"  # what stands for the path when the input had no name
 
     def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
         super().__init__(message, path, line)
@@ -21,10 +23,14 @@ class ParseError(LocaliseError, ValueError):
         self.line = line
 
     def __str__(self) -> str:
-        where = self.path or "<input>"
+        where = self.path or self.placeholder
         if self.line is not None:
             where = f"{where}:{self.line}"
         return f"{where}: {self.message}"
+
+
+class ParseError(LocatedError):
+    """Input that is not a readable subtitle track (empty, binary, HTML, no cue...)."""
 
 
 class UnknownFormatError(ParseError):
@@ -61,20 +67,10 @@ class ModelUnavailableError(EngineError):
         return msg
 
 
-class GlossaryError(LocaliseError, ValueError):
+class GlossaryError(LocatedError):
     """A glossary file is malformed (names the file and line)."""
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
-        super().__init__(message, path, line)
-        self.message = message
-        self.path = path
-        self.line = line
-
-    def __str__(self) -> str:
-        where = self.path or "<glossary>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
-        return f"{where}: {self.message}"
+    placeholder = "<glossary>"
 
 
 class ConfigError(LocaliseError, ValueError):
