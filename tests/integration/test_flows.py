@@ -204,9 +204,10 @@ def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, 
     api = prefect_server.api_url
     child_env = {**os.environ, **prefect_server.env, **s3_server.env, "PYTHONUNBUFFERED": "1"}
     log_path = tmp_path / "serve.log"
+    destination = f"s3://{env['bucket']}/published"
     with open(log_path, "wb") as log:
         serve = subprocess.Popen(
-            [sys.executable, "-m", "localise", "serve", "--storage", f"s3://{env['bucket']}/published",
+            [sys.executable, "-m", "localise", "serve", "--storage", destination,
              "--config", env["config"], "--limit", "1"],
             cwd=REPO, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -217,7 +218,9 @@ def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, 
             assert serve.poll() is None, log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, "deployment never registered:\n" + log_path.read_text()[-3000:]
             reply = _api("GET", f"{api}/deployments/name/localise-batch/nightly")
-            deployment = reply.json() if reply.status_code == 200 else time.sleep(1)
+            # The session's server may still hold this deployment from another test's serve.
+            ours = reply.status_code == 200 and reply.json()["parameters"].get("destination") == destination
+            deployment = reply.json() if ours else time.sleep(1)
 
         run = _api("POST", f"{api}/deployments/{deployment['id']}/create_flow_run",
                    json={"parameters": {"source": str(SAMPLES), "series": SERIES}})

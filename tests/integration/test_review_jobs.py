@@ -27,16 +27,18 @@ SRT = """1
 """
 
 
-async def _deployment_ready(name: str) -> bool:
+async def _deployment_ready(name: str, destination: str) -> bool:
+    """The deployment is registered by *this* test's serve (the session's server may still hold
+    the same deployment from another test, with another destination)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
     async with get_client() as client:
         try:
-            await client.read_deployment_by_name(name)
+            deployment = await client.read_deployment_by_name(name)
         except ObjectNotFound:
             return False
-    return True
+    return (deployment.parameters or {}).get("destination") == destination
 
 
 def test_jobs_api_runs_the_batch_deployment(tmp_path: Path, tiny_model: Path, prefect_server) -> None:
@@ -60,7 +62,7 @@ def test_jobs_api_runs_the_batch_deployment(tmp_path: Path, tiny_model: Path, pr
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
-        while not asyncio.run(_deployment_ready("localise-batch/nightly")):
+        while not asyncio.run(_deployment_ready("localise-batch/nightly", str(published))):
             assert served.poll() is None, _tail(log_path)
             assert time.monotonic() < deadline, f"deployment not registered:\n{_tail(log_path)}"
             time.sleep(1)
@@ -85,6 +87,7 @@ def test_jobs_api_runs_the_batch_deployment(tmp_path: Path, tiny_model: Path, pr
             assert time.monotonic() < deadline, f"job still {status['state']}:\n{_tail(log_path)}"
             time.sleep(2)
         assert status["state"] == "COMPLETED", f"{status}\n{_tail(log_path)}"
+        assert status["published"], status.get("result")
         assert [(p["series"], p["episode"], p["language"]) for p in status["published"]] == [("dragon", "ep01", "en")]
         assert status["published"][0]["track"].endswith("en.srt")
         quality = status["quality"]["ep01/en"]
