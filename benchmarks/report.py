@@ -41,7 +41,8 @@ def results_table(result: dict[str, Any]) -> str:
         f"load average at start {', '.join(map(str, m.get('load_avg_at_start', [])))}); "
         f"{c.get('model', '?')}; {c.get('decoding', '')}; series of {series.get('episodes')} episodes, "
         f"{series.get('cues')} cues, {series.get('engine_lines')} engine lines; raw engine "
-        f"{c.get('raw_engine')} at {batch}; best of {c.get('repeats')} interleaved passes; "
+        f"{c.get('raw_engine')} at {batch}; {c.get('repeats')} interleaved passes (lines/s from the "
+        "fastest, ratios the median of per-pass ratios); "
         f"whole run {c.get('total_wall_s')} s."),
         "",
         f"Command: `{c.get('command', 'python -m benchmarks.run').strip()}`",
