@@ -9,6 +9,7 @@ kept as a Prefect artifact (``localise-batch-summary``).
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -79,25 +80,33 @@ def localise_batch(
         else:
             pending.append(episode)
 
-    chunks = chunk_by_cues(pending, chunk_cues)
-    for start in range(0, len(chunks), max(1, max_concurrency)):
-        window = chunks[start:start + max(1, max_concurrency)]
-        translated = [(chunk, translate_task.submit(chunk, settings.targets, settings, signature)) for chunk in window]
-        publishing = []
-        for chunk, future in translated:
-            try:
-                results = future.result()
-            except Exception as exc:
-                logger.error("translation failed for %s: %s", ", ".join(e.id for e in chunk), exc)
-                rows.extend(_failed(e, exc) for e in chunk)
-                continue
-            publishing += [(e, publish_task.submit(settings.storage_url, e, results[e.id], signature, settings)) for e in chunk]
-        for episode, future in publishing:
-            try:
-                rows.append(future.result())
-            except Exception as exc:
-                logger.error("%s: publishing failed: %s", episode.id, exc)
-                rows.append(_failed(episode, exc))
+    # Chunks translate at most ``max_concurrency`` at a time; a chunk's episodes publish as soon as
+    # it is translated, while the next chunks translate (the engine never waits on storage).
+    in_flight: deque[tuple[list[Episode], Any]] = deque()
+    publishing: list[tuple[Episode, Any]] = []
+
+    def publish_chunk(chunk: list[Episode], future: Any) -> None:
+        try:
+            results = future.result()
+        except Exception as exc:
+            logger.error("translation failed for %s: %s", ", ".join(e.id for e in chunk), exc)
+            rows.extend(_failed(e, exc) for e in chunk)
+            return
+        publishing.extend(
+            (e, publish_task.submit(settings.storage_url, e, results[e.id], signature, settings)) for e in chunk)
+
+    for chunk in chunk_by_cues(pending, chunk_cues):
+        if len(in_flight) >= max(1, max_concurrency):
+            publish_chunk(*in_flight.popleft())
+        in_flight.append((chunk, translate_task.submit(chunk, settings.targets, settings, signature)))
+    while in_flight:
+        publish_chunk(*in_flight.popleft())
+    for episode, future in publishing:
+        try:
+            rows.append(future.result())
+        except Exception as exc:
+            logger.error("%s: publishing failed: %s", episode.id, exc)
+            rows.append(_failed(episode, exc))
 
     rows.sort(key=lambda r: (r.series, r.episode))
     table = summary_markdown(rows)

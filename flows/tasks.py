@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -207,9 +208,22 @@ def series_options(settings: Settings, series: str) -> Any:
     lines of earlier episodes are reused instead of machine translation) where a review store is set."""
     if not settings.review_db_url:
         return settings.options()
+    return settings.options(memory=_memory(settings.review_db_url).for_series(series))
+
+
+@lru_cache(maxsize=4)
+def _review_store(url: str) -> Any:
+    """One review store (engine, pool, schema check) per database per worker process."""
+    from localise.review.store import ReviewStore
+
+    return ReviewStore(url)
+
+
+@lru_cache(maxsize=4)
+def _memory(url: str) -> Any:
     from localise.review.tm import TranslationMemory
 
-    return settings.options(memory=TranslationMemory(settings.review_db_url).for_series(series))
+    return TranslationMemory(url)
 
 
 def translate_episodes(
@@ -265,10 +279,9 @@ def send_to_review(store: Any, episode: Episode, done: Any, settings: Settings) 
     """Put the episode's flagged lines into the review queue, and keep what reviewers already
     settled: a machine run never overwrites an approved or edited line, so where the queue holds
     reviewed lines for this episode the tracks are republished with them (a new manifest version)."""
-    from localise.review.store import ReviewStore
     from localise.review.sync import apply_review, ingest_published
 
-    review = ReviewStore(settings.review_db_url)
+    review = _review_store(settings.review_db_url)
     ingested = ingest_published(review, store, episode.series, episode.episode)
     if any(result.kept for result in ingested.values()):
         again = apply_review(review, store, episode.series, episode.episode, quality_gate=settings.quality_gate)

@@ -113,9 +113,22 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
 
     source = _copy_samples(tmp_path / SERIES)
     dest = f"s3://{env['bucket']}/out"
-    # one episode per chunk, one chunk at a time: ep01 translates and publishes, then S3 goes away
-    # as soon as the engine starts on ep02 (en and es: two calls per episode)
-    engine_calls.hooks.append(lambda n: s3_server.stop() if n == 3 and s3_server.running else None)
+    # one episode per chunk, one chunk at a time: ep01 translates and publishes (while ep02 already
+    # translates: publishing overlaps the next chunk), then S3 goes away while the engine works on
+    # ep02 (en and es: two calls per episode)
+    client = s3_server.client()
+
+    def stop_s3_once_ep01_is_published(n: int) -> None:
+        if n != 3 or not s3_server.running:
+            return
+        deadline = time.monotonic() + 120
+        key = f"out/{SERIES}/ep01/manifest.json"
+        while not client.list_objects_v2(Bucket=env["bucket"], Prefix=key).get("KeyCount"):
+            assert time.monotonic() < deadline, "ep01 was never published"
+            time.sleep(0.2)
+        s3_server.stop()
+
+    engine_calls.hooks.append(stop_s3_once_ep01_is_published)
     state = localise_batch(str(source), destination=dest, config=env["config"], max_concurrency=1, chunk_cues=1,
                            return_state=True)
     first = state.result()
