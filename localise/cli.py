@@ -21,5 +21,16 @@ for command_module in (inspect, translate, check, models, serve, review):
 
 
 def main() -> None:
-    """Entry point of the `localise` script and of `python -m localise`."""
-    app()
+    """Entry point of the `localise` script and of `python -m localise`.
+
+    Commands report the errors they expect themselves; this is the last line of defence, so that
+    bad input or an unusable file or database is one clear line and exit status 2, never a traceback."""
+    import sys
+
+    from localise.errors import LocaliseError
+
+    try:
+        app()
+    except (LocaliseError, OSError) as exc:
+        print(f"localise: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -61,8 +61,7 @@ class ModelUnavailableError(EngineError):
         msg = (
             f"model {self.model!r} cannot be loaded"
             + (f": {self.detail}" if self.detail else "")
-            + ". Download it while online, or pass a local model folder "
-            "(--model /path/to/model, or `make demo MODEL=/path/to/model`)."
+            + ". Download it while online, or pass a local model folder (--model /path/to/model)."
         )
         return msg
 

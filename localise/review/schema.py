@@ -119,6 +119,18 @@ def make_engine(url: str):
             from sqlalchemy.pool import StaticPool
 
             kwargs["poolclass"] = StaticPool
-    engine = create_engine(url, **kwargs)
-    Base.metadata.create_all(engine)
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from localise.errors import ReviewError
+
+    try:
+        engine = create_engine(url, **kwargs)
+        Base.metadata.create_all(engine)
+    except ArgumentError:
+        raise ReviewError(f"review database {url!r} is not a database URL "
+                          "(e.g. sqlite:///review.db or postgresql+psycopg://user@host/db)") from None
+    except ModuleNotFoundError as exc:
+        raise ReviewError(f"review database {url!r} needs the driver {exc.name!r}: pip install it") from None
+    except DBAPIError as exc:
+        raise ReviewError(f"review database {url!r} cannot be opened: {exc.orig}") from None
     return engine

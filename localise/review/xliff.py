@@ -227,6 +227,9 @@ def plan_import(store: ReviewStore, data: bytes | str, *, name: str = "<xliff>",
         item = items[unit.file_key].get(pos)
         target = unit.target.replace("\r\n", "\n").strip()
         if _norm(target) != _norm(_current_text(track, pos, item)):
+            if (item is not None and item.state in ("approved", "edited")
+                    and _norm(target) == _norm(track.cues[pos]["translation"])):
+                continue  # an older export still carrying the machine text: keep the review made since
             check = checker(track, pos, target) if checker else []
             decisions.append(Decision(track.key, pos, "edited", target, tuple(check)))
         elif unit.state in APPROVING_STATES[version] and (item is None or item.state not in ("approved", "edited")):

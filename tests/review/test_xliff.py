@@ -67,6 +67,17 @@ def test_file_edited_with_translate_toolkit_imports_back(store: ReviewStore, ver
     assert import_xliff(store, bytes(toolkit)) == {"edited": 0, "approved": 0}
 
 
+@pytest.mark.parametrize("version", ["2.0", "1.2"])
+def test_stale_export_does_not_undo_a_later_review(store: ReviewStore, version: str) -> None:
+    stale = export_track(store, "dragon", "ep01", "en", version=version)  # machine text, before review
+    toolkit = _toolkit_store(export_queue(store, version=version), version)
+    toolkit.units[0].target = "I am President Lin."
+    import_xliff(store, bytes(toolkit), reviewer="translator")
+    before = store.reviewed_lines("dragon", "ep01", "en")
+    assert import_xliff(store, stale) == {"edited": 0, "approved": 0}
+    assert store.reviewed_lines("dragon", "ep01", "en") == before == {1: "I am President Lin."}
+
+
 def test_unflagged_line_fixed_in_track_export_becomes_an_edit(store: ReviewStore) -> None:
     toolkit = _toolkit_store(export_track(store, "dragon", "ep01", "en", version="2.0"), "2.0")
     toolkit.units[0].target = "Hi."
