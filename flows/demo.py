@@ -21,6 +21,11 @@ REPO = Path(__file__).resolve().parent.parent
 SERIES = "tingyu-teahouse"
 TARGETS = ["en", "es"]
 EXIT_MODEL = 2
+STATUS_WORDS = {
+    "current": "already published from the same source and settings (nothing to redo)",
+    "held": "held for review",
+    "partly-held": "partly held for review",
+}
 
 
 def _embedded_prefect(out: Path) -> None:
@@ -108,8 +113,12 @@ def print_summary(summary: dict, out: Path) -> None:
     console.print(table)
     for episode, manifest in manifests:
         console.print(f"manifest {episode}: {_rel(manifest)}")
-    console.print(f"totals: {summary['totals']}")
-    console.print(f"flagged lines wait in the review queue: localise review serve --db {os.environ['LOCALISE_REVIEW_DB_URL']}")
+    totals = dict(summary["totals"])
+    episodes, uploaded = totals.pop("episodes", 0), totals.pop("uploaded", 0)
+    states = ", ".join(f"{n} {STATUS_WORDS.get(status, status)}" for status, n in sorted(totals.items()))
+    console.print(f"{episodes} episode(s): {states}; {uploaded} file(s) written this run")
+    console.print("flagged lines wait in the review queue:")
+    console.print(f"  localise review serve --db {os.environ['LOCALISE_REVIEW_DB_URL']}", soft_wrap=True)
     console.print("held tracks did not pass the quality gate (too many flagged lines); "
                   "they wait for review in <episode>/held/. HTML reports sit beside each JSON report.")
 
