@@ -27,6 +27,7 @@ import random
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 SEED = 1234
 
@@ -249,8 +250,7 @@ def build_tiny_m2m100(out_dir: str | Path, *, seed: int = SEED) -> Path:
     """A tiny M2M100 (d_model 32, one layer each side) with an ``M2M100Tokenizer`` over one
     SentencePiece model trained on the zh and en lines: tests the ``__zh__``/``__en__`` language
     tokens and the forced first target token through the real code paths."""
-    import torch
-    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+    from transformers import M2M100Tokenizer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -270,48 +270,32 @@ def build_tiny_m2m100(out_dir: str | Path, *, seed: int = SEED) -> Path:
         tokenizer.save_pretrained(out)
     # Language tokens (and 8 "madeup" words) sit after the SentencePiece vocabulary.
     top = max([len(tokenizer)] + [tokenizer.get_lang_id(code) + 1 for code in tokenizer.lang_code_to_token])
-    config = M2M100Config(
-        vocab_size=top + 8,
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
-        max_position_embeddings=256,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        decoder_start_token_id=tokenizer.eos_token_id,
-        init_std=0.5,
-    )
-    torch.manual_seed(seed)
-    model = M2M100ForConditionalGeneration(config).eval()
-    model.generation_config = GenerationConfig(
-        decoder_start_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        max_new_tokens=24,
-    )
-    model.save_pretrained(out)
-    return out
+    return _save_tiny_m2m100(out, tokenizer, vocab_size=top + 8, max_positions=256, max_new_tokens=24, seed=seed,
+                             with_bos=True)
 
 
 def build_tiny_nllb(out_dir: str | Path, *, seed: int = SEED) -> Path:
     """A tiny M2M100-architecture model with an ``NllbTokenizer`` built from code (its vocabulary is
     the special and FLORES-200 language tokens only, so every word is ``<unk>`` and outputs are
     empty): tests the ``zho_Hans``/``eng_Latn`` conventions and conversion, not words."""
-    import torch
-    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+    from transformers import NllbTokenizer
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = NllbTokenizer(src_lang="zho_Hans", tgt_lang="eng_Latn")
     tokenizer.save_pretrained(out)
+    return _save_tiny_m2m100(out, tokenizer, vocab_size=max(tokenizer.get_vocab().values()) + 1,
+                             max_positions=128, max_new_tokens=8, seed=seed, with_bos=False)
+
+
+def _save_tiny_m2m100(out: Path, tokenizer: Any, *, vocab_size: int, max_positions: int, max_new_tokens: int,
+                      seed: int, with_bos: bool) -> Path:
+    """A d_model-32, one-layer M2M100 for ``tokenizer``, saved beside it (the M2M100 and NLLB builders)."""
+    import torch
+    from transformers import GenerationConfig, M2M100Config, M2M100ForConditionalGeneration
+
     config = M2M100Config(
-        vocab_size=max(tokenizer.get_vocab().values()) + 1,
+        vocab_size=vocab_size,
         d_model=32,
         encoder_layers=1,
         decoder_layers=1,
@@ -319,7 +303,7 @@ def build_tiny_nllb(out_dir: str | Path, *, seed: int = SEED) -> Path:
         decoder_attention_heads=2,
         encoder_ffn_dim=64,
         decoder_ffn_dim=64,
-        max_position_embeddings=128,
+        max_position_embeddings=max_positions,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -332,7 +316,8 @@ def build_tiny_nllb(out_dir: str | Path, *, seed: int = SEED) -> Path:
         decoder_start_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        max_new_tokens=8,
+        max_new_tokens=max_new_tokens,
+        **({"bos_token_id": tokenizer.bos_token_id} if with_bos else {}),
     )
     model.save_pretrained(out)
     return out
