@@ -15,6 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flows.tasks import (
     Episode,
@@ -66,7 +67,7 @@ def localise_batch(
         except Exception as exc:  # unreadable file: this episode fails, the batch goes on
             logger.error("%s: %s", key, exc)
             rows.append(Outcome(series, episode_name(key), key, "failed", f"{type(exc).__name__}: {exc}"))
-    checks = [(e, current_manifest_task.submit(settings.storage_url, e, signature, settings)) for e in episodes]
+    checks = [(e, current_manifest_task.submit(settings.storage_url, quote(e), signature, settings)) for e in episodes]
     pending = []
     for episode, check in checks:
         try:
@@ -80,6 +81,8 @@ def localise_batch(
         else:
             pending.append(episode)
 
+    # Tracks and translations travel as quote(...): Prefect would otherwise walk every cue of them
+    # for each task run, looking for futures to resolve.
     # Chunks translate at most ``max_concurrency`` at a time; a chunk's episodes publish as soon as
     # it is translated, while the next chunks translate (the engine never waits on storage).
     in_flight: deque[tuple[list[Episode], Any]] = deque()
@@ -93,12 +96,13 @@ def localise_batch(
             rows.extend(_failed(e, exc) for e in chunk)
             return
         publishing.extend(
-            (e, publish_task.submit(settings.storage_url, e, results[e.id], signature, settings)) for e in chunk)
+            (e, publish_task.submit(settings.storage_url, quote(e), quote(results[e.id]), signature, settings))
+            for e in chunk)
 
     for chunk in chunk_by_cues(pending, chunk_cues):
         if len(in_flight) >= max(1, max_concurrency):
             publish_chunk(*in_flight.popleft())
-        in_flight.append((chunk, translate_task.submit(chunk, settings.targets, settings, signature)))
+        in_flight.append((chunk, translate_task.submit(quote(chunk), settings.targets, settings, signature)))
     while in_flight:
         publish_chunk(*in_flight.popleft())
     for episode, future in publishing:

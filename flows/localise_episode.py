@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.utilities.annotations import quote
 
 from flows.tasks import (
     default_series,
@@ -34,7 +35,7 @@ def localise_episode(
     settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
     signature = run_signature(settings, settings.targets)
     episode = load_file_task(source, series)
-    results = translate_task([episode], settings.targets, settings, signature)[episode.id]
-    outcome = publish_task(settings.storage_url, episode, results, signature, settings)
+    results = translate_task(quote([episode]), settings.targets, settings, signature)[episode.id]
+    outcome = publish_task(settings.storage_url, quote(episode), quote(results), signature, settings)
     logger.info("%s: %s (%d file(s) written) -> %s", episode.id, outcome.status, outcome.uploaded, outcome.manifest)
     return outcome.to_dict()
