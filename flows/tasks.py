@@ -1,5 +1,5 @@
-"""Plain functions the flows wrap in Prefect tasks: load a source, decide what is current,
-translate a chunk of episodes, publish one episode, summarise a batch.
+"""Plain functions the flows wrap in Prefect tasks: scan the sources (load each, decide what is
+current), translate a chunk of episodes, publish one episode or a chunk, summarise a batch.
 
 Nothing here depends on a running Prefect server; only :func:`translate_episodes` optionally
 takes a Prefect ``ResultStore`` as its cache. Why a cache per *episode* inside a *chunk* task:
@@ -8,6 +8,13 @@ rerun after a crash must skip every episode that was already translated, even wh
 pending episodes changed since. So each episode's results are stored under a key made of content
 hashes — source bytes, targets, engine and model fingerprints, glossary version, settings and the
 library version — and only the misses of a chunk go to the engine.
+
+Why tasks per batch and per chunk rather than per episode: a Prefect task run costs a few
+milliseconds of client and API-server CPU, about as much as loading or publishing one episode, and
+on a small machine that CPU is taken from the model. So the batch flow runs one scan task, and one
+translate and one publish task per chunk; each episode still fails alone (its error becomes its
+row of the summary), and its storage calls are retried with backoff one by one
+(:func:`localise.retry.call_with_retries`), so a retry never redoes the other episodes.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import hashlib
 import json
 import logging
 from functools import lru_cache
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
     episode_name,
@@ -77,6 +86,32 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def failed(episode: Episode, exc: BaseException) -> Outcome:
+    """The summary row of an episode that could not be translated or published."""
+    return Outcome(episode.series, episode.episode, episode.source, "failed", f"{type(exc).__name__}: {exc}")
+
+
+@dataclass
+class Scan:
+    """What a batch has to do: the episodes to translate, and the rows of those it does not
+    (already published from the same bytes and settings, or unreadable)."""
+
+    pending: list[Episode]
+    settled: list[Outcome]
+
+
+#: Storage calls in flight at once while scanning or publishing (I/O bound: S3 round trips).
+IO_WORKERS = 8
+
+
+def _each(fn: Callable[[Any], Any], items: Sequence[Any], workers: int = IO_WORKERS) -> list[Any]:
+    """``fn`` over ``items`` in order, ``workers`` at a time (threads: the work waits on storage)."""
+    if len(items) <= 1 or workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="localise-io") as pool:
+        return list(pool.map(fn, items))
 
 
 # ------------------------------------------------------------------ sources
@@ -171,6 +206,36 @@ def work_key(source_sha256: str, signature: Mapping[str, Any]) -> str:
     """The cache key of one episode's translations: content hashes only, no run id."""
     blob = json.dumps({"source": source_sha256, "signature": signature}, sort_keys=True, default=str)
     return "localise-" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping[str, Any], settings: Settings,
+                 logger: Any = log, delays: Sequence[float] = STORAGE_DELAYS) -> Scan:
+    """Read every source under ``source_url`` and sort the episodes into pending, current and
+    failed. Listing errors raise (nothing can be done without the list); an episode whose file
+    cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
+    keys = list_source_keys(source_url)
+
+    def one(key: str) -> Episode | Outcome:
+        try:
+            episode = call_with_retries(lambda: load_episode(source_url, key, series), what=key, delays=delays,
+                                        logger=logger)
+        except Exception as exc:  # unreadable file: this episode fails, the batch goes on
+            logger.error("%s: %s", key, exc)
+            return Outcome(safe_segment(series), episode_name(key), key, "failed", f"{type(exc).__name__}: {exc}")
+        try:
+            manifest = call_with_retries(lambda: current_manifest(dest_url, episode, signature, settings),
+                                         what=f"{episode.id}: manifest", delays=delays, logger=logger)
+        except Exception as exc:  # destination unreachable after retries
+            logger.error("%s: cannot read its manifest: %s", episode.id, exc)
+            return failed(episode, exc)
+        if manifest is not None:  # published from these very bytes with these settings
+            return outcome(dest_url, episode, manifest["languages"], "current")
+        return episode
+
+    scan = Scan([], [])
+    for item in _each(one, keys):
+        (scan.pending if isinstance(item, Episode) else scan.settled).append(item)
+    return scan
 
 
 def current_manifest(dest_url: str, episode: Episode, signature: Mapping[str, Any], settings: Settings) -> dict | None:
@@ -275,6 +340,23 @@ def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], 
     return outcome(dest_url, episode, done.languages, status, done.uploaded)
 
 
+def publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[str, Sequence[LocalisedTrack]],
+                  signature: Mapping[str, Any], settings: Settings, logger: Any = log,
+                  delays: Sequence[float] = STORAGE_DELAYS) -> list[Outcome]:
+    """:func:`publish` for each episode of a translated chunk, in order, each retried on its own
+    (``delays``) and failing alone: the rows of the summary, ``failed`` ones carrying the error."""
+
+    def one(episode: Episode) -> Outcome:
+        try:
+            return call_with_retries(lambda: publish(dest_url, episode, results[episode.id], signature, settings),
+                                     what=f"{episode.id}: publishing", delays=delays, logger=logger)
+        except Exception as exc:
+            logger.error("%s: publishing failed: %s", episode.id, exc)
+            return failed(episode, exc)
+
+    return _each(one, episodes)
+
+
 def send_to_review(store: Any, episode: Episode, done: Any, settings: Settings) -> Any:
     """Put the episode's flagged lines into the review queue, and keep what reviewers already
     settled: a machine run never overwrites an approved or edited line, so where the queue holds
@@ -327,10 +409,9 @@ def totals(rows: Sequence[Outcome]) -> dict[str, int]:
 
 def transient(task: Any, task_run: Any, state: Any) -> bool:
     """Retry storage and network failures; never bad input (a ParseError stays a ParseError)."""
-    from localise.errors import LocaliseError, PublishError
+    from localise.retry import is_transient
 
-    exc = state.data
-    return not isinstance(exc, LocaliseError) or isinstance(exc, PublishError)
+    return is_transient(state.data)
 
 
 def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], settings: Settings,
@@ -345,13 +426,30 @@ def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], setti
     return translate_episodes(episodes, targets, settings, signature, cache=store, logger=get_run_logger())
 
 
-_STORAGE = {"retries": 3, "retry_delay_seconds": [1, 4, 10], "retry_condition_fn": transient, "cache_policy": NO_CACHE}
+def _scan(source_url: str, series: str, dest_url: str, signature: Mapping[str, Any], settings: Settings) -> Scan:
+    from prefect import get_run_logger
 
-list_sources_task = task(name="list-sources", **_STORAGE)(list_source_keys)
-load_source_task = task(name="load-source", **_STORAGE)(load_episode)
+    return scan_sources(source_url, series, dest_url, signature, settings, logger=get_run_logger())
+
+
+def _publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[str, Sequence[LocalisedTrack]],
+                   signature: Mapping[str, Any], settings: Settings) -> list[Outcome]:
+    from prefect import get_run_logger
+
+    return publish_chunk(dest_url, episodes, results, signature, settings, logger=get_run_logger())
+
+
+_STORAGE = {"retries": 3, "retry_delay_seconds": list(STORAGE_DELAYS), "retry_condition_fn": transient,
+            "cache_policy": NO_CACHE}
+# Results that are cheap to make again, or cached inside, are not written to result storage.
+_NOT_KEPT = {"cache_policy": NO_CACHE, "persist_result": False}
+
+# The batch flow: one scan, then per chunk one translate and one publish task (see the module doc).
+scan_task = task(name="scan-sources", **{**_STORAGE, "persist_result": False})(_scan)
+publish_chunk_task = task(name="publish-chunk", **_NOT_KEPT)(_publish_chunk)  # retries per episode inside
+# The episode flow: one file, one task each.
 load_file_task = task(name="load-source", **_STORAGE)(load_file)
-current_manifest_task = task(name="check-published", **_STORAGE)(current_manifest)
 publish_task = task(name="publish-episode", **_STORAGE)(publish)
 # Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
-translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE,
-                      tags=["localise-translate"])(_translate_cached)
+translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, tags=["localise-translate"],
+                      **_NOT_KEPT)(_translate_cached)
