@@ -160,3 +160,12 @@ def test_raw_engine_gets_exactly_the_strings_the_pipeline_sends(tmp_path):
     assert sent == wl.engine_texts
     assert len(outputs) == 3 and seconds > 0
     assert len(wl.engine_texts) < wl.units <= wl.cues + 40  # de-duplicated; dialogue cues split
+
+
+def test_per_stage_costs_run_on_a_track_past_the_substation_time_limit(capsys):
+    """``benchmarks.perf_core`` times every stage, the ASS ones on the cues SubStation can hold."""
+    from benchmarks import perf_core
+
+    assert perf_core.main(["--cues", "9000", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "render ass (" in out and "parse + check + render (run.py)" in out
