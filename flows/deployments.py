@@ -12,9 +12,13 @@ the same episodes would race to publish the same manifests.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 from localise.config import Settings
+
+log = logging.getLogger("localise.flows")
 
 BATCH = "localise-batch/nightly"
 EPISODE = "localise-episode/on-demand"
@@ -73,5 +77,33 @@ def serve(settings: Settings, *, source: str | None = None, series: str | None =
     """Register the deployments with the Prefect API and run their flow runs here until stopped."""
     from prefect import serve as prefect_serve
 
-    prefect_serve(*build_deployments(settings, source=source, series=series, schedule=schedule, config=config),
-                  limit=limit)
+    deployments = build_deployments(settings, source=source, series=series, schedule=schedule, config=config)
+    replace_pool_deployments(deployments)
+    prefect_serve(*deployments, limit=limit)
+
+
+def replace_pool_deployments(deployments: Sequence[Any]) -> list[str]:
+    """Delete same-named deployments that ``prefect deploy`` registered for a work pool
+    (``infra/prefect.yaml``), so the served ones take their names; returns the names replaced.
+
+    Why: serving updates an existing deployment in place, and Prefect's update keeps the old
+    one's code location (``path``) and work pool: the served runs would then crash looking for the
+    flow's code at the pool deployment's path. Serving here is the operator's choice, so the
+    served definition wins, with a warning."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    replaced = []
+    with get_client(sync_client=True) as client:
+        for deployment in deployments:
+            name = f"{deployment.flow_name}/{deployment.name}"
+            try:
+                existing = client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            if existing.work_pool_name or existing.pull_steps or existing.path != deployment._path:
+                log.warning("%s was registered for work pool %r; serving it here replaces that registration",
+                            name, existing.work_pool_name)
+                client.delete_deployment(existing.id)
+                replaced.append(name)
+    return replaced

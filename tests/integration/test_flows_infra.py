@@ -32,3 +32,14 @@ def test_prefect_yaml_deploys_to_a_work_pool(prefect_server):
     assert batch["global_concurrency_limit"]["limit"] == 1
     for name in ("localise-episode/on-demand", "apply-review/on-demand"):
         assert httpx.get(f"{api}/deployments/name/{name}").status_code == 200, name
+
+    # `localise serve` on the same server takes these names over: Prefect's in-place update would
+    # keep the pool deployment's code location, and the served runs would crash looking for it
+    from flows.deployments import build_deployments, replace_pool_deployments
+    from localise.config import Settings
+
+    served = build_deployments(Settings(targets=["en"]))
+    assert sorted(replace_pool_deployments(served)) == ["apply-review/on-demand", "localise-batch/nightly",
+                                                       "localise-episode/on-demand"]
+    assert httpx.get(f"{api}/deployments/name/localise-batch/nightly").status_code == 404
+    assert replace_pool_deployments(served) == []  # nothing left to replace
