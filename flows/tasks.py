@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from functools import lru_cache
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
