@@ -379,6 +379,7 @@ def break_atoms(text: str, lang: str | None = None) -> tuple[list[str], list[str
 _CLOSING = "".join(sorted(NO_LINE_START - STRONG_PUNCT - WEAK_PUNCT))
 
 
+@lru_cache(maxsize=65536)  # words recur: one series wraps a few thousand distinct atoms many times over
 def break_quality(atom: str, lang: str | None = None) -> float:
     """How good a line break after ``atom`` is: >0 after punctuation, <0 after an article."""
     last = atom[-1]
@@ -399,7 +400,10 @@ def break_quality(atom: str, lang: str | None = None) -> float:
 
 
 def _best_lines(atoms: list[str], seps: list[str], n: int, limit: int, lang: str) -> tuple[tuple[float, float], list[str]]:
-    """Split atoms into exactly ``n`` lines, minimising (overflow, imbalance - break quality)."""
+    """Split atoms into exactly ``n`` lines, minimising (overflow, imbalance - break quality).
+
+    Dynamic programming over break points; only reachable states are visited (line ``k`` can
+    start after atom ``k - 1`` at the earliest), so two lines cost O(atoms), not O(atoms²)."""
     m = len(atoms)
     lens = [text_length(a) for a in atoms]
     seplens = [len(s) for s in seps]
@@ -407,33 +411,33 @@ def _best_lines(atoms: list[str], seps: list[str], n: int, limit: int, lang: str
     prefix = [0] * (m + 1)
     for i in range(m):
         prefix[i + 1] = prefix[i] + lens[i] + (seplens[i] if i < m - 1 else 0)
-
-    def line_len(a: int, b: int) -> int:  # atoms a..b-1
-        return prefix[b] - prefix[a] - (seplens[b - 1] if b - 1 < m - 1 else 0)
-
-    total = line_len(0, m)
+    # a line of atoms a..b-1 is end[b] - prefix[a] long (its last separator is not on the line)
+    end = [prefix[b] - (seplens[b - 1] if 0 < b < m else 0) for b in range(m + 1)]
+    total = end[m]
     target = total / n
-    bonus = [break_quality(atoms[i], lang) for i in range(m)]
+    bonus = [break_quality(atoms[i], lang) * 0.12 * target**2 for i in range(m)]  # ~a third of a line
     inf = (float("inf"), float("inf"))
     # dp[k][b]: best cost of putting atoms[0..b) on k lines
     dp: list[list[tuple[float, float]]] = [[inf] * (m + 1) for _ in range(n + 1)]
     back = [[0] * (m + 1) for _ in range(n + 1)]
     dp[0][0] = (0.0, 0.0)
     for k in range(1, n + 1):
+        previous = dp[k - 1]
+        starts = [a for a in range(k - 1, m - (n - k)) if previous[a] != inf]
+        pyramid = k == 1 and n > 1  # prefer a bottom-heavy pyramid: a long first line costs a little
         for b in range(k, m - (n - k) + 1):
             best, arg = inf, 0
-            for a in range(k - 1, b):
-                prev = dp[k - 1][a]
-                if prev[0] == float("inf"):
-                    continue
-                ln = line_len(a, b)
-                over = max(0, ln - limit)
-                score = (ln - target) ** 2
-                if b < m:  # a break after atoms[b-1]
-                    score -= bonus[b - 1] * 0.12 * target**2  # worth ~a third of a line of imbalance
-                if k == 1 and n > 1 and ln > target:  # prefer a bottom-heavy pyramid
+            line_end = end[b]
+            break_bonus = bonus[b - 1] if b < m else 0.0  # a break after atoms[b-1]
+            for a in starts:
+                if a >= b:
+                    break
+                ln = line_end - prefix[a]
+                score = (ln - target) ** 2 - break_bonus
+                if pyramid and ln > target:
                     score += 0.5
-                cost = (prev[0] + over, prev[1] + score)
+                prev = previous[a]
+                cost = (prev[0] + (ln - limit if ln > limit else 0), prev[1] + score)
                 if cost < best:
                     best, arg = cost, a
             dp[k][b] = best

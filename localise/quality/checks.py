@@ -210,16 +210,27 @@ def check_number(ctx: CueContext) -> list[Flag]:
 
 
 def longest_run(seq: Sequence[str], max_n: int) -> tuple[int, tuple[str, ...]]:
-    """The most times any n-gram (n <= max_n) is repeated back to back, and that n-gram."""
-    best, best_gram = 1 if seq else 0, tuple(seq[:1])
+    """The most times any n-gram (n <= max_n) is repeated back to back, and that n-gram (the
+    shortest, then the first, of those repeated most).
+
+    One pass per n: an n-gram starting at ``i`` is repeated ``k`` times back to back exactly when
+    ``seq[j] == seq[j + n]`` for the ``(k - 1) * n`` positions from ``i`` on, so the length of each
+    such run of matches gives the repeats of the n-gram at its start (later starts have fewer)."""
+    best, best_gram = (1, tuple(seq[:1])) if seq else (0, ())
+    m = len(seq)
     for n in range(1, max_n + 1):
-        for i in range(0, len(seq) - n + 1):
-            gram = tuple(seq[i : i + n])
-            k = 1
-            while tuple(seq[i + k * n : i + (k + 1) * n]) == gram:
-                k += 1
+        i = 0
+        while i < m - n:
+            if seq[i] != seq[i + n]:
+                i += 1
+                continue
+            j = i + 1
+            while j < m - n and seq[j] == seq[j + n]:
+                j += 1
+            k = 1 + (j - i) // n
             if k > best:
-                best, best_gram = k, gram
+                best, best_gram = k, tuple(seq[i : i + n])
+            i = j
     return best, best_gram
 
 

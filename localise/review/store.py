@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from localise.errors import ReviewError
@@ -102,7 +102,8 @@ class ReviewStore:
                 })
             except (KeyError, TypeError, ValueError) as exc:
                 raise ReviewError(f"report for {series}/{episode}/{language}: cue {pos + 1} is incomplete ({exc})") from None
-        added = updated = kept = 0
+        updated = kept = 0
+        new_items: list[dict[str, Any]] = []
         with self.sessions() as session, session.begin():
             track = self._track(session, series, episode, language)
             if track is None:
@@ -131,18 +132,20 @@ class ReviewStore:
                         session.delete(item)
                     continue
                 if item is None:
-                    session.add(ReviewItem(
-                        track_id=track.id, series=series, episode=episode, language=language, cue_index=pos,
-                        start_ms=cue["start_ms"], end_ms=cue["end_ms"], source=cue["source"],
-                        machine_translation=cue["translation"], flags=cue["flags"], state="open",
-                        track_version=track_version,
-                    ))
-                    added += 1
+                    new_items.append({
+                        "track_id": track.id, "series": series, "episode": episode, "language": language,
+                        "cue_index": pos, "start_ms": cue["start_ms"], "end_ms": cue["end_ms"],
+                        "source": cue["source"], "machine_translation": cue["translation"], "flags": cue["flags"],
+                        "state": "open", "track_version": track_version,
+                    })
                 else:
                     item.start_ms, item.end_ms, item.source = cue["start_ms"], cue["end_ms"], cue["source"]
                     item.machine_translation, item.flags = cue["translation"], cue["flags"]
                     item.track_version, item.state, item.final_text = track_version, "open", None
                     updated += 1
+            if new_items:  # one multi-row INSERT: a first run flags whole episodes at once
+                session.execute(insert(ReviewItem), new_items)
+            added = len(new_items)
         return IngestResult(added, updated, kept)
 
     # -- reading ---------------------------------------------------------------------------
