@@ -3,6 +3,7 @@ translation memory, so one URL (a SQLite file by default, PostgreSQL in producti
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from typing import Any
 
@@ -107,6 +108,23 @@ class TMEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+_CREATING = threading.Lock()
+
+
+def _create_tables(engine: Any) -> None:
+    """``create_all``, safe when two threads or processes open a new database at once: both see no
+    tables, and the slower one's CREATE TABLE fails with "already exists"; it then checks again."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    with _CREATING:
+        try:
+            Base.metadata.create_all(engine)
+        except (OperationalError, ProgrammingError) as exc:
+            if "already exists" not in str(exc.orig):
+                raise
+            Base.metadata.create_all(engine)
+
+
 def make_engine(url: str):
     """An engine for ``url`` with the tables created. SQLite files get a busy timeout so the web
     app's threads and a CLI import can share one file."""
@@ -125,7 +143,7 @@ def make_engine(url: str):
 
     try:
         engine = create_engine(url, **kwargs)
-        Base.metadata.create_all(engine)
+        _create_tables(engine)
     except ArgumentError:
         raise ReviewError(f"review database {url!r} is not a database URL "
                           "(e.g. sqlite:///review.db or postgresql+psycopg://user@host/db)") from None
