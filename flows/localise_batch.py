@@ -16,6 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
@@ -58,9 +59,8 @@ def localise_batch(
 
     # Tracks and translations travel as quote(...): Prefect would otherwise walk every cue of them
     # for each task run, looking for futures to resolve.
-    # Chunks translate at most ``max_concurrency`` at a time; a chunk publishes as soon as it is
-    # translated, while the next chunks translate (the engine never waits on storage).
-    in_flight: deque[tuple[list[Episode], Any]] = deque()
+    # Chunks translate at most ``max_concurrency`` at a time; whichever chunk is translated first
+    # publishes first, while the others translate (the engine never waits on storage).
     publishing: list[tuple[list[Episode], Any]] = []
 
     def publish(chunk: list[Episode], translation: Any) -> None:
@@ -73,12 +73,14 @@ def localise_batch(
         publishing.append((chunk, publish_chunk_task.submit(
             settings.storage_url, quote(chunk), quote(results), signature, settings)))
 
-    for chunk in chunk_by_cues(scan.pending, chunk_cues):
-        if len(in_flight) >= max(1, max_concurrency):
-            publish(*in_flight.popleft())
-        in_flight.append((chunk, translate_task.submit(quote(chunk), settings.targets, settings, signature)))
-    while in_flight:
-        publish(*in_flight.popleft())
+    waiting = deque(chunk_by_cues(scan.pending, chunk_cues))
+    in_flight: dict[Any, list[Episode]] = {}  # translate-chunk future -> its episodes
+    while waiting or in_flight:
+        while waiting and len(in_flight) < max(1, max_concurrency):
+            chunk = waiting.popleft()
+            in_flight[translate_task.submit(quote(chunk), settings.targets, settings, signature)] = chunk
+        done = next(as_completed(list(in_flight)))
+        publish(in_flight.pop(done), done)
     for chunk, future in publishing:
         try:
             rows.extend(future.result())
