@@ -32,7 +32,7 @@ from flows.tasks import (
     series_settings,
     summary_markdown,
     totals,
-    translate_task,
+    translate_task_for,
 )
 from localise.config import load_settings
 
@@ -73,12 +73,13 @@ def localise_batch(
         publishing.append((chunk, publish_chunk_task.submit(
             settings.storage_url, quote(chunk), quote(results), signature, settings)))
 
+    translate = translate_task_for(settings)
     waiting = deque(chunk_by_cues(scan.pending, chunk_cues))
     in_flight: dict[Any, list[Episode]] = {}  # translate-chunk future -> its episodes
     while waiting or in_flight:
         while waiting and len(in_flight) < max(1, max_concurrency):
             chunk = waiting.popleft()
-            in_flight[translate_task.submit(quote(chunk), settings.targets, settings, signature)] = chunk
+            in_flight[translate.submit(quote(chunk), settings.targets, settings, signature)] = chunk
         done = next(as_completed(list(in_flight)))
         publish(in_flight.pop(done), done)
     for chunk, future in publishing:

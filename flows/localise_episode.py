@@ -14,7 +14,7 @@ from flows.tasks import (
     run_signature,
     series_settings,
     split_source,
-    translate_task,
+    translate_task_for,
 )
 from localise.config import load_settings
 
@@ -35,7 +35,7 @@ def localise_episode(
     settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
     signature = run_signature(settings, settings.targets)
     episode = load_file_task(source, series)
-    results = translate_task(quote([episode]), settings.targets, settings, signature)[episode.id]
+    results = translate_task_for(settings)(quote([episode]), settings.targets, settings, signature)[episode.id]
     outcome = publish_task(settings.storage_url, quote(episode), quote(results), signature, settings)
     logger.info("%s: %s (%d file(s) written) -> %s", episode.id, outcome.status, outcome.uploaded, outcome.manifest)
     return outcome.to_dict()

@@ -451,5 +451,10 @@ publish_chunk_task = task(name="publish-chunk", **_NOT_KEPT)(_publish_chunk)  # 
 load_file_task = task(name="load-source", **_STORAGE)(load_file)
 publish_task = task(name="publish-episode", **_STORAGE)(publish)
 # Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
-translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, tags=["localise-translate"],
-                      **_NOT_KEPT)(_translate_cached)
+translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, **_NOT_KEPT)(_translate_cached)
+
+
+def translate_task_for(settings: Settings) -> Any:
+    """The translate task, tagged with ``settings.translate_tags`` (for a Prefect tag concurrency
+    limit, e.g. one chunk at a time per shared GPU) when any are set."""
+    return translate_task.with_options(tags=list(settings.translate_tags)) if settings.translate_tags else translate_task

@@ -75,8 +75,12 @@ class Settings(BaseSettings):
     review_db_url: str = "sqlite:///localise-review.db"
     quality_gate: QualityGate = Field(default_factory=QualityGate)
     schedule: str = "0 2 * * *"  # cron for `localise serve`
+    # Prefect tags on the flows' translate tasks, for a tag concurrency limit across workers (a
+    # shared GPU). Off by default: each tagged task start asks the API for a slot, which costs a
+    # round trip (up to ~2 s on a busy local SQLite server) even where no limit exists.
+    translate_tags: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    _split_targets = field_validator("targets", mode="before")(_split_codes)
+    _split_targets = field_validator("targets", "translate_tags", mode="before")(_split_codes)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def,override]

@@ -77,3 +77,12 @@ def test_translation_cache_per_episode_skips_finished_work(tiny_model, tmp_path,
     registry.clear_cache()
     translate_episodes([b, a], ["en"], settings, signature, cache=cache)
     assert len(calls) == 2
+
+
+def test_translate_tasks_are_tagged_only_when_the_settings_say_so(monkeypatch):
+    from flows.tasks import translate_task_for
+
+    assert not translate_task_for(Settings()).tags  # no slot request per task start
+    assert set(translate_task_for(Settings(translate_tags="localise-translate, gpu")).tags) == {"localise-translate", "gpu"}
+    monkeypatch.setenv("LOCALISE_TRANSLATE_TAGS", "localise-translate")
+    assert set(translate_task_for(Settings()).tags) == {"localise-translate"}
