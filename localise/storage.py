@@ -146,16 +146,22 @@ class LocalStore(Store):
         self.url = str(self.root)
 
     def _path(self, key: str) -> Path:
-        path = (self.root / _clean_key(key)).resolve()
-        if not path.is_relative_to(self.root):
-            raise PublishError(f"storage key {key!r} leaves {self.root}")
-        return path
+        # No resolve(): a clean key (no "", ".", ".." segments, not absolute) cannot leave the root
+        # lexically, and resolving cost a system call per path segment on every store call.
+        # Symlinks placed inside the root by its owner are followed.
+        return self.root / _clean_key(key)
+
+    def _temp_file(self, folder: Path) -> tuple[int, str]:
+        try:
+            return tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        except FileNotFoundError:  # first file of its folder (mkdir only then: it is not free)
+            folder.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(prefix=".tmp-", dir=folder)
 
     def write(self, key: str, data: bytes, content_type: str | None = None) -> None:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            fd, tmp = self._temp_file(path.parent)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
