@@ -17,7 +17,6 @@ source's order, with the source's timings, ids and extras — only the words cha
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import gc
 import json
@@ -54,10 +53,6 @@ class LocaliseOptions:
     ``engine`` is a registry name (``transformers``, ``ctranslate2``) or an engine object with
     ``translate(texts, src, tgt) -> list[Translation]`` (tests, benchmarks, custom back ends).
     ``engine_options`` go to the engine registry (device, batch budget...).
-    ``group_cues``: tracks go to the engine in groups of about this many cues, and one group's
-    layout, checks and reports are made while the engine translates the next; ``None`` chooses
-    (:data:`CPU_GROUP_CUES` on a CPU, one group on a GPU, whose batches want every line at once),
-    ``0`` sends everything in one call.
     """
 
     src: str = "zh"
@@ -71,7 +66,6 @@ class LocaliseOptions:
     thresholds: dict[str, Any] | None = None
     memory: TranslationMemory | None = None
     engine_options: dict[str, Any] = field(default_factory=dict)
-    group_cues: int | None = None
 
     def resolved_glossary(self) -> Glossary | None:
         """The glossary object, loading (once per process and file version) from a path."""
@@ -356,44 +350,6 @@ def _localise_one(
     return LocalisedTrack(source=track, lang=lang, track=target, report=report)
 
 
-#: Cues per engine call on a CPU when tracks are many: large enough for full batches (about 750
-#: units, several token-budget batches), small enough that the last group's checks are short.
-CPU_GROUP_CUES = 1000
-
-
-def _group_cues(options: LocaliseOptions) -> int | None:
-    """Cues per engine call (``None``: all at once); see :attr:`LocaliseOptions.group_cues`."""
-    if options.group_cues is not None:
-        return options.group_cues or None
-    device = str(options.engine_options.get("device") or "")
-    if device.startswith("cuda") or (not device and isinstance(options.engine, str) and _cuda_present()):
-        return None
-    return CPU_GROUP_CUES
-
-
-@functools.lru_cache(maxsize=1)
-def _cuda_present() -> bool:
-    try:
-        import ctranslate2
-
-        return ctranslate2.get_cuda_device_count() > 0
-    except Exception:  # noqa: BLE001 - no CUDA build, no driver: a CPU
-        return False
-
-
-def _track_groups(tracks: Sequence[Track], max_cues: int | None) -> list[list[int]]:
-    """Positions of consecutive tracks holding at most ``max_cues`` cues (at least one track each)."""
-    groups: list[list[int]] = []
-    size = 0
-    for n, track in enumerate(tracks):
-        if not groups or (max_cues is not None and size + len(track.cues) > max_cues):
-            groups.append([])
-            size = 0
-        groups[-1].append(n)
-        size += len(track.cues)
-    return groups
-
-
 def localise_tracks(
     tracks: Sequence[Track],
     targets: Sequence[str],
@@ -402,48 +358,23 @@ def localise_tracks(
     progress: ProgressCallback | None = None,
 ) -> list[LocalisedTrack]:
     """Localise every track into every target language; results ordered track by track, then by
-    the order of ``targets``.
-
-    Tracks go to the engine in groups (:attr:`LocaliseOptions.group_cues`), one engine call per
-    language and group. While the engine translates a group (in a worker thread: the engines
-    release the GIL while they compute), this thread prepares the next group and lays out, checks
-    and reports the previous one, so only the last group's checks wait for the engine."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    the order of ``targets``. One engine call per language covers all units of all tracks."""
     targets = _check_targets(targets, options.src)
     glossary = options.resolved_glossary()
-    groups = _track_groups(tracks, _group_cues(options))
+    prepared = [_prepare(track, options) for track in tracks]
+    if progress is not None:
+        units = sum(len(p.units) for p in prepared)
+        progress(f"translating {units} units of {len(prepared)} tracks into {', '.join(targets)}")
+    per_lang = _translate_units(prepared, targets, options, glossary)
     signature = options.describe()
     engines = {lang: _engine_signature(lang, options) for lang in targets}
     if progress is not None:
-        cues = sum(len(t.cues) for t in tracks)
-        progress(f"translating {cues} cues of {len(tracks)} tracks into {', '.join(targets)}"
-                 + (f" in {len(groups)} groups" if len(groups) > 1 else ""))
-
-    def finish(prepared: list[_Prepared], per_lang: dict[str, list[list[Translation]]]) -> list[LocalisedTrack]:
-        done = []
-        for t, prep in enumerate(prepared):
-            for lang in targets:
-                sig = dict(signature, engine_signature=engines[lang])
-                done.append(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig))
-        return done
-
+        progress("checking")
     out: list[LocalisedTrack] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="localise-engine") as engine_thread:
-        prepared = [_prepare(tracks[n], options) for n in groups[0]]
-        running = engine_thread.submit(contextvars.copy_context().run, _translate_units, prepared, targets, options,
-                                       glossary)
-        for k in range(len(groups)):
-            following = [_prepare(tracks[n], options) for n in groups[k + 1]] if k + 1 < len(groups) else None
-            per_lang = running.result()
-            if following is not None:
-                running = engine_thread.submit(contextvars.copy_context().run, _translate_units, following, targets,
-                                               options, glossary)
-            if progress is not None and len(groups) > 1:
-                progress(f"checking group {k + 1} of {len(groups)}")
-            out.extend(finish(prepared, per_lang))
-            if following is not None:
-                prepared = following
+    for t, prep in enumerate(prepared):
+        for lang in targets:
+            sig = dict(signature, engine_signature=engines[lang])
+            out.append(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig))
     return out
 
 

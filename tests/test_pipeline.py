@@ -353,56 +353,6 @@ def test_one_engine_call_per_language_over_all_tracks_deduplicated(tiny_model: P
     assert [c.text for c in results[0].track.cues] == [c.text for c in results[2].track.cues]
 
 
-class ThreadRecordingEngine(EchoEngine):
-    """Echoes, and notes which thread each call ran in and how many groups were checked meanwhile."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.threads: list[str] = []
-
-    def translate(self, texts, src, tgt):  # noqa: ANN001
-        import threading
-
-        self.threads.append(threading.current_thread().name)
-        return super().translate(texts, src, tgt)
-
-
-def _numbered_track(n: int, cues: int) -> Track:
-    from localise.model import Cue
-
-    return Track([Cue(i * 3000, i * 3000 + 2000, f"第{n}集第{i}句话。") for i in range(cues)], "srt")
-
-
-def test_tracks_go_to_the_engine_in_groups_with_the_same_results() -> None:
-    tracks = [_numbered_track(n, 300) for n in range(5)]
-    whole = EchoEngine()
-    one_call = localise_tracks(tracks, ["en", "es"], options=LocaliseOptions(engine=whole, group_cues=0))
-    grouped_engine = ThreadRecordingEngine()
-    grouped = localise_tracks(tracks, ["en", "es"], options=LocaliseOptions(engine=grouped_engine, group_cues=600))
-    # 300 + 300 | 300 + 300 | 300 cues: three groups, one call per language each, off the caller's thread
-    assert [tgt for _, _, tgt in grouped_engine.calls] == ["en", "es"] * 3
-    assert [len(texts) for texts, _, _ in grouped_engine.calls] == [600, 600, 600, 600, 300, 300]
-    assert all(name.startswith("localise-engine") for name in grouped_engine.threads)
-    assert [tgt for _, _, tgt in whole.calls] == ["en", "es"]
-    assert [(r.lang, [c.text for c in r.track.cues]) for r in grouped] == [
-        (r.lang, [c.text for c in r.track.cues]) for r in one_call]
-    assert [r.report["cues"] for r in grouped] == [r.report["cues"] for r in one_call]
-
-
-def test_an_engine_failure_in_a_later_group_reaches_the_caller() -> None:
-    from localise.errors import EngineError
-
-    class FailsSecondTime(EchoEngine):
-        def translate(self, texts, src, tgt):  # noqa: ANN001
-            if len(self.calls) == 1:
-                raise EngineError("the model went away")
-            return super().translate(texts, src, tgt)
-
-    tracks = [_numbered_track(n, 300) for n in range(3)]
-    with pytest.raises(EngineError, match="went away"):
-        localise_tracks(tracks, ["en"], options=LocaliseOptions(engine=FailsSecondTime(), group_cues=300))
-
-
 def test_translation_memory_exact_match_skips_the_engine(tmp_path: Path) -> None:
     from localise.review.tm import TranslationMemory
 
