@@ -107,3 +107,21 @@ def test_nllb_runs_on_both_engines_with_flores_codes(tiny_nllb: Path, tmp_path: 
         result = engine.translate(["你好", "他去那里了？"], "zh", "ko")
         assert len(result) == 2 and all(0.0 < t.confidence <= 1.0 for t in result)
         assert all("kor_Hang" not in t.text for t in result)  # the forced language token is not text
+
+
+@pytest.mark.parametrize("family", ["marian", "m2m100", "nllb"])
+def test_detokenize_gives_what_decode_gives(family: str, tiny_model: Path, tiny_m2m100: Path, tiny_nllb: Path,
+                                            tmp_path: Path):
+    """The engine joins output pieces itself (no round trip through ids); the text must be what
+    ``tokenizer.decode(..., skip_special_tokens=True)`` makes of the same pieces."""
+    import random
+
+    source = {"marian": tiny_model, "m2m100": tiny_m2m100, "nllb": tiny_nllb}[family]
+    engine = CT2Engine(str(convert_model(str(source), tmp_path / "ct2", quantization=None)))
+    tokenizer = engine.tokenizer
+    vocab = sorted(tokenizer.get_vocab())
+    rng = random.Random(7)
+    for _ in range(500):
+        pieces = [rng.choice(vocab) for _ in range(rng.randint(0, 25))]
+        expected = tokenizer.decode(tokenizer.convert_tokens_to_ids(pieces), skip_special_tokens=True).strip()
+        assert engine.detokenize(pieces) == expected, pieces
