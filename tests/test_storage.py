@@ -4,6 +4,7 @@ idempotent republish, and a failed publish leaving the previous manifest and tra
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -175,8 +176,20 @@ def test_open_store_urls(tmp_path):
     s3 = open_store("s3://bucket/some/prefix/", endpoint_url="http://127.0.0.1:1")
     assert isinstance(s3, S3Store) and s3.bucket == "bucket" and s3.prefix == "some/prefix"
     assert s3.addressing_style == "path"
-    import pickle
-
     assert pickle.loads(pickle.dumps(s3)).url == "s3://bucket/some/prefix"
     with pytest.raises(Exception):
         open_store("ftp://x/y")
+
+
+def test_s3_stores_share_one_client_per_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch opens a store several times per episode; a boto3 client costs ~0.1 s of CPU to make."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-one")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    first = open_store("s3://bucket/a", endpoint_url="http://127.0.0.1:1", region="us-east-1")
+    second = open_store("s3://bucket/b", endpoint_url="http://127.0.0.1:1", region="us-east-1")
+    assert first.client is second.client
+    assert pickle.loads(pickle.dumps(first)).client is first.client  # rebuilt in a worker: the same one
+    other_endpoint = open_store("s3://bucket/a", endpoint_url="http://127.0.0.1:2", region="us-east-1")
+    assert other_endpoint.client is not first.client
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-two")  # other credentials: never the old client
+    assert open_store("s3://bucket/a", endpoint_url="http://127.0.0.1:1", region="us-east-1").client is not first.client
