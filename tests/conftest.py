@@ -35,3 +35,15 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from localise.devtools.tiny_model import build_tiny_marian
 
     return build_tiny_marian(tmp_path_factory.mktemp("tiny-marian"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop Prefect's ephemeral API servers (tests that run flows without a server start one) while
+    output streams are still open: their exit handler logs into streams pytest has closed."""
+    import sys
+
+    server_module = sys.modules.get("prefect.server.api.server")
+    if server_module is None:
+        return
+    for server in list(server_module.SubprocessASGIServer._instances.values()):
+        server.stop()
