@@ -68,12 +68,12 @@ def prepare_models(s: Any) -> Models:
     # conversion; the transformers engine decodes cap tokens and reads it at load.
     set_output_cap(hf_dir, s.output_tokens + 1)
     ct2_dir = None
-    if not s.device.startswith("cuda") or "compare" in s.sections:
+    if s.engine == "ctranslate2" or "compare" in s.sections:
         ct2_dir = s.work_dir / f"{hf_dir.name}-ct2-int8-out{s.output_tokens}"
         if not (ct2_dir / "model.bin").exists():
             log(f"converting {hf_dir.name} to CTranslate2 int8")
             convert_model(str(hf_dir), ct2_dir, quantization="int8", force=True)
-    if s.device.startswith("cuda"):
+    if s.engine == "transformers":
         set_output_cap(hf_dir, s.output_tokens)
     return Models(hf_dir, ct2_dir, description)
 

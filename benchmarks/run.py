@@ -18,6 +18,8 @@ the fastest pass counts (shared machines are noisy; interleaving keeps drift fro
 On a CUDA machine (``--device cuda``) the raw engine is transformers ``generate`` in float16 with
 repeatable padded shapes; every batch size tried is reported as a first (cold-shape) pass and a warm
 pass, and the pipeline runs the transformers engine in float16 at the best batch size.
+``--engine transformers`` runs that same path on the CPU (float32), so it can be tried and tested
+without a GPU.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Settings:
 
     quick: bool
     device: str
+    engine: str  # "ctranslate2" (int8; the CPU default) or "transformers" (float16 on CUDA, float32 on CPU)
     model: str  # "tiny", "full-size" (random weights, opus-mt-zh-en architecture) or a folder
     episodes: int
     cues_per_episode: int
@@ -74,6 +77,9 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny model, 4 episodes: structure in seconds, not speed")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--engine", choices=["ctranslate2", "transformers"], default=None,
+                   help="raw, pipeline and flow engine: ctranslate2 int8 (default on cpu) or transformers "
+                        "generate (default on cuda; float16 there, float32 on cpu, e.g. to try the GPU path here)")
     p.add_argument("--model", default=None, help="'tiny', 'full-size' (default) or a local Marian folder")
     p.add_argument("--episodes", type=int, default=None, help=f"episodes in the series (default {workloads.SERIES_EPISODES})")
     p.add_argument("--cues", type=int, default=workloads.EPISODE_CUES, help="cues per episode")
@@ -89,19 +95,21 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     a = p.parse_args(argv)
 
     cuda = a.device.startswith("cuda")
+    engine = a.engine or ("transformers" if cuda else "ctranslate2")
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     threads = a.threads or usable
     model = a.model or ("tiny" if a.quick else "full-size")
     if a.batch_sizes:
         batch_sizes = [int(x) for x in a.batch_sizes.split(",")]
-    elif cuda:
-        batch_sizes = [256, 1024, 0]  # 0: the whole series in one batch
+    elif engine == "transformers":
+        batch_sizes = [256, 1024, 0]  # lines per generate call; 0: the whole series in one batch
     else:
         batch_sizes = [1024, 2048, 4096]  # CTranslate2 token budgets (padded source tokens per batch)
     if a.out:
         out = Path(a.out)
     else:
-        out = RESULTS / ("quick.json" if a.quick else "latest-cuda.json" if cuda else "latest.json")
+        out = RESULTS / ("quick.json" if a.quick else "latest-cuda.json" if cuda
+                         else "latest-cpu-transformers.json" if engine == "transformers" else "latest.json")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "localise-bench"
     sections = [s.strip() for s in a.sections.split(",") if s.strip()]
     unknown = set(sections) - set(ALL_SECTIONS)
@@ -110,6 +118,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     return Settings(
         quick=a.quick,
         device=a.device,
+        engine=engine,
         model=model,
         episodes=a.episodes or (4 if a.quick else workloads.SERIES_EPISODES),
         cues_per_episode=a.cues,
@@ -277,13 +286,17 @@ def raw_engine_cpu(s: Settings, models: Models, texts: Sequence[str]) -> RawEngi
     return RawEngine("ctranslate2 int8", best, run, sweep, run_scored=lambda t: run(t, scores=True))
 
 
-def raw_engine_cuda(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
-    """transformers float16 ``generate`` on the GPU: each batch size gets a first pass (new shapes:
+def hf_dtype(s: Settings) -> str:
+    return "float16" if s.device.startswith("cuda") else "float32"
+
+
+def raw_engine_hf(s: Settings, models: Models, texts: Sequence[str]) -> RawEngine:
+    """transformers ``generate`` (float16 on a GPU): each batch size gets a first pass (new shapes:
     kernel selection, allocator growth) and a warm pass; the best warm pass picks the batch size."""
     from benchmarks import raw
 
     tokenizer = raw.load_tokenizer(models.hf_dir)
-    model = raw.load_hf(models.hf_dir, device=s.device, dtype="float16")
+    model = raw.load_hf(models.hf_dir, device=s.device, dtype=hf_dtype(s))
     lengths = [len(ids) for ids in tokenizer(list(texts))["input_ids"]]
     # CUDA context, cuBLAS handles, first kernels: paid once per process, not per batch shape
     t0 = time.perf_counter()
@@ -322,7 +335,7 @@ def raw_engine_cuda(s: Settings, models: Models, texts: Sequence[str]) -> RawEng
             pad_to_multiple_of=16,
         )[1]
 
-    return RawEngine("transformers float16", best, run, sweep)
+    return RawEngine(f"transformers {hf_dtype(s)}", best, run, sweep)
 
 
 # ------------------------------------------------------------------------------------------ pipeline
@@ -337,9 +350,9 @@ def pipeline_options(s: Settings, models: Models, wl: Workload, batch_size: int)
     from localise.pipeline import LocaliseOptions
 
     n = s.output_tokens
-    if s.device.startswith("cuda"):
+    if s.engine == "transformers":
         engine, model = "transformers", str(models.hf_dir)
-        extra = {"device": s.device, "dtype": "float16", "min_new_tokens": n, "max_new_tokens": n,
+        extra = {"device": s.device, "dtype": hf_dtype(s), "min_new_tokens": n, "max_new_tokens": n,
                  "max_batch_size": batch_size, "max_tokens": batch_size * 512}
     else:
         assert models.ct2_dir is not None
@@ -401,7 +414,7 @@ def flow_config(s: Settings, models: Models, wl: Workload, folder: Path) -> Path
     working directory: a benchmark must not fill a real review queue, and each pass starts from an
     empty one so that no pass does more work than another).
     (``Settings`` holds no decoding options; the fixed-length model makes the length the same.)"""
-    if s.device.startswith("cuda"):
+    if s.engine == "transformers":
         engine, model, device = "transformers", models.hf_dir, s.device
     else:
         assert models.ct2_dir is not None
@@ -622,7 +635,7 @@ def _run(s: Settings) -> dict[str, Any]:
 
     if {"raw", "pipeline", "flow"} & set(s.sections):
         with PeakRSS() as peak:
-            make = raw_engine_cuda if s.device.startswith("cuda") else raw_engine_cpu
+            make = raw_engine_hf if s.engine == "transformers" else raw_engine_cpu
             raw_engine = make(s, models, texts)
         memory["raw_sweep"] = peak.mb
         options = pipeline_options(s, models, wl, raw_engine.batch_size)
@@ -683,7 +696,7 @@ def _run(s: Settings) -> dict[str, Any]:
     compare = None
     if "compare" in s.sections and models.ct2_dir is not None:
         with PeakRSS() as peak:
-            budget = raw_engine.batch_size if raw_engine and not s.device.startswith("cuda") else 2048
+            budget = raw_engine.batch_size if raw_engine and s.engine == "ctranslate2" else 2048
             compare = compare_ct2_hf(s, models, texts, budget)
         memory["compare"] = peak.mb
         log(f"ct2 int8 vs hf fp32 on the same batches: {compare['ct2_int8_vs_hf_fp32']}x")
@@ -720,13 +733,14 @@ def _run(s: Settings) -> dict[str, Any]:
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
             "quick": s.quick,
             "device": s.device,
+            "engine": s.engine,
             "model": models.description,
             "model_dir": str(models.hf_dir),
             "decoding": f"greedy, {s.output_tokens} new tokens per line (fixed)",
             "output_tokens": s.output_tokens,
             "raw_engine": raw_engine.name if raw_engine else None,
             "batch": (
-                {"max_tokens": raw_engine.batch_size} if raw_engine and not s.device.startswith("cuda")
+                {"max_tokens": raw_engine.batch_size} if raw_engine and s.engine == "ctranslate2"
                 else {"batch_size": raw_engine.batch_size} if raw_engine else None
             ),
             "batch_sweep": s.batch_sizes,

@@ -169,3 +169,20 @@ def test_per_stage_costs_run_on_a_track_past_the_substation_time_limit(capsys):
     assert perf_core.main(["--cues", "9000", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "render ass (" in out and "parse + check + render (run.py)" in out
+
+
+@pytest.mark.slow
+def test_quick_run_of_the_gpu_path_on_the_cpu(tmp_path):
+    """``--engine transformers`` is what ``--device cuda`` runs (generate with padded, repeating
+    shapes, a first and a warm pass per batch size), here in float32 on the CPU."""
+    result = _run_bench(tmp_path, "--engine", "transformers", "--sections", "raw,pipeline")
+    assert result["config"]["engine"] == "transformers" and result["config"]["device"] == "cpu"
+    assert result["raw"]["engine"] == "transformers float32"
+    sweep = result["raw"]["sweep"]
+    assert sweep[0]["device_warm_up_s"] >= 0
+    assert [row["batch_size"] for row in sweep[1:]] == [256, 1024, result["config"]["series"]["engine_lines"]]
+    for row in sweep[1:]:
+        assert row["first_pass"]["lines"] == row["warm_pass"]["lines"] == result["config"]["series"]["engine_lines"]
+        assert row["warm_pass"]["output_tokens"] == 24 * row["warm_pass"]["lines"]  # fixed length
+    assert result["pipeline_vs_raw"] > 0
+    assert result["config"]["engine_options"]["dtype"] == "float32"
