@@ -55,6 +55,7 @@ def build_stages(cues: int) -> tuple[list[tuple[str, Callable[[], Any]]], dict[s
     # take the cues that end before it (about 8,600 of 20,000).
     ass_cues = sum(1 for c in source.cues if c.end_ms <= ASS_LAST_MS)
     ass_text = render_track(replace(source, cues=source.cues[:ass_cues]), "ass")
+    parse_ass, render_ass = f"parse ass ({ass_cues} cues, text)", f"render ass ({ass_cues} cues)"
     protected = [protect(c.text, source.format) for c in source.cues]
     units = build_units(source)
     english = workloads.english_texts(len(units))
@@ -77,7 +78,7 @@ def build_stages(cues: int) -> tuple[list[tuple[str, Callable[[], Any]]], dict[s
     stages: list[tuple[str, Callable[[], Any]]] = [
         ("read srt (bytes)", lambda: read_track(data, name="big.zh.srt")),
         ("parse vtt (text)", lambda: parse_text(vtt_text, name="big.zh.vtt")),
-        (f"parse ass ({ass_cues} cues, text)", lambda: parse_text(ass_text, name="big.zh.ass")),
+        (parse_ass, lambda: parse_text(ass_text, name="big.zh.ass")),
         ("protect markup", lambda: [protect(c.text, source.format) for c in source.cues]),
         ("build_units", lambda: build_units(source)),
         ("glossary enforce", lambda: [glossary.enforce(u.source, "en") for u in units]),
@@ -93,10 +94,10 @@ def build_stages(cues: int) -> tuple[list[tuple[str, Callable[[], Any]]], dict[s
         ("render_html", lambda: render_html(report)),
         ("render srt", lambda: render_track(target)),
         ("render vtt", lambda: render_track(target, "vtt")),
-        (f"render ass ({ass_cues} cues)", lambda: render_track(replace(target, cues=target.cues[:ass_cues]), "ass")),
+        (render_ass, lambda: render_track(replace(target, cues=target.cues[:ass_cues]), "ass")),
     ]
     info = {"cues": len(source.cues), "units": len(units), "bytes": len(data), "data": data, "glossary": glossary,
-            "style": style, "stage_cues": {name: ass_cues for name, _ in stages if "ass" in name}}
+            "style": style, "stage_cues": {parse_ass: ass_cues, render_ass: ass_cues}}
     return stages, info
 
 

@@ -101,7 +101,7 @@ def replace_pool_deployments(deployments: Sequence[Any]) -> list[str]:
                 existing = client.read_deployment_by_name(name)
             except ObjectNotFound:
                 continue
-            if existing.work_pool_name or existing.pull_steps or existing.path != deployment._path:
+            if existing.work_pool_name or existing.pull_steps:  # not one that `serve` registered
                 log.warning("%s was registered for work pool %r; serving it here replaces that registration",
                             name, existing.work_pool_name)
                 client.delete_deployment(existing.id)

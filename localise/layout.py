@@ -416,8 +416,6 @@ def _best_lines(atoms: list[str], seps: list[str], n: int, limit: int, lang: str
     total = end[m]
     target = total / n
     bonus = [break_quality(atoms[i], lang) * 0.12 * target**2 for i in range(m)]  # ~a third of a line
-    if n == 2:  # the common case (two-line subtitles): one pass over the break point
-        return _two_lines(atoms, seps, prefix, end, bonus, target, limit)
     inf = (float("inf"), float("inf"))
     # dp[k][b]: best cost of putting atoms[0..b) on k lines
     dp: list[list[tuple[float, float]]] = [[inf] * (m + 1) for _ in range(n + 1)]
@@ -455,28 +453,6 @@ def _best_lines(atoms: list[str], seps: list[str], n: int, limit: int, lang: str
         b = a
     lines.reverse()
     return dp[n][m], lines
-
-
-def _two_lines(atoms: list[str], seps: list[str], prefix: list[int], end: list[int], bonus: list[float],
-               target: float, limit: int) -> tuple[tuple[float, float], list[str]]:
-    """:func:`_best_lines` for two lines, with the same costs summed in the same order (so the
-    same choice, ties going to the earliest break) in one loop instead of the general tables."""
-    m = len(atoms)
-    total = end[m]
-    best, split = (float("inf"), float("inf")), 1
-    for b in range(1, m):
-        first = end[b]
-        score = (first - target) ** 2 - bonus[b - 1]
-        if first > target:  # prefer a bottom-heavy pyramid
-            score += 0.5
-        second = total - prefix[b]
-        cost = (0.0 + (first - limit if first > limit else 0) + (second - limit if second > limit else 0),
-                0.0 + score + (second - target) ** 2)
-        if cost < best:
-            best, split = cost, b
-    lines = ["".join([atoms[0], *(seps[i - 1] + atoms[i] for i in range(1, split))]),
-             "".join([atoms[split], *(seps[i - 1] + atoms[i] for i in range(split + 1, m))])]
-    return best, lines
 
 
 def wrap(text: str, lang: str, style: Style) -> str:
