@@ -37,40 +37,20 @@ from localise.layout import (
     split_dialogue,
     text_length,
 )
+from localise.formats.markup import plain_text
 from localise.model import Cue, Track, Unit
 
-__all__ = ["build_units", "spread", "plain_text", "ends_sentence", "SENTENCE_FINAL"]
+__all__ = ["build_units", "spread", "ends_sentence", "SENTENCE_FINAL"]
 
 #: Marks that end a sentence when they end a cue.
 SENTENCE_FINAL = frozenset("。！？…」』.!?‼⁇⁈⁉．｡")
 #: Closing quotes/brackets that end a sentence when a sentence-final mark stands before them.
 _CLOSERS = "\"'”’»）)]】》〉"
 
-_FALLBACK_TAGS = re.compile(r"<[^<>\n]*>|\{[^{}\n]*\}")
-
-
-def _fallback_strip(text: str, dialect: str) -> str:
-    """Markup removal used until ``localise.formats.markup`` is importable: ``<...>`` and ``{...}``
-    tags go, ASS ``\\h`` becomes a space and ``\\n`` (soft break) a space."""
-    out = _FALLBACK_TAGS.sub("", text)
-    if dialect in ("ass", "ssa"):
-        out = out.replace("\\h", " ").replace("\\n", " ").replace("\\N", "\n")
-    return out
-
-
-def plain_text(cue: Cue, dialect: str) -> str:
-    """The cue's words without markup, line breaks kept (``markup.strip_markup`` where available)."""
-    try:
-        from localise.formats.markup import strip_markup
-    except ImportError:  # the formats package is written in parallel; keep working without it
-        return _fallback_strip(cue.text, dialect)
-    return strip_markup(cue.text, dialect)
-
-
 def _plain_texts(track: Track, given: Sequence[str] | None) -> Sequence[str]:
     """Every cue's words: ``given`` (checked to fit the track) or read from the markup."""
     if given is None:
-        return [plain_text(cue, track.format) for cue in track.cues]
+        return [plain_text(cue.text, track.format) for cue in track.cues]
     if len(given) != len(track.cues):
         raise ValueError(f"{len(given)} plain texts for {len(track.cues)} cues")
     return given

@@ -272,6 +272,17 @@ def strip_markup(text: str, dialect: str) -> str:
     return "".join(t.plain for t in tokenize(text, dialect))
 
 
+def plain_text(text: str, dialect: str | None = None) -> str:
+    """The words of a cue: the one markup stripper that checks, units, reports and review share.
+
+    ``dialect`` is the track's format (``srt``, ``vtt``, ``ass``/``ssa``); ``None`` (a line whose
+    track format is unknown, e.g. a translator's text in the translation memory) reads it as SRT,
+    which removes HTML-like tags and ``{\\...}`` override blocks, with ``\\N`` as a line break."""
+    if dialect is None:
+        return strip_markup(text.replace("\\N", "\n"), "srt")
+    return strip_markup(text, dialect)
+
+
 # --- conversion between dialects -------------------------------------------------------------
 
 _HTML_TO_ASS = {"<i>": "{\\i1}", "</i>": "{\\i0}", "<b>": "{\\b1}", "</b>": "{\\b0}", "<u>": "{\\u1}", "</u>": "{\\u0}", "<s>": "{\\s1}", "</s>": "{\\s0}"}

@@ -2,8 +2,7 @@
 
 Why here and not in ``layout``/``formats``: the checks need a few measures those modules do not
 promise (script of each character, letters-only length for length ratios, the tag inventory of a
-cue). Where the other modules hold the answer (``strip_markup``, ``text_length``) it is used; a
-private fallback keeps the checks working when those modules are not importable.
+cue). Where the other modules hold the answer (``plain_text``, ``text_length``) it is used.
 """
 
 from __future__ import annotations
@@ -11,74 +10,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from functools import lru_cache
 
-# --- plain text --------------------------------------------------------------------------------
+# the one markup stripper of checks, units, reports and review, re-exported for the checks' callers
+from localise.formats.markup import plain_text
+from localise.layout import text_length
 
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_ASS_BLOCK = re.compile(r"\{\\[^{}]*\}")
-_VTT_TIMESTAMP = re.compile(r"<\d{1,2}:\d{2}(?::\d{2})?\.\d{3}>")
-_ASS_SOFT = re.compile(r"\\[nh]")
-
-
-def _fallback_strip(text: str, dialect: str) -> str:
-    text = _ASS_BLOCK.sub("", text)
-    text = _VTT_TIMESTAMP.sub("", text)
-    text = _HTML_TAG.sub("", text)
-    if dialect in ("ass", "ssa"):
-        text = text.replace("\\N", "\n").replace("\\h", "\u00a0").replace("\\n", " ")
-    if dialect == "vtt":
-        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("&nbsp;", "\u00a0")
-    return text
-
-
-def _markup_strip() -> Callable[[str, str], str] | None:
-    """``strip_markup``, looked up once (``None`` where the formats package is not importable)."""
-    try:
-        from localise.formats.markup import strip_markup
-    except ImportError:
-        return None
-    return strip_markup
-
-
-_STRIP = _markup_strip()
-
-
-def plain_text(text: str, dialect: str = "srt") -> str:
-    """The words of a cue: markup removed, ``"\\n"`` line breaks kept.
-
-    Uses ``localise.formats.markup.strip_markup`` (the pipeline's own notion of the words) and
-    falls back to a regex that removes HTML-like tags and ASS override blocks.
-    """
-    if _STRIP is None:
-        return _fallback_strip(text, dialect)
-    try:
-        return _STRIP(text, dialect)
-    except Exception:  # a cue the markup module refuses must still be checkable
-        return _fallback_strip(text, dialect)
-
-
-def _layout_length() -> Callable[[str], int] | None:
-    """``layout.text_length``, looked up once (``None`` where layout is not importable)."""
-    try:
-        from localise.layout import text_length
-    except ImportError:
-        return None
-    return text_length
-
-
-_TEXT_LENGTH = _layout_length()
-
+# --- lengths ---------------------------------------------------------------------------------
 
 def display_length(text: str) -> int:
-    """Characters as counted for line length and reading speed (no markup, no line breaks).
-
-    ``localise.layout.text_length`` where it exists; otherwise characters without ``"\\n"``.
-    """
-    if _TEXT_LENGTH is None:
-        return len(text.replace("\n", ""))
-    return int(_TEXT_LENGTH(text))
+    """Characters as counted for line length and reading speed (``layout.text_length``: no markup,
+    no line breaks), so checks and the line wrapper count alike."""
+    return int(text_length(text))
 
 
 # --- scripts -----------------------------------------------------------------------------------
@@ -190,6 +133,9 @@ def _ass_tag_name(raw: str) -> str:
         if letters.startswith(name):
             return digit + name
     return digit + letters
+
+
+_ASS_BLOCK = re.compile(r"\{\\[^{}]*\}")
 
 
 def ass_tags(text: str) -> list[str]:

@@ -6,25 +6,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_TAG = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
+from localise.formats.markup import plain_text
+
 _CJK = r"\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SPACE_NEAR_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
-
-
-def plain_text(text: str, dialect: str | None = None) -> str:
-    """The words of a cue without markup, line breaks kept. Uses the formats package where it is
-    installed; a tag-stripping regex covers a track whose dialect is unknown."""
-    if dialect:
-        try:
-            from localise.formats.markup import strip_markup
-        except ImportError:  # formats package not present in this checkout
-            pass
-        else:
-            try:
-                return strip_markup(text, dialect)
-            except Exception:  # an unknown dialect name: fall through to the regex
-                pass
-    return _TAG.sub("", text.replace("\\N", "\n"))
 
 
 def source_key(text: str) -> str:
