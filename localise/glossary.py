@@ -550,12 +550,10 @@ class Glossary:
 
     # -- verification --------------------------------------------------------------------------
 
-    def verify(self, source_plain: str, translation: str, target_lang: str) -> list[Flag]:
-        """``glossary`` flags (major) for every source term whose target is missing from ``translation``.
-
-        Terms without a target for ``target_lang`` (an empty cell) set no rule and are not checked.
-        """
-        flags: list[Flag] = []
+    def missing(self, source_plain: str, translation: str, target_lang: str) -> list[tuple[TermMatch, str]]:
+        """Each source term (first occurrence) whose ``target_lang`` rendering is not in ``translation``,
+        with that rendering. Terms without a target for the language set no rule and are skipped."""
+        out: list[tuple[TermMatch, str]] = []
         checked: set[str] = set()
         for m in self.find(source_plain):
             target = self.target_for(m.targets, target_lang)
@@ -563,15 +561,20 @@ class Glossary:
                 continue
             checked.add(m.term)
             if not _contains(translation, target, m.case_sensitive):
-                flags.append(
-                    Flag(
-                        code="glossary",
-                        severity="major",
-                        reason=f"glossary term {m.term!r} must be translated as {target!r} ({target_lang}); "
-                        f"{target!r} is missing from the translation",
-                    )
-                )
-        return flags
+                out.append((m, target))
+        return out
+
+    def verify(self, source_plain: str, translation: str, target_lang: str) -> list[Flag]:
+        """``glossary`` flags (major) for every source term whose target is missing from ``translation``."""
+        return [missing_term_flag(m.term, target, target_lang) for m, target in
+                self.missing(source_plain, translation, target_lang)]
+
+
+def missing_term_flag(term: str, target: str, target_lang: str) -> Flag:
+    """The ``glossary`` flag of one term whose required rendering is missing."""
+    return Flag(code="glossary", severity="major",
+                reason=f"glossary term {term!r} must be translated as {target!r} ({target_lang}); "
+                       f"{target!r} is missing from the translation")
 
 
 # --------------------------------------------------------------------------------------------

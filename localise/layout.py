@@ -200,6 +200,9 @@ class Style:
     min_duration_ms: int = 833
     max_duration_ms: int = 7000
     min_gap_ms: int = 83
+    #: hard ceiling, a multiple of max_cps and max_chars_per_line: the quality checks flag a cue
+    #: over a limit as minor, and as major only past limit x ceiling
+    ceiling: float = 1.3
 
 
 _STYLE_FIELDS = {f.name for f in fields(Style)}
@@ -231,7 +234,9 @@ def _apply(style: Style, values: Mapping[str, Any], where: str) -> Style:
             raise ConfigError(f"{where}: unknown style field {key!r} (known: {', '.join(sorted(_STYLE_FIELDS))})")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ConfigError(f"{where}: {key} must be a non-negative number, not {value!r}")
-        picked[key] = float(value) if key == "max_cps" else int(value)
+        if key == "ceiling" and value < 1:
+            raise ConfigError(f"{where}: ceiling must be at least 1 (a multiple of the limits), not {value!r}")
+        picked[key] = float(value) if key in ("max_cps", "ceiling") else int(value)
     return replace(style, **picked)
 
 

@@ -346,6 +346,7 @@ def _localise_one(
         origins=origins,
         signature=signature,
         thresholds=options.thresholds,
+        style=style,
     )
     return LocalisedTrack(source=track, lang=lang, track=target, report=report)
 

@@ -43,7 +43,8 @@ from localise.model import Cue, Track, Unit
 __all__ = ["build_units", "spread", "ends_sentence", "SENTENCE_FINAL"]
 
 #: Marks that end a sentence when they end a cue.
-SENTENCE_FINAL = frozenset("。！？…」』.!?‼⁇⁈⁉．｡")
+SENTENCE_FINAL = frozenset("。！？…」』.!?‼⁇⁈⁉．｡"
+                           "\u061f\u06d4\u0964\u0965\u1362\u0589\u055e")  # ؟ ۔ । ॥ ። ։ ՞
 #: Closing quotes/brackets that end a sentence when a sentence-final mark stands before them.
 _CLOSERS = "\"'”’»）)]】》〉"
 

@@ -61,6 +61,11 @@ class CueContext:
     unit_source: str = ""
     unit_target: str = ""
     unit_cues: tuple[int, ...] = ()
+    unit_cue_sources: tuple[str, ...] = ()  # the source words of each cue of the sentence
+    # where the source showed these words (its own timing: in ``check`` the vendor may retime)
+    source_start_ms: int | None = None
+    source_end_ms: int | None = None
+    previous_source_end_ms: int | None = None
     memo: dict[str, Any] = field(default_factory=dict)  # results this cue's checks share
     unit_memo: dict[str, Any] = field(default_factory=dict)  # results of the whole sentence, shared by its cues
 
@@ -181,18 +186,27 @@ def _in_scripts(ch: str, scripts: frozenset[str]) -> bool:
 
 
 def check_glossary(ctx: CueContext) -> list[Flag]:
+    """Terms whose required rendering is missing from the sentence's translation, each reported
+    once: on the cue whose source holds the term (the sentence's first cue if the term spans two)."""
     if ctx.glossary is None:
         return []
-    if "glossary" not in ctx.unit_memo:  # verified once per sentence, reported on each of its cues
-        ctx.unit_memo["glossary"] = ctx.glossary.verify(ctx.unit_source, ctx.unit_target, ctx.tgt_lang)
-    found = ctx.unit_memo["glossary"]
+    if "glossary" not in ctx.unit_memo:  # verified once per sentence
+        ctx.unit_memo["glossary"] = _glossary_findings(ctx)
+    return [f for cue, f in ctx.unit_memo["glossary"] if cue == ctx.index]
+
+
+def _glossary_findings(ctx: CueContext) -> list[tuple[int, Flag]]:
+    from localise.glossary import missing_term_flag
+
     out = []
-    for f in found:
-        code = getattr(f, "code", "glossary")
-        if code == "glossary":
-            out.append(ctx.flag("glossary", f.reason + ctx.where))
-        else:
-            out.append(f)
+    for match, target in ctx.glossary.missing(ctx.unit_source, ctx.unit_target, ctx.tgt_lang):
+        anchor = ctx.unit_cues[0] if ctx.unit_cues else ctx.index
+        for cue, words in zip(ctx.unit_cues, ctx.unit_cue_sources):
+            if match.term in words:
+                anchor = cue
+                break
+        flag = missing_term_flag(match.term, target, ctx.tgt_lang)
+        out.append((anchor, ctx.flag("glossary", flag.reason + ctx.where)))
     return out
 
 
@@ -376,25 +390,54 @@ def _tag_label(name: str, fmt: str) -> str:
     return name if name.startswith("{") else f"<{name}>"
 
 
+def _ceiling(ctx: CueContext) -> float:
+    """The style table's hard ceiling (a multiple of a limit): over it a layout flag is major."""
+    return float(getattr(ctx.style, "ceiling", 1.3))
+
+
 def check_length(ctx: CueContext) -> list[Flag]:
-    style, th = ctx.style, ctx.thresholds
-    lines = [ln for ln in ctx.target_plain.split("\n")]
-    problems, major = [], False
+    """Lines over the style's length or count: minor (43–44 characters is everyday practice);
+    major when a line is past the hard ceiling or the words cannot be laid out in the allowed lines."""
+    style = ctx.style
+    lines = ctx.target_plain.split("\n")
+    problems = []
     if len(lines) > style.max_lines:
         problems.append(f"{len(lines)} lines (max {style.max_lines})")
-        major = len(lines) >= style.max_lines + th["length_major_extra_lines"] + 1
+    longest = 0
     for i, line in enumerate(lines, 1):
         if len(line) <= style.max_chars_per_line:  # display length never exceeds len()
             continue
         n = display_length(line)
+        longest = max(longest, n)
         if n > style.max_chars_per_line:
             problems.append(f"line {i} has {n} characters (max {style.max_chars_per_line})")
     if not problems:
         return []
+    hard = style.max_chars_per_line * _ceiling(ctx)
+    major = longest > hard
+    if major:
+        problems.append(f"over the hard ceiling of {hard:.0f}")
+    elif not _fits_when_wrapped(ctx):
+        major = True
+        problems.append(f"the words do not fit {style.max_lines} lines of {style.max_chars_per_line} however they are wrapped")
+    else:
+        problems.append("re-wrapping would fit")
     return [ctx.flag("length", "too long for the screen: " + "; ".join(problems), severity="major" if major else None)]
 
 
+def _fits_when_wrapped(ctx: CueContext) -> bool:
+    from localise.layout import wrap
+
+    style = ctx.style
+    if display_length(ctx.target_plain) > style.max_lines * style.max_chars_per_line:
+        return False
+    laid = wrap(ctx.target_plain, ctx.tgt_lang, style).split("\n")
+    return len(laid) <= style.max_lines and all(display_length(ln) <= style.max_chars_per_line for ln in laid)
+
+
 def check_reading_speed(ctx: CueContext) -> list[Flag]:
+    """Characters per second over the style's limit: minor (20–25 cps is common practice);
+    major only over the hard ceiling (the style table's ``ceiling`` times the limit)."""
     duration = ctx.target.duration_ms
     chars = display_length(ctx.target_plain)
     if duration <= 0 or not chars:
@@ -403,29 +446,58 @@ def check_reading_speed(ctx: CueContext) -> list[Flag]:
     limit = float(ctx.style.max_cps)
     if cps <= limit + 1e-9:
         return []
-    major = cps > limit * ctx.thresholds["reading_speed_major_factor"]
-    return [ctx.flag("reading-speed", f"{cps:.1f} characters per second (max {limit:g}): {chars} characters "
-                                      f"shown for {duration / 1000:.2f} s", severity="major" if major else None)]
+    hard = limit * _ceiling(ctx)
+    major = cps > hard + 1e-9
+    return [ctx.flag("reading-speed", f"{cps:.1f} characters per second (max {limit:g}, hard ceiling {hard:.1f}): "
+                                      f"{chars} characters shown for {duration / 1000:.2f} s",
+                     severity="major" if major else None)]
+
+
+def timing_problems(start_ms: int, end_ms: int, previous_end_ms: int | None, style: Any) -> dict[str, tuple[int, str]]:
+    """Timing problems of one cue against the style table: kind -> (how bad, reason).
+
+    Kinds: ``short``, ``long``, ``gap``, ``overlap``; "how bad" grows with the problem, so a
+    translation's timing can be compared with its source's (see :func:`check_timing`)."""
+    out: dict[str, tuple[int, str]] = {}
+    d = end_ms - start_ms
+    if d < style.min_duration_ms:
+        out["short"] = (style.min_duration_ms - d, f"shown for {d / 1000:.2f} s, under the minimum "
+                                                   f"{style.min_duration_ms / 1000:.2f} s")
+    elif d > style.max_duration_ms:
+        out["long"] = (d - style.max_duration_ms, f"shown for {d / 1000:.2f} s, over the maximum "
+                                                  f"{style.max_duration_ms / 1000:.2f} s")
+    if previous_end_ms is not None:
+        gap = start_ms - previous_end_ms
+        if gap < 0:
+            out["overlap"] = (-gap, f"starts {-gap} ms before the previous cue ends (overlap)")
+        elif 0 < gap < style.min_gap_ms:  # a zero gap is a chained cue, the common way to write close speech
+            out["gap"] = (style.min_gap_ms - gap, f"{gap} ms after the previous cue, under the minimum gap of "
+                                                  f"{style.min_gap_ms} ms")
+    return out
 
 
 def check_timing(ctx: CueContext) -> list[Flag]:
-    style, cue, flags = ctx.style, ctx.target, []
-    d = cue.duration_ms
-    if d < style.min_duration_ms:
-        flags.append(ctx.flag("timing", f"shown for {d / 1000:.2f} s, under the minimum "
-                                        f"{style.min_duration_ms / 1000:.2f} s (timing is reported, not changed)"))
-    elif d > style.max_duration_ms:
-        major = d > style.max_duration_ms * ctx.thresholds["timing_major_factor"]
-        flags.append(ctx.flag("timing", f"shown for {d / 1000:.2f} s, over the maximum "
-                                        f"{style.max_duration_ms / 1000:.2f} s (timing is reported, not changed)",
-                              severity="major" if major else None))
-    if ctx.previous is not None:
-        gap = cue.start_ms - ctx.previous.end_ms
-        if gap < 0:
-            flags.append(ctx.flag("timing", f"starts {-gap} ms before the previous cue ends (overlap)", case="overlap"))
-        elif 0 < gap < style.min_gap_ms:  # a zero gap is a chained cue, the common way to write close speech
-            flags.append(ctx.flag("timing", f"{gap} ms after the previous cue, under the minimum gap of "
-                                            f"{style.min_gap_ms} ms (timing is reported, not changed)"))
+    """Timing problems the translation introduced. A problem its source shares (always the case in
+    ``translate``, whose timings are the source's) is the source's: reported once per track by
+    :func:`source_findings`, not on every cue of every language."""
+    cue = ctx.target
+    previous_end = ctx.previous.end_ms if ctx.previous is not None else None
+    if (ctx.source_start_ms, ctx.source_end_ms, ctx.previous_source_end_ms) == (cue.start_ms, cue.end_ms, previous_end):
+        return []  # the source's own timing
+    found = timing_problems(cue.start_ms, cue.end_ms, previous_end, ctx.style)
+    if not found:
+        return []
+    theirs: dict[str, tuple[int, str]] = {}
+    if ctx.source_start_ms is not None and ctx.source_end_ms is not None:
+        theirs = timing_problems(ctx.source_start_ms, ctx.source_end_ms, ctx.previous_source_end_ms, ctx.style)
+    flags = []
+    for kind, (badness, reason) in found.items():
+        if kind in theirs and theirs[kind][0] >= badness:
+            continue  # the source is as bad here: not the translator's doing
+        note = f" (the source: {theirs[kind][1]})" if kind in theirs else ""
+        major = kind == "long" and (cue.duration_ms > ctx.style.max_duration_ms * ctx.thresholds["timing_major_factor"])
+        flags.append(ctx.flag("timing", f"{reason}{note}: retimed worse than the source",
+                              case="overlap" if kind == "overlap" else None, severity="major" if major else None))
     return flags
 
 
@@ -489,9 +561,12 @@ def align_by_time(source: Track, target: Track) -> Track:
     cues = []
     for ti, t in enumerate(target.cues):
         parts = [source.cues[i].text for i in assigned[ti]]
+        extras: dict[str, Any] = {"source_cues": assigned[ti]}
+        if assigned[ti]:  # when the source showed these words: its timing problems are not the target's
+            extras["source_span"] = (min(source.cues[i].start_ms for i in assigned[ti]),
+                                     max(source.cues[i].end_ms for i in assigned[ti]))
         cues.append(Cue(start_ms=t.start_ms, end_ms=t.end_ms, text="\n".join(parts),
-                        id=",".join(source.cues[i].id for i in assigned[ti]),
-                        extras={"source_cues": assigned[ti]}))
+                        id=",".join(source.cues[i].id for i in assigned[ti]), extras=extras))
     return Track(cues=cues, format=source.format, extras=dict(source.extras), encoding=source.encoding,
                  source_name=source.source_name, warnings=list(source.warnings) + warnings)
 
@@ -531,9 +606,60 @@ def _groups(n: int, units: Sequence[Unit] | Sequence[Sequence[int]] | None) -> l
     return [tuple(members[find(i)]) for i in range(n)]
 
 
-def _join(texts: list[str], lang: str) -> str:
+def _join(texts: Sequence[str], lang: str) -> str:
     sep = "" if base_lang(lang) in UNSPACED else " "
     return sep.join(t.replace("\n", sep) for t in texts if t)
+
+
+def _same_line(a: str, b: str) -> bool:
+    return bool(a.strip()) and " ".join(a.split()) == " ".join(b.split())
+
+
+def held_over(target_plain: Sequence[str], source_plain: Sequence[str]) -> list[bool]:
+    """Per cue, whether it repeats the previous cue's translation over different source words: a
+    subtitler holding one line over two source cues. The two are one line, not two mismatches."""
+    out = [False] * len(target_plain)
+    for i in range(1, len(target_plain)):
+        if _same_line(target_plain[i], target_plain[i - 1]) and not _same_line(source_plain[i], source_plain[i - 1]):
+            out[i] = True
+    return out
+
+
+def sentence_cues(
+    source: Track,
+    target: Track,
+    source_plain: Sequence[str],
+    target_plain: Sequence[str],
+    held: Sequence[bool] | None = None,
+) -> list[list[int]]:
+    """Cue groups that form sentences, built on both sides the way ``translate`` builds units: a
+    source sentence over several cues, a target sentence over several cues ("Lin Wanqing will be
+    back" | "in three days."), and a held-over target line are each judged as one."""
+    from localise.units import build_units
+
+    groups = [u.cues for u in build_units(source, plain=source_plain) if len(u.cues) > 1]
+    groups += [u.cues for u in build_units(target, plain=target_plain) if len(u.cues) > 1]
+    held = held if held is not None else held_over(target_plain, source_plain)
+    groups += [[i - 1, i] for i, h in enumerate(held) if h]
+    return groups
+
+
+def _source_timings(source: Track, n: int) -> list[tuple[int, int] | None]:
+    """Per target cue, when the source showed its words: the source cue itself, or for a source
+    cut like the target (:func:`align_by_time`) the span of the source cues aligned to it
+    (``None`` where no source cue overlaps)."""
+    out: list[tuple[int, int] | None] = []
+    for cue in source.cues[:n]:
+        if "source_cues" in cue.extras:
+            span = cue.extras.get("source_span")
+            out.append(tuple(span) if span else None)  # type: ignore[arg-type]
+        else:
+            out.append((cue.start_ms, cue.end_ms))
+    return out
+
+
+#: Sentence-level codes reported once per sentence (on its first cue), not on each of its cues.
+ONCE_PER_SENTENCE = frozenset({"number", "omission", "addition"})
 
 
 def check_track(
@@ -556,10 +682,11 @@ def check_track(
     ``source`` and ``target`` are the same cues (``localise translate``); when their cue counts
     differ the source is first cut like the target with :func:`align_by_time`. ``style`` is a
     ``localise.layout.Style`` or overrides of the style table; ``thresholds`` overrides
-    ``thresholds.toml``; ``units`` (``Unit`` objects or lists of cue positions) lets sentence-level
-    checks see a sentence the pipeline spread over several cues. ``source_plain`` /
-    ``target_plain`` are the cues' words when the caller has them already (the pipeline's
-    ``markup.protect(...).plain``), one per cue; they save reading the markup again.
+    ``thresholds.toml``. Sentence-level checks (glossary, number, omission, addition) judge whole
+    sentences: ``units`` (``Unit`` objects or lists of cue positions: the pipeline's) say which
+    cues form one; without them they are built on both sides (:func:`sentence_cues`), as in
+    ``localise check``. ``source_plain`` / ``target_plain`` are the cues' words when the caller
+    has them already (the pipeline's ``markup.protect(...).plain``), one per cue.
     """
     with paused_gc():  # one context and a few lists per cue, no cycles: see paused_gc
         return _check_track(source, target, src_lang, tgt_lang, glossary, style, confidences, thresholds, units,
@@ -590,10 +717,16 @@ def _check_track(
     text_free = [(code, check) for code, check in table if code not in _TEXT_CHECKS]
     src_plain = _plain_texts(source, source_plain, "source_plain")
     tgt_plain = _plain_texts(target, target_plain, "target_plain")
+    held = held_over(tgt_plain, src_plain)
+    if units is None:
+        units = sentence_cues(source, target, src_plain, tgt_plain, held)
+    else:
+        units = [list(u.cues if isinstance(u, Unit) else u) for u in units] + [[i - 1, i] for i, h in enumerate(held) if h]
     groups = _groups(len(target.cues), units)
+    timings = _source_timings(source, len(target.cues))
     src_sep = "" if base_lang(src_lang) in UNSPACED else " "
     tgt_sep = "" if base_lang(tgt_lang) in UNSPACED else " "
-    group_text: dict[tuple[int, ...], tuple[str, str, dict[str, Any]]] = {}
+    group_text: dict[tuple[int, ...], tuple[str, str, dict[str, Any], tuple[str, ...]]] = {}
     n_conf = len(confidences) if confidences is not None else 0
     s_format, t_format = source.format, target.format
     out: list[list[Flag]] = []
@@ -603,16 +736,24 @@ def _check_track(
         s_plain, t_plain = src_plain[i], tgt_plain[i]
         if len(g) > 1:
             if g not in group_text:
-                group_text[g] = (_join([src_plain[k] for k in g], src_lang), _join([tgt_plain[k] for k in g], tgt_lang), {})
-            unit_source, unit_target, unit_memo = group_text[g]
+                group_text[g] = (_join([src_plain[k] for k in g], src_lang),
+                                 _join([tgt_plain[k] for k in g if not held[k] or k == g[0]], tgt_lang), {},
+                                 tuple(src_plain[k].replace("\n", src_sep) for k in g))
+            unit_source, unit_target, unit_memo, cue_sources = group_text[g]
         else:
             unit_source, unit_target, unit_memo = s_plain.replace("\n", src_sep), t_plain.replace("\n", tgt_sep), {}
+            cue_sources = (unit_source,)
+        timing = timings[i]
+        before = timings[i - 1] if i and timings[i - 1] is not None else None
         ctx = CueContext(
             index=i, source=s_cue, target=t_cue, source_plain=s_plain, target_plain=t_plain,
             src_lang=src_lang, tgt_lang=tgt_lang, source_format=s_format, target_format=t_format,
             style=st, thresholds=th, glossary=glossary,
             confidence=confidences[i] if i < n_conf else None,  # type: ignore[index]
             previous=previous, unit_source=unit_source, unit_target=unit_target, unit_cues=g, unit_memo=unit_memo,
+            unit_cue_sources=cue_sources,
+            source_start_ms=timing[0] if timing else None, source_end_ms=timing[1] if timing else None,
+            previous_source_end_ms=before[1] if before else None,
         )
         previous = t_cue
         empty_flags = check_empty(ctx)
@@ -621,7 +762,55 @@ def _check_track(
             found = empty_flags if check is check_empty else check(ctx)  # computed just above
             if found:
                 flags.extend(found)
+        if len(g) > 1 and flags:
+            flags = _once_per_sentence(flags, unit_memo)
         out.append(flags)
+    return out
+
+
+def _once_per_sentence(flags: list[Flag], unit_memo: dict[str, Any]) -> list[Flag]:
+    """Drop a sentence-level finding an earlier cue of the same sentence already carries."""
+    seen: set[tuple[str, str]] = unit_memo.setdefault("_reported", set())
+    kept = []
+    for f in flags:
+        if f.code in ONCE_PER_SENTENCE:
+            key = (f.code, f.reason)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(f)
+    return kept
+
+
+# --- findings about a whole track --------------------------------------------------------------
+
+def source_findings(source: Track, style: Any = None, *, lang: str = "und") -> list[dict[str, Any]]:
+    """Timing problems of the source track itself, one finding per kind with the cues it affects.
+
+    A translation keeps its source's timings, so these are properties of the source: reported
+    once per source track (``inspect``, the report's ``track`` section, the HTML summary), never
+    as a flag on every cue of every language."""
+    st = _resolve_style(lang, style)
+    kinds: dict[str, list[int]] = {}
+    worst_reason: dict[str, tuple[int, str]] = {}
+    previous_end: int | None = None
+    for i, cue in enumerate(source.cues):
+        for kind, (badness, reason) in timing_problems(cue.start_ms, cue.end_ms, previous_end, st).items():
+            kinds.setdefault(kind, []).append(i + 1)
+            if kind not in worst_reason or badness > worst_reason[kind][0]:
+                worst_reason[kind] = (badness, f"cue {i + 1}: {reason}")
+        previous_end = cue.end_ms
+    titles = {"short": "shown under the minimum duration", "long": "shown over the maximum duration",
+              "gap": "closer than the minimum gap to the cue before", "overlap": "overlapping the cue before"}
+    out = []
+    for kind in ("overlap", "short", "long", "gap"):
+        cues = kinds.get(kind)
+        if not cues:
+            continue
+        shown = ", ".join(map(str, cues[:12])) + (f" and {len(cues) - 12} more" if len(cues) > 12 else "")
+        out.append({"code": "timing", "severity": "minor", "subject": "source", "kind": kind, "cues": cues,
+                    "reason": f"{len(cues)} source cue(s) {titles[kind]} (cues {shown}; worst: "
+                              f"{worst_reason[kind][1]}); a translation keeps these timings"})
     return out
 
 
@@ -662,8 +851,9 @@ def summarise(
     ``cues_at_or_above[s]`` / ``share_at_or_above[s]`` count cues whose worst flag is at least
     severity ``s``; ``flagged_share`` is the share of cues with any flag.
     """
+    th = thresholds if isinstance(thresholds, Thresholds) else load_thresholds("und", thresholds)
     if scores is None:
-        scores = [cue_score(f, thresholds) for f in flags]
+        scores = [cue_score(f, th) for f in flags]
     n = len(flags)
     by_code = Counter(f.code for cue in flags for f in cue)
     by_sev = Counter(f.severity for cue in flags for f in cue)
@@ -671,6 +861,7 @@ def summarise(
     at_or_above = {s: sum(1 for w in worst_per_cue if w is not None and severity_rank(w) >= severity_rank(s))
                    for s in SEVERITIES}
     flagged = sum(1 for cue in flags if cue)
+    review_severity = review_severity_of(th)
     summary: dict[str, Any] = {
         "cues": n,
         "flagged_cues": flagged,
@@ -681,6 +872,9 @@ def summarise(
         "by_severity": {s: by_sev[s] for s in SEVERITIES},
         "cues_at_or_above": at_or_above,
         "share_at_or_above": {s: round(k / n, 4) if n else 0.0 for s, k in at_or_above.items()},
+        "review_severity": review_severity,
+        "need_review_cues": at_or_above[review_severity],
+        "need_review_share": round(at_or_above[review_severity] / n, 4) if n else 0.0,
         "worst_severity": worst([f for cue in flags for f in cue]),
         "mean_score": round(sum(scores) / n, 4) if n else 1.0,
         "min_score": round(min(scores), 4) if n else 1.0,
@@ -688,6 +882,22 @@ def summarise(
     if reference:
         summary["reference"] = dict(reference)
     return summary
+
+
+def review_severity_of(thresholds: Thresholds | Mapping[str, Any] | None = None) -> str:
+    """The severity from which a cue is routed to a person (review queue, publishing gate's default):
+    ``review_severity`` in thresholds.toml (``major``); flags below it stay visible in reports."""
+    th = thresholds if isinstance(thresholds, Thresholds) else load_thresholds("und", thresholds)
+    value = str(th.values.get("review_severity", "major"))
+    if value not in SEVERITIES:
+        raise ValueError(f"review_severity {value!r}: use one of {', '.join(SEVERITIES)}")
+    return value
+
+
+def needs_review(flags: Sequence[Flag], severity: str = "major") -> bool:
+    """Whether a cue's flags reach the routing severity: a person should look at it."""
+    rank = severity_rank(severity)
+    return any(severity_rank(f.severity) >= rank for f in flags)
 
 
 def passes(summary: Mapping[str, Any], severity: str = "major", max_share: float = 0.0) -> bool:
@@ -704,6 +914,7 @@ def reaches(flags: Sequence[Sequence[Flag]], severity: str) -> bool:
 
 
 __all__ = [
-    "CHECKS", "FLAG_CODES", "CueContext", "align_by_time", "check_track", "cue_score", "passes", "reaches",
-    "summarise", "worst",
+    "CHECKS", "FLAG_CODES", "ONCE_PER_SENTENCE", "CueContext", "align_by_time", "check_track", "cue_score",
+    "held_over", "needs_review", "passes", "reaches", "review_severity_of", "sentence_cues", "source_findings",
+    "summarise", "timing_problems", "worst",
 ]

@@ -4,14 +4,19 @@ JSON shape (the public interface of ``localise translate`` and ``localise check`
 
     {"source": <source file name>, "target_language": "en",
      "cues": [{"index", "start_ms", "end_ms", "source", "translation", "unit", "confidence",
-               "flags": [{"code", "severity", "reason"}], "score"}, ...],
-     "summary": {... checks.summarise ...},
+               "flags": [{"code", "severity", "reason"}], "score", "need_review"}, ...],
+     "summary": {... checks.summarise ..., "need_review_share"},
+     "track": {"source_findings": [...], "findings": [...], "checks_unavailable": [...]},
      "signature": {engine/model/glossary as the caller gives them, "thresholds": {...}, "quality": ...}}
 
 ``index`` is the cue's 1-based position in the track (what a subtitle editor shows);
 ``source``/``translation`` are the cue texts as in the files (markup included, ``"\\n"`` between
 lines). With a reference, each cue also has ``reference`` and ``chrf`` (sentence chrF) and the
-summary holds the corpus metrics under ``reference``.
+summary holds the corpus metrics under ``reference``. ``need_review`` says a cue carries a flag at or
+above the routing severity (``review_severity``, major). The ``track`` section holds what is said
+once per track: the source's own timing problems (``source_findings``: a translation keeps its
+source's timings), findings about the whole translation (``findings``, e.g. a shifted file), and
+the checks that could not run for this language pair (``checks_unavailable``).
 
 The HTML page is one self-contained file: inline CSS, no script, no external resource (a
 Content-Security-Policy forbids them), every subtitle text escaped by Jinja2's autoescape.
@@ -28,7 +33,9 @@ from typing import Any
 
 from localise.formats.base import paused_gc
 from localise.model import Flag, Track, Unit
-from localise.quality.checks import align_by_time, check_track, cue_score, summarise, worst
+from localise.quality.checks import (
+    align_by_time, check_track, cue_score, needs_review, review_severity_of, source_findings, summarise, worst,
+)
 from localise.quality.text import plain_text
 from localise.quality.thresholds import Thresholds, load_thresholds
 
@@ -80,8 +87,14 @@ def build_report(
     reference: Track | Sequence[str] | Mapping[str, Any] | None = None,
     signature: Mapping[str, Any] | None = None,
     thresholds: Mapping[str, Any] | Thresholds | None = None,
+    style: Any = None,
+    track_findings: Sequence[Mapping[str, Any]] | None = None,
+    checks_unavailable: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The report dict (see module doc). ``flags`` default to :func:`check_track` (needs ``src_lang``).
+
+    ``style`` (a ``layout.Style`` or overrides) is what the source's timing is judged against;
+    ``track_findings`` and ``checks_unavailable`` go to the ``track`` section as given.
 
     ``reference`` is a reference track (aligned to the target by time), reference texts per cue,
     or an already computed :func:`reference_scores` result; ``units`` are ``Unit`` objects or the
@@ -113,7 +126,13 @@ def build_report(
 
     with paused_gc():  # a dict per cue, no cycles: see localise.formats.base.paused_gc
         cues = _cue_entries(source, target_track, flags, th, confidences, units, origins, ref_texts, ref_scores)
-    return _assemble(source_track, source, lang, src_lang, flags, cues, ref_scores, th, signature)
+    report = _assemble(source_track, source, lang, src_lang, flags, cues, ref_scores, th, signature)
+    report["track"] = {
+        "source_findings": source_findings(source_track, style, lang=lang),
+        "findings": [dict(f) for f in track_findings or ()],
+        "checks_unavailable": sorted(set(checks_unavailable or ())),
+    }
+    return report
 
 
 def _cue_entries(
@@ -128,6 +147,7 @@ def _cue_entries(
     ref_scores: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     scores = [cue_score(f, th) for f in flags]
+    routing = review_severity_of(th)
     unit_ids = _unit_fields(units, len(target_track.cues))
     cues = []
     for i, (s, t) in enumerate(zip(source.cues, target_track.cues)):
@@ -142,6 +162,7 @@ def _cue_entries(
             "confidence": None if conf is None else round(float(conf), 4),
             "flags": [f.to_dict() for f in flags[i]],
             "score": scores[i],
+            "need_review": needs_review(flags[i], routing),
         }
         if origins is not None and i < len(origins):
             entry["origin"] = origins[i]

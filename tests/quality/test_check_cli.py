@@ -42,8 +42,14 @@ def test_gate_passes_below_the_chosen_severity(corpus, tmp_path):
     assert summary["cues_at_or_above"]["critical"] == 0
     assert summary["reference"]["bleu"]["signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
     assert "bleu" in result.output
-    # the same translation fails a stricter gate: cue 19 is read at 32 characters per second (major)
-    assert summary["cues_at_or_above"]["major"] == 1
+    # the same translation fails a stricter gate: cue 19 is read at 32 characters per second and
+    # cue 6 is one line of 57 characters, both past the style table's hard ceiling (1.3 x 20 cps,
+    # 1.3 x 42 characters): major; cue 12's 21.5 cps and 43 characters are everyday practice (minor)
+    assert summary["cues_at_or_above"]["major"] == 2
+    assert summary["need_review_cues"] == 2
+    cues = json.loads(report.read_text(encoding="utf-8"))["cues"]
+    assert [c["index"] for c in cues if c["need_review"]] == [6, 19]
+    assert {f["severity"] for f in cues[11]["flags"]} == {"minor"}
     assert check(folder / "test__data__test_cn_multiline.srt.out_English.srt", "--source",
                  folder / "test__data__test_cn_multiline.srt", "--to", "en", "--fail-on", "major").exit_code == 1
 

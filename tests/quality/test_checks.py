@@ -73,10 +73,48 @@ def test_sentence_level_checks_see_the_whole_unit(tmp_path):
     g = Glossary.load(path)
     src = track((0, 2000, "昨天和他的三个朋友"), (2100, 4000, "一起来的是李明"))
     tgt = track((0, 2000, "Li Ming came yesterday"), (2100, 4000, "with his three friends"))
-    per_cue = check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g)
-    assert {f.code for cue in per_cue for f in cue} >= {"glossary", "number"}
+    # no units given: sentences are built on both sides, as `localise check` does
+    assert check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g) == [[], []]
     units = [Unit(id=0, cues=[0, 1], source="昨天和他的三个朋友一起来的是李明")]
     assert check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g, units=units) == [[], []]
+    # each cue judged alone (one unit per cue): the split sentence gives glossary and number flags
+    alone = [[0], [1]]
+    src_done = track((0, 2000, "昨天和他的三个朋友。"), (2100, 4000, "一起来的是李明。"))
+    tgt_done = track((0, 2000, "Li Ming came yesterday."), (2100, 4000, "With his three friends."))
+    per_cue = check_track(src_done, tgt_done, src_lang="zh", tgt_lang="en", glossary=g, units=alone)
+    assert {f.code for cue in per_cue for f in cue} >= {"glossary", "number"}
+
+
+def test_a_sentence_split_differently_on_each_side_raises_nothing(tmp_path):
+    """三天之后，｜林晚晴会回来。 / "Lin Wanqing will be back" ｜ "in three days." is one sentence."""
+    from localise.glossary import Glossary
+
+    path = tmp_path / "g.csv"
+    path.write_text("zh,en\n林晚晴,Lin Wanqing\n", encoding="utf-8")
+    g = Glossary.load(path)
+    src = track((0, 1500, "三天之后，"), (1500, 3500, "林晚晴会回来。"))
+    tgt = track((0, 1500, "Lin Wanqing will be back"), (1500, 3500, "in three days."))
+    assert check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g) == [[], []]
+
+
+def test_a_line_held_over_two_source_cues_is_one_line():
+    src = track((0, 1800, "你知道吗？"), (1800, 4000, "他明天就要走了。"))
+    tgt = track((0, 1800, "Did you know he's leaving tomorrow?"), (1800, 4000, "Did you know he's leaving tomorrow?"))
+    assert check_track(src, tgt, src_lang="zh", tgt_lang="en") == [[], []]
+
+
+def test_a_sentence_level_flag_is_reported_once(tmp_path):
+    from localise.glossary import Glossary
+
+    path = tmp_path / "g.csv"
+    path.write_text("zh,en\n李明,Li Ming\n", encoding="utf-8")
+    g = Glossary.load(path)
+    src = track((0, 2000, "昨天和他的朋友"), (2100, 4000, "一起来的是李明。"))
+    tgt = track((0, 2000, "Lee came yesterday"), (2100, 4000, "with his friends."))
+    flags = check_track(src, tgt, src_lang="zh", tgt_lang="en", glossary=g)
+    # the glossary flag sits on the cue whose source holds the term, and only there
+    assert [[f.code for f in cue] for cue in flags] == [[], ["glossary"]]
+    assert "sentence over cues 1–2" in flags[1][0].reason
 
 
 def test_number_reason_names_both_sides():
@@ -121,14 +159,50 @@ def test_length_reading_speed_timing_follow_the_style_table():
     assert codes("我们走吧。", "さあ、みんなで一緒に行きましょうか", "ja") == ["length"]
     # a style passed as overrides
     assert codes("快跑！他们来了！", "Run! They're coming!", dur=900, style={"max_cps": 30}) == []
-    assert codes("嗯。", "Yeah.", dur=500) == ["timing"]
-    assert codes("好吧。", "Fine.", dur=9000) == ["timing"]
-    flags = check_track(track((0, 1000, "嗯。"), (1040, 2500, "等等！")), track((0, 1000, "Hm."), (1040, 2500, "Wait!")),
-                        src_lang="zh", tgt_lang="en")
+    # graded: minor over the limit, major over the hard ceiling (1.3 x) of the style table
+    assert [f.severity for f in check_track(track((0, 900, "快跑！他们来了！")), track((0, 900, "Run! They're coming!")),
+                                            src_lang="zh", tgt_lang="en")[0]] == ["minor"]
+    fast = check_track(track((0, 600, "快跑！他们来了！")), track((0, 600, "Run! They're coming!")),
+                       src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in fast] == [("reading-speed", "major")] and "hard ceiling 26.0" in fast[0].reason
+    # 43 characters on a line that re-wrapping would fit: minor; words that fit no two lines: major
+    assert [f.severity for f in check_track(track((0, 4000, "我们必须在警察到来之前离开这个城市。")),
+                                            track((0, 4000, "We have to get out of this city before police")),
+                                            src_lang="zh", tgt_lang="en", style={"max_cps": 99})[0]] == ["minor"]
+    crowded = "We have to get out of this city before the police arrive and take every one of us away tonight."
+    flags = check_track(track((0, 9000, "我们必须在警察到来之前离开这个城市。")), track((0, 9000, "\n".join([crowded[:48], crowded[48:]]))),
+                        src_lang="zh", tgt_lang="en", style={"max_cps": 99})[0]
+    assert [(f.code, f.severity) for f in flags if f.code == "length"] == [("length", "major")]
+
+
+def test_timing_shared_with_the_source_is_not_a_cue_flag():
+    # translate keeps the source's timings: a short cue, a long one, a 40 ms gap are the source's
+    assert codes("嗯。", "Yeah.", dur=500) == []
+    assert codes("好吧。", "Fine.", dur=9000) == []
+    same = check_track(track((0, 1000, "嗯。"), (1040, 2500, "等等！")), track((0, 1000, "Hm."), (1040, 2500, "Wait!")),
+                       src_lang="zh", tgt_lang="en")
+    assert same == [[], []]
+
+
+def test_timing_a_vendor_made_worse_stays_a_cue_flag():
+    src = track((0, 1000, "嗯。"), (1200, 2500, "等等！"), (3000, 6000, "好吧。"))
+    tgt = track((0, 1000, "Hm."), (1040, 2500, "Wait!"), (2400, 2900, "Fine."))
+    flags = check_track(src, tgt, src_lang="zh", tgt_lang="en")
     assert [f.code for f in flags[1]] == ["timing"] and "40 ms" in flags[1][0].reason
-    overlap = check_track(track((0, 2000, "嗯。"), (1500, 3000, "等等！")), track((0, 2000, "Hm."), (1500, 3000, "Wait!")),
-                          src_lang="zh", tgt_lang="en")
-    assert overlap[1][0].severity == "major" and "overlap" in overlap[1][0].reason
+    assert "retimed worse than the source" in flags[1][0].reason
+    codes_2 = [(f.code, f.severity) for f in flags[2]]
+    assert ("timing", "major") in codes_2  # overlap the source did not have
+    assert any("under the minimum" in f.reason for f in flags[2])
+
+
+def test_source_timing_problems_are_one_finding_per_kind():
+    from localise.quality.checks import source_findings
+
+    src = track((0, 500, "嗯。"), (540, 2500, "等等！"), (2540, 2900, "好。"), (3000, 5000, "走吧。"))
+    found = source_findings(src, lang="en")
+    kinds = {f["kind"]: f["cues"] for f in found}
+    assert kinds == {"short": [1, 3], "gap": [2, 3]}
+    assert all(f["subject"] == "source" and f["severity"] == "minor" for f in found)
 
 
 def test_low_confidence_and_threshold_override():

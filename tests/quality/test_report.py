@@ -13,7 +13,7 @@ from localise.model import Cue, Track, Unit
 from localise.quality import build_report, check_track, render_html, write_report_json
 
 DATA = Path(__file__).parent / "data"
-CUE_KEYS = {"index", "start_ms", "end_ms", "source", "translation", "unit", "confidence", "flags", "score"}
+CUE_KEYS = {"need_review", "index", "start_ms", "end_ms", "source", "translation", "unit", "confidence", "flags", "score"}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
