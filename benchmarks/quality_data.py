@@ -39,8 +39,6 @@ ASS_PAIR_TOLERANCE_MS = 50
 #: one synthetic cue per Tatoeba sentence: its length and the step between starts
 SENTENCE_CUE_MS, SENTENCE_STEP_MS = 3000, 4000
 
-ORIGINAL_LICENCE = "Apache-2.0 (written for this repository)"
-
 
 @dataclass(frozen=True)
 class EpisodePair:
@@ -166,7 +164,7 @@ def original_pairs(split: str, subtitles: Path = SUBTITLES) -> list[EpisodePair]
             name=name, split=split,
             source=read_track(folder / f"{name}.zh.srt"), target=read_track(folder / f"{name}.en.srt"),
             glossary=glossary,
-            origin=f"{row['origin']}; {row['genre']}; licence {ORIGINAL_LICENCE}",
+            origin=f"{row['origin']}; genre {row['genre']}",
             held_over=tuple(held.get((split, name), ())),
         ))
     return pairs

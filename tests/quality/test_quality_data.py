@@ -40,6 +40,13 @@ def test_index_lists_every_file_and_nothing_else() -> None:
     assert all(row["origin"] and row["genre"] for row in INDEX)
 
 
+def test_readme_names_every_story() -> None:
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for row in INDEX:
+        assert f"`{row['story']}`" in readme, row["story"]
+        assert "Apache-2.0" in row["origin"]
+
+
 def test_sizes_promised_by_the_readme() -> None:
     cal, ev = originals("calibration"), originals("evaluation")
     assert len(cal) + len(ev) >= 12
@@ -175,7 +182,8 @@ def test_splits_are_disjoint_with_the_corpus(corpus: Path) -> None:
 def test_every_loaded_pair_is_aligned(corpus: Path) -> None:
     for split in qd.SPLITS:
         for pair in qd.load_pairs(split, corpus=corpus):
-            assert pair.split == split and pair.origin and pair.cues > 0
+            assert pair.split == split and pair.cues > 0
+            assert "licence" in pair.origin, pair.name  # where the lines come from, and on what terms
             assert pair.kind in ("subtitles", "sentences")
             assert len(pair.source.cues) == len(pair.target.cues)
             if pair.name in {row["episode"] for row in INDEX}:
