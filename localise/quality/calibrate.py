@@ -89,11 +89,43 @@ def calibrate(pairs: list[tuple[str, str]], buckets=DEFAULT_BUCKETS, quantiles=Q
     return {"buckets": out, "median": round(quantile(everything, 0.5), 4), "n": len(everything)}
 
 
-def to_toml(result: dict, *, pair: str, corpus_name: str, sha256: str, n_pairs: int) -> str:
+#: a source's bucket counts towards the combined bounds only with at least this many pairs
+MIN_BUCKET_PAIRS = 20
+
+
+def calibrate_sources(sources: dict[str, list[tuple[str, str]]], buckets=DEFAULT_BUCKETS,
+                      quantiles=QUANTILES) -> dict:
+    """Bounds that hold for every register given: per bucket, the lowest lower and the highest
+    upper quantile over the sources (each calibrated alone; a source with fewer than
+    :data:`MIN_BUCKET_PAIRS` pairs in a bucket does not set that bucket's bounds).
+
+    Why not pool the pairs: 3,600 written Tatoeba sentences would drown a few hundred subtitle
+    sentences, and subtitles condense ("当然不会" -> "No!") far beyond what written text does."""
+    per_source = {name: calibrate(pairs, buckets, quantiles) for name, pairs in sources.items() if pairs}
+    combined = []
+    for lo, hi in buckets:
+        entries = [(name, b) for name, r in per_source.items() for b in r["buckets"]
+                   if (b["min"], b["max"]) == (lo, hi) and b["n"] >= MIN_BUCKET_PAIRS]
+        if not entries:
+            continue
+        combined.append({
+            "min": lo, "max": hi, "n": sum(b["n"] for _, b in entries),
+            "lower": min(b["lower"] for _, b in entries),
+            "median": round(sorted(b["median"] for _, b in entries)[len(entries) // 2], 4),
+            "upper": max(b["upper"] for _, b in entries),
+            "from": {name: {"n": b["n"], "lower": b["lower"], "upper": b["upper"]} for name, b in entries},
+        })
+    everything = [r["median"] for r in per_source.values()]
+    return {"buckets": combined, "median": round(sorted(everything)[len(everything) // 2], 4) if everything else 1.0,
+            "n": sum(r["n"] for r in per_source.values()), "sources": {k: r["n"] for k, r in per_source.items()}}
+
+
+def to_toml(result: dict, *, pair: str, corpus_name: str, sha256: str, n_pairs: int,
+            command: str | None = None) -> str:
     """The data file, written by hand (tomllib only reads)."""
     lines = [
         "# Length-ratio bounds for the omission/addition checks. GENERATED — do not edit by hand:",
-        "#   .venv/bin/python -m localise.quality.calibrate ../shared/corpus/" + corpus_name,
+        "#   " + (command or ".venv/bin/python -m localise.quality.calibrate ../shared/corpus/" + corpus_name),
         "# ratio = content letters+digits of the translation / of the source (localise.quality.text.content_length);",
         f"# per source-length bucket, lower/upper = the {QUANTILES[0]} and {QUANTILES[1]} quantiles (linear interpolation)",
         "# of the ratio over the calibration pairs. Sources shorter than the first bucket are not checked.",
@@ -118,6 +150,10 @@ def to_toml(result: dict, *, pair: str, corpus_name: str, sha256: str, n_pairs: 
             f"median = {b['median']}, upper = {b['upper']} }},"
         )
     lines.append("]")
+    for b in result["buckets"]:
+        for name, fig in (b.get("from") or {}).items():
+            lines.insert(lines.index("buckets = [") , f"# bucket {b['min']}-{b['max']} from {name}: n = {fig['n']}, "
+                                                     f"lower = {fig['lower']}, upper = {fig['upper']}")
     factors = dict(FALLBACK_FACTORS)
     factors["zh"] = round(1 / result["median"], 4)
     lines += ["", "[fallback]", f"widen = {FALLBACK_WIDEN}", "factors = { " + ", ".join(

@@ -328,7 +328,7 @@ def _ratio_figures(ctx: CueContext) -> tuple[int, int, Any, float, float] | None
 
 
 def _ratio_reason(s: int, t: int, bounds: Any, low: float, high: float, ctx: CueContext) -> str:
-    basis = "calibrated on the zh–en Tatoeba sample" if bounds.calibrated else bounds.basis
+    basis = "calibrated on zh–en subtitles and Tatoeba sentences" if bounds.calibrated else bounds.basis
     return (f"{t} letters for {s} in the source (ratio {t / s:.2f}; a line of this length usually gives "
             f"{low:.0f}–{high:.0f} letters, ratio {bounds.lower:.2f}–{bounds.upper:.2f}, {basis}){ctx.where}")
 
@@ -658,6 +658,22 @@ def _source_timings(source: Track, n: int) -> list[tuple[int, int] | None]:
     return out
 
 
+def sentence_pairs(source: Track, target: Track, src_lang: str, tgt_lang: str) -> list[tuple[tuple[int, ...], str, str]]:
+    """(cue positions, source words, target words) per sentence, grouped exactly as
+    :func:`check_track` groups them — what calibration and benchmarks measure sentence figures on."""
+    if len(source.cues) != len(target.cues):
+        source = align_by_time(source, target)
+    src_plain = _plain_texts(source, None, "source_plain")
+    tgt_plain = _plain_texts(target, None, "target_plain")
+    held = held_over(tgt_plain, src_plain)
+    groups = _groups(len(target.cues), sentence_cues(source, target, src_plain, tgt_plain, held))
+    out = []
+    for g in dict.fromkeys(groups):
+        out.append((g, _join([src_plain[k] for k in g], src_lang),
+                    _join([tgt_plain[k] for k in g if not held[k] or k == g[0]], tgt_lang)))
+    return out
+
+
 #: Sentence-level codes reported once per sentence (on its first cue), not on each of its cues.
 ONCE_PER_SENTENCE = frozenset({"number", "omission", "addition"})
 
@@ -915,6 +931,6 @@ def reaches(flags: Sequence[Sequence[Flag]], severity: str) -> bool:
 
 __all__ = [
     "CHECKS", "FLAG_CODES", "ONCE_PER_SENTENCE", "CueContext", "align_by_time", "check_track", "cue_score",
-    "held_over", "needs_review", "passes", "reaches", "review_severity_of", "sentence_cues", "source_findings",
+    "held_over", "needs_review", "passes", "sentence_pairs", "reaches", "review_severity_of", "sentence_cues", "source_findings",
     "summarise", "timing_problems", "worst",
 ]

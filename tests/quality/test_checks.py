@@ -132,7 +132,7 @@ def test_repetition_relative_to_source():
 
 def test_omission_and_addition_use_calibrated_bounds():
     assert codes("你为什么不告诉我你明天要去上海出差？", "Why?") == ["omission"]
-    assert "calibrated on the zh–en Tatoeba sample" in check_track(
+    assert "calibrated on zh–en subtitles and Tatoeba sentences" in check_track(
         track((0, 3000, "你为什么不告诉我你明天要去上海出差？")), track((0, 3000, "Why?")),
         src_lang="zh", tgt_lang="en")[0][0].reason
     long = "Thank you so much for helping me, for the\ndinner, the wine and all the lovely gifts."
