@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_unit_chars: int = Field(400, gt=0)  # longer units are split at punctuation
     styles: dict[str, dict[str, float]] = Field(default_factory=dict)  # per language, over localise/data/styles.toml
     thresholds: dict[str, Any] = Field(default_factory=dict)  # quality check thresholds, per the quality module
+    # low-confidence calibration file (`localise models calibrate`); default: the model folder's own
+    confidence_calibration: str | None = None
     storage_url: str = "demo-output"  # local folder or s3://bucket/prefix
     review_db_url: str = "sqlite:///localise-review.db"
     quality_gate: QualityGate = Field(default_factory=QualityGate)
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
             max_unit_chars=self.max_unit_chars,
             styles={k: dict(v) for k, v in self.styles.items()} or None,
             thresholds=dict(self.thresholds) or None,
+            confidence_calibration=self.confidence_calibration,
             engine_options={"device": self.device} if self.device else {},
         )
         values.update(overrides)

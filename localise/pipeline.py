@@ -66,6 +66,17 @@ class LocaliseOptions:
     thresholds: dict[str, Any] | None = None
     memory: TranslationMemory | None = None
     engine_options: dict[str, Any] = field(default_factory=dict)
+    #: a low-confidence calibration file (localise.quality.confidence); default: the model folder's own
+    confidence_calibration: str | None = None
+
+    def thresholds_for(self, lang: str) -> dict[str, Any] | None:
+        """The quality thresholds for ``lang``: the run's overrides over the model's calibrated
+        low-confidence threshold for this pair, where one exists."""
+        from localise.quality.confidence import find, thresholds_with_calibration
+
+        model = self.model if isinstance(self.engine, str) else None
+        calibration = find(model, self.confidence_calibration).get(f"{self.src}-{lang}")
+        return thresholds_with_calibration(self.thresholds, calibration, lang)
 
     def resolved_glossary(self) -> Glossary | None:
         """The glossary object, loading (once per process and file version) from a path."""
@@ -94,7 +105,14 @@ class LocaliseOptions:
             "styles": self.styles or {},
             "thresholds": self.thresholds or {},
             "memory": type(self.memory).__name__ if self.memory is not None else None,
+            "confidence_calibration": self._calibration_figures(),
         }
+
+    def _calibration_figures(self) -> dict[str, float]:
+        from localise.quality.confidence import find
+
+        model = self.model if isinstance(self.engine, str) else None
+        return {pair: c.threshold for pair, c in sorted(find(model, self.confidence_calibration).items())}
 
 
 @functools.lru_cache(maxsize=16)
@@ -309,6 +327,7 @@ def _localise_one(
 
     track = prep.track
     style = style_for(lang, (options.styles or {}).get(lang))
+    thresholds = options.thresholds_for(lang)
     source_plain = [p.plain for p in prep.protected]
     plain = spread(track, prep.units, [t.text for t in translations], lang, plain=source_plain)
     texts = [p.restore(wrap(text, lang, style)) for p, text in zip(prep.protected, plain)]
@@ -331,7 +350,7 @@ def _localise_one(
         glossary=glossary,
         style=style,
         confidences=confidences,
-        thresholds=options.thresholds,
+        thresholds=thresholds,
         units=prep.units,
         source_plain=source_plain,
     )
@@ -345,7 +364,7 @@ def _localise_one(
         confidences=confidences,
         origins=origins,
         signature=signature,
-        thresholds=options.thresholds,
+        thresholds=thresholds,
         style=style,
     )
     return LocalisedTrack(source=track, lang=lang, track=target, report=report)

@@ -50,6 +50,55 @@ def route(
         typer.echo(f"{source} -> {tgt}: " + "  then  ".join(f"{h.src}->{h.tgt} {h.model}" for h in hops))
 
 
+@models_app.command("calibrate")
+def calibrate_confidence(
+    model: Annotated[str, typer.Argument(help="Hub id (from the local cache when offline) or model folder")],
+    sources: Annotated[list[Path], typer.Argument(help="source subtitle files of the calibration split")],
+    to: Annotated[str, typer.Option("--to", help="target language(s), comma-separated")] = "en",
+    source_lang: Annotated[str, typer.Option("--from", help="source language")] = "zh",
+    engine: Annotated[str, typer.Option("--engine", help="transformers or ctranslate2")] = "transformers",
+    quantile: Annotated[float, typer.Option("--quantile", help="share of ordinary lines to call low")] = 0.05,
+    out: Annotated[Optional[Path], typer.Option("--out", help="calibration file (default: MODEL/localise_confidence.toml)")] = None,
+) -> None:
+    """Calibrate the low-confidence flag: translate the calibration lines along each pair's route
+    and store the QUANTILE of the engine's confidence per pair (pivots included)."""
+    import hashlib
+
+    from localise.engines.registry import routes, translate_many
+    from localise.errors import LocaliseError
+    from localise.io import read_track
+    from localise.quality.confidence import CALIBRATION_FILE, ConfidenceCalibration, calibrate, to_toml
+    from localise.units import build_units
+
+    targets = [t.strip() for t in to.split(",") if t.strip()]
+    if out is None:
+        if not Path(model).is_dir():
+            typer.echo("error: MODEL is not a folder: pass --out FILE for the calibration", err=True)
+            raise typer.Exit(2)
+        out = Path(model) / CALIBRATION_FILE
+    try:
+        texts: list[str] = []
+        digest = hashlib.sha256()
+        for path in sources:
+            digest.update(path.read_bytes())
+            texts += [u.source for u in build_units(read_track(path)) if u.source.strip()]
+        texts = list(dict.fromkeys(texts))
+        results = translate_many(texts, source_lang, targets, engine=engine, model=model)
+        entries = []
+        for tgt in targets:
+            threshold, n = calibrate([t.confidence for t in results[tgt]], quantile)
+            route = "  then  ".join(f"{h.src}->{h.tgt} {h.model}" for h in routes(source_lang, tgt, model=model))
+            entries.append(ConfidenceCalibration(f"{source_lang}-{tgt}", threshold, quantile, n, route,
+                                                 f"{len(sources)} file(s), sha256 {digest.hexdigest()[:16]}"))
+    except (LocaliseError, OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    out.write_text(to_toml(entries), encoding="utf-8")
+    for e in entries:
+        typer.echo(f"{e.pair}: low confidence under {e.threshold} ({e.basis})")
+    typer.echo(f"wrote {out}")
+
+
 @models_app.command("tiny")
 def tiny(
     out: Annotated[Path, typer.Argument(help="folder to write the model into")],

@@ -502,9 +502,13 @@ def check_timing(ctx: CueContext) -> list[Flag]:
 
 
 def check_low_confidence(ctx: CueContext) -> list[Flag]:
+    """The engine doubted its words: confidence under the pair's calibrated threshold (or the fixed
+    default where the model has no calibration; the reason says which)."""
     limit = float(ctx.thresholds["low_confidence"])
     if ctx.confidence is not None and ctx.confidence < limit:
-        return [ctx.flag("low-confidence", f"engine confidence {ctx.confidence:.2f} is under {limit:.2f}")]
+        basis = ctx.thresholds.values.get("low_confidence_basis")
+        return [ctx.flag("low-confidence", f"engine confidence {ctx.confidence:.2f} is under {limit:.2f}"
+                                           + (f" ({basis})" if basis else ""))]
     return []
 
 
