@@ -129,10 +129,17 @@ def print_report(report: dict, console) -> None:  # type: ignore[no-untyped-def]
             flags = "\n".join(f"[{colour[f['severity']]}]{f['code']}[/] {escape(f['reason'])}" for f in c["flags"])
             table.add_row(str(c["index"]), escape(c["source"]), escape(c["translation"]), flags, f"{c['score']:.2f}")
         console.print(table)
+    track = report.get("track") or {}
+    for finding in track.get("source_findings", []) + track.get("findings", []):
+        console.print(f"[{colour[finding['severity']]}]{finding['code']}[/] {escape(finding['reason'])}", highlight=False)
+    if track.get("checks_unavailable"):
+        console.print("checks that could not run for this pair: " + ", ".join(track["checks_unavailable"]), highlight=False)
     by_code = ", ".join(f"{k} {v}" for k, v in summary["by_code"].items()) or "none"
     console.print(
-        f"{summary['flagged_cues']} of {summary['cues']} cues flagged ({100 * summary['flagged_share']:.1f} %); "
-        f"mean score {summary['mean_score']:.3f}; flags by code: {by_code}", highlight=False)
+        f"{summary['need_review_cues']} of {summary['cues']} cues need review ({100 * summary['need_review_share']:.1f} %, "
+        f"{summary['review_severity']} or worse); {summary['flagged_cues']} flagged "
+        f"({100 * summary['flagged_share']:.1f} %); mean score {summary['mean_score']:.3f}; flags by code: {by_code}",
+        highlight=False)
     ref = summary.get("reference")
     if ref:
         for name in ("bleu", "chrf", "chrf++", "ter"):

@@ -126,3 +126,19 @@ def test_thresholds_in_the_signature_are_the_run_overrides():
     assert report["cues"][0]["score"] == 0.5
     sig = report["signature"]["thresholds"]
     assert sig["values"]["low_confidence"] == 0.8 and sig["overrides"] == overrides
+
+
+def test_source_timing_problems_appear_once_at_the_top_of_the_html():
+    from localise.model import Cue
+
+    source = Track([Cue(0, 400, "嗯。"), Cue(440, 2400, "等等！"), Cue(2480, 2900, "好。")], "srt")
+    target = source.with_texts(["Hm.", "Wait!", "Fine."])
+    flags = check_track(source, target, src_lang="zh", tgt_lang="en")
+    assert flags == [[], [], []]  # the translation keeps the source's timings: no cue flag
+    report = build_report(source, target, flags, target_language="en", src_lang="zh")
+    findings = report["track"]["source_findings"]
+    assert {f["kind"]: f["cues"] for f in findings} == {"short": [1, 3], "gap": [2, 3]}
+    html = render_html(report)
+    top = html.index("Source problems")
+    assert top < html.index("cues need review") and html.count("source cue(s) shown under the minimum") == 1
+    assert report["summary"]["need_review_share"] == 0.0 and not any(c["need_review"] for c in report["cues"])
