@@ -502,9 +502,25 @@ def compare_ct2_hf(s: Settings, models: Models, texts: Sequence[str], batch_size
 # ------------------------------------------------------------------------------ parse, check, render
 
 
+def pysrt_parse_save(data: bytes) -> float:
+    """Seconds pysrt takes to parse the same bytes and write the file back (the yardstick of
+    ``check_vs_pysrt``: a ratio within one run, since absolute times swing by half between runs)."""
+    import io
+
+    import pysrt
+
+    t0 = time.perf_counter()
+    subs = pysrt.from_string(data.decode("utf-8"))
+    out = io.StringIO()
+    subs.write_into(out)
+    return time.perf_counter() - t0
+
+
 def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
     """A 20,000-cue SRT track: read from bytes (encoding detection included), check against a
-    same-shaped target track, render. Best of three (it is pure CPU and short)."""
+    same-shaped target track, render — every check on, the sentence model and meaning checks
+    included. Best of three (it is pure CPU and short), each pass paired with pysrt's own parse +
+    save of the same bytes: ``check_vs_pysrt`` = our best ÷ pysrt's best."""
     from localise.io import read_track, render_track
     from localise.layout import style_for
     from localise.quality.checks import check_track
@@ -513,7 +529,9 @@ def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
     english = workloads.english_texts(s.big_cues)
     style = style_for("en")
     best: dict[str, float] | None = None
+    pysrt_best = float("inf")
     for _ in range(1 if s.quick else 3):
+        pysrt_best = min(pysrt_best, pysrt_parse_save(data))
         t0 = time.perf_counter()
         source = read_track(data, name="big.zh.srt")
         t1 = time.perf_counter()
@@ -532,6 +550,8 @@ def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
         "flagged_cues": sum(1 for f in flags if f),
         "rendered_chars": len(rendered),
         **{k: round(v, 3) for k, v in best.items()},
+        "pysrt_parse_save_s": round(pysrt_best, 3),
+        "check_vs_pysrt": round(best["total_s"] / pysrt_best, 3),
     }
 
 
@@ -728,6 +748,7 @@ def _run(s: Settings) -> dict[str, Any]:
         },
         ct2_int8_vs_hf_fp32=compare["ct2_int8_vs_hf_fp32"] if compare else None,
         parse_check_render_20k_s=pcr["total_s"] if pcr else None,
+        check_vs_pysrt=pcr["check_vs_pysrt"] if pcr else None,
         peak_rss_mb=process_peak_rss_mb(),
         config={
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
@@ -778,6 +799,7 @@ def summary(result: dict[str, Any]) -> str:
         "flow_vs_raw_scored",
         "ct2_int8_vs_hf_fp32",
         "parse_check_render_20k_s",
+        "check_vs_pysrt",
         "peak_rss_mb",
     ]
     width = max(map(len, keys))
