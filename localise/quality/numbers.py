@@ -75,8 +75,17 @@ class Number:
 
     def matches(self, other: "Number") -> bool:
         if self.days is not None and other.days is not None:
+            if self.days == other.days:
+                return True
+            if self._unit() == other._unit():  # 27 days are not 30 days; a month may be 4 weeks
+                return False
             return abs(self.days - other.days) <= SPAN_TOLERANCE * max(self.days, other.days)
-        return any(abs(a - b) <= 1e-9 * max(1.0, abs(a)) for a in self.values for b in other.values)
+        return any(abs(a - b) <= 1e-9 + 1e-14 * abs(a) for a in self.values for b in other.values)
+
+    def _unit(self) -> float | None:
+        """Length in days of one unit of a span (7.0 for "three weeks")."""
+        count = max(self.values) if self.values else 0
+        return round(self.days / count, 9) if self.days is not None and count else None
 
     def may_measure_the_same(self, other: "Number") -> bool:
         """Could ``other`` be this number said wrongly (not a different quantity)?"""
@@ -307,7 +316,8 @@ _CLASSIFIERS = tuple(sorted({
 _CLASSIFIER_AFTER = re.compile("^(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + ")")
 #: Inside a segmenter word, what may follow a numeral and keep it a quantity (一百个, 七天, 十几岁).
 _COLLECTIVE_AFTER = re.compile(r"^(?:人|兄弟|姐妹|姊妹|口子|位|家)")
-_SUFFIX_OK = re.compile("^(?:多|几|来|余)?(?:个|個)?(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + r")?(?:多|半|左右)?$")
+#: (jieba glues some nouns on too: 五辆车, 二块钱; what starts with a measure word counts.)
+_SUFFIX_OK = re.compile("^(?:多|几|来|余|半)?(?:个|個)?(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + r"|$)")
 #: ...and what may stand before it in the same word (第三次, 百分之三十, 前三名, 这一天).
 _PREFIX_OK = re.compile(r"^(?:第|百分之|千分之|万分之|约|近|共|合|每|前|后|头|这|那|上|数|几|好几|整整|足足|大约)$")
 _CN_HOLD = re.compile(r"[" + _CN + r"\d俩倆仨半]")
@@ -329,7 +339,18 @@ def _cn_value(run: str) -> float | None:
         try:
             return float(cn2an.cn2an(run, "smart"))
         except Exception:
-            return None
+            pass
+    # cn2an rejects some numerals people (and its own an2cn) write: 五亿一千 (500,001,000) without
+    # the 零 its grammar wants. Read them one magnitude at a time.
+    for mark, scale in (("亿", 1e8), ("億", 1e8), ("万", 1e4), ("萬", 1e4)):
+        if mark in run:
+            high, low = run.split(mark, 1)
+            high_value = _cn_value(high) if high else 1.0
+            low_value = _cn_value(low.lstrip("零〇")) if low.lstrip("零〇") else 0.0
+            if high_value is None or low_value is None:
+                return None
+            return high_value * scale + low_value
+    return None
 
 
 # --- non-quantity words (localise/data/non_quantities.txt) ---------------------------------------
@@ -854,6 +875,7 @@ _CLOCK_WORDS = {
     "fr": {"midi": (12.0,), "minuit": (0.0, 12.0, 24.0)},
     "de": {"mittag": (12.0,), "mitternacht": (0.0, 12.0, 24.0)},
 }
+_AND_A_HALF = r"\s+(?:and\s+a\s+half|y\s+medi[oa]|e\s+mei[oa]|et\s+demie?|einhalb)"
 _WORD_AFTER = re.compile(r"^\s+(?:(?:whole|full|long|more|entire|ganze[n]?|largos?|largas?|longues?)\s+)?([^\W\d_]+)")
 
 
@@ -864,7 +886,7 @@ def _one_unit_pattern(lang: str) -> re.Pattern[str] | None:
         return None
     one, half = _ONE_UNIT[lang]
     names = "|".join(sorted(map(re.escape, units), key=len, reverse=True))
-    return re.compile(rf"(?:(?P<half>{half})|(?P<one>{one}))(?P<unit>{names})\b", re.IGNORECASE)
+    return re.compile(rf"(?:(?P<half>{half})|(?P<one>{one}))(?P<unit>{names})\b(?P<and_half>{_AND_A_HALF})?", re.IGNORECASE)
 
 
 def _target_context(text: str, lang: str, spans: list[tuple[int, int, Number]]) -> list[tuple[int, int, Number]]:
@@ -873,21 +895,32 @@ def _target_context(text: str, lang: str, spans: list[tuple[int, int, Number]]) 
     out: list[tuple[int, int, Number]] = []
     for s, e, n in spans:
         if units and n.kind in ("count",) and len(n.values) <= 2:
-            m = _WORD_AFTER.match(text[e : e + 30])
+            rest = text[e : e + 40]
+            half = re.match(_AND_A_HALF, rest, re.IGNORECASE)  # "two and a half hours"
+            m = _WORD_AFTER.match(rest[half.end() if half else 0 :])
             unit = units.get(m.group(1).lower()) if m else None
             if unit is not None:
-                value = min(n.values)
-                n = Number(n.text + text[e : e + m.end()], n.values, n.weak, "span", value * _UNIT_DAYS[unit])
+                length = (half.end() if half else 0) + m.end()
+                half = half or re.match(_AND_A_HALF, rest[length:], re.IGNORECASE)  # "two hours and a half"
+                if half and not rest[:length].endswith(half.group()):
+                    length += half.end()
+                value = min(n.values) + (0.5 if half else 0)
+                n = Number(n.text + text[e : e + length], frozenset({value}), n.weak, "span", value * _UNIT_DAYS[unit])
+                e += length
         if n.kind == "count" and len(n.text) == 2 and n.text.isdigit() and s > 0 and text[s - 1] in "'’":
             n = _year("'" + n.text, float(n.text))  # '86
         out.append((s, e, n))
     pattern = _one_unit_pattern(lang)
     if pattern is not None:
         for m in pattern.finditer(text):
-            count = 0.5 if m.group("half") else 1.0
+            count = 0.5 if m.group("half") else 1.5 if m.group("and_half") else 1.0
             days = count * _UNIT_DAYS[units[m.group("unit").lower()]]
-            # an article text2num read as 1 ("une", "one week") gives way to the whole phrase
-            out = [t for t in out if not (t[0] < m.end() and m.start() < t[1])]
+            # an article text2num read as 1 ("une", "one week") gives way to the whole phrase; a
+            # number that already holds the unit ("two and a half hours") stays
+            overlapping = [t for t in out if t[0] < m.end() and m.start() < t[1]]
+            if any(not t[2].weak or t[2].kind == "span" and t[1] - t[0] > m.end() - m.start() for t in overlapping):
+                continue
+            out = [t for t in out if t not in overlapping]
             out.append((m.start(), m.end(), Number(m.group(), frozenset({count}), weak=True, kind="span", days=days)))
     for word, values in _CLOCK_WORDS.get(lang, {}).items():
         for m in re.finditer(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
