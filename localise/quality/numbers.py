@@ -375,26 +375,67 @@ def default_non_quantities() -> tuple[str, ...]:
 @dataclass(frozen=True)
 class _Masks:
     words: re.Pattern[str] | None  # literal words: no number at all
-    patterns: re.Pattern[str] | None  # {N} patterns: a weak number where a segmenter word ends
-    chars: frozenset[str] = field(default_factory=frozenset)
+    patterns: tuple[tuple[str, str], ...] = ()  # (before, after) {N}: a weak number where a word ends
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex alternation for many words, factored by their letters (一(?:起|样|直…)): the
+    engine then tries one branch per letter instead of every word at every position. Longer words
+    are tried first."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        if len(branches) == 1 and not ends:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")" + ("?" if ends else "")
+
+    return build(trie)
 
 
 @lru_cache(maxsize=64)
 def _masks(extra: tuple[str, ...]) -> _Masks:
     entries = default_non_quantities() + extra
-    literals = sorted({e for e in entries if "{N}" not in e}, key=len, reverse=True)
-    patterns = sorted({e for e in entries if "{N}" in e}, key=len, reverse=True)
+    literals = {e for e in entries if "{N}" not in e}
+    patterns = {tuple(e.split("{N}", 1)) for e in entries if "{N}" in e}
     words = None
     if literals:
         starts = "".join(sorted({w[0] for w in literals}))
         # not inside a longer numeral (二百五十 is 250), nor before 钟 (十分钟 is ten minutes)
-        words = re.compile("(?=[" + re.escape(starts) + "])(?<![" + _CN + r"\d])(?:" + "|".join(map(re.escape, literals))
-                           + ")(?![" + _CN + r"\d钟])")
-    pattern = None
-    if patterns:
-        pattern = re.compile("(?:" + "|".join(re.escape(p).replace(re.escape("{N}"), f"(?P<n{i}>{_NUMERAL_PATTERN})", 1)
-                                              for i, p in enumerate(patterns)) + ")")
-    return _Masks(words, pattern, frozenset("".join(entries)))
+        words = re.compile("(?=[" + re.escape(starts) + "])(?<![" + _CN + r"\d])" + _trie_pattern(literals)
+                           + "(?![" + _CN + r"\d钟])")
+    ordered = tuple(sorted(patterns, key=lambda p: len(p[0]) + len(p[1]), reverse=True))
+    return _Masks(words, ordered)  # type: ignore[arg-type]
+
+
+_NUMERAL_RUN = re.compile(_NUMERAL_PATTERN)
+
+
+def _mask_patterns(masked: str, patterns: tuple[tuple[str, str], ...], bounds: "_Bounds",
+                   found: list[tuple[int, int, Number]]) -> str:
+    """{N} patterns (老{N}, {N}叔): the numeral run between their two sides becomes a weak number
+    and is masked — where the segmenter ends a word with the pattern (so {N}姐 leaves 三姐妹)."""
+    out = masked
+    for m in _NUMERAL_RUN.finditer(masked):
+        start, end = m.span()
+        for before, after in patterns:
+            if (masked.startswith(after, end) and masked[max(0, start - len(before)) : start] == before
+                    and end + len(after) in bounds.get()):
+                value = _cn_value(m.group())
+                if value is not None:
+                    found.append((start, end, Number(before + m.group() + after, frozenset({value}), weak=True, kind="rank")))
+                    a, b = start - len(before), end + len(after)
+                    out = out[:a] + "\u3000" * (b - a) + out[b:]
+                break
+    return out
 
 
 # --- jieba: word boundaries -----------------------------------------------------------------------
@@ -456,19 +497,10 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
     masked = masks.words.sub(lambda m: "\u3000" * len(m.group()), text) if masks.words else text
     if not _CN_HOLD.search(masked):
         return []
-    bounds = word_bounds(text)
+    bounds = _Bounds(text)
     found: list[tuple[int, int, Number]] = []
     if masks.patterns:
-        def weak_pattern(m: re.Match[str]) -> str:
-            if m.end() not in bounds:  # 三姐妹: 三 | 姐妹 — 三姐 is no word there
-                return m.group()
-            for name, numeral in m.groupdict().items():
-                if numeral:
-                    value = _cn_value(numeral)
-                    if value is not None:
-                        found.append((m.start(name), m.end(name), Number(m.group(), frozenset({value}), weak=True, kind="rank")))
-            return "\u3000" * len(m.group())
-        masked = masks.patterns.sub(weak_pattern, masked)
+        masked = _mask_patterns(masked, masks.patterns, bounds, found)
     for m in _HALF_SPAN.finditer(masked):  # 半个月, 半年: half of one unit
         days = _SPAN_UNITS[m.group(2)]
         if m.group(2) == "年" and m.group(1):
@@ -583,22 +615,43 @@ def _year(text: str, two_digits: float) -> Number:
     return Number(text, frozenset({two_digits, 1900 + two_digits, 2000 + two_digits}), kind="year")
 
 
-def _classify(n: Number, text: str, masked: str, bounds: tuple[int, ...], start: int, end: int, extra: int) -> Number:
-    """The numeral–classifier rule: a quantity stays as read; a numeral inside another word, or
-    before a noun without a measure word, becomes weak (a rank, a title, a name)."""
+def _classify(n: Number, text: str, masked: str, bounds: "_Bounds", start: int, end: int, extra: int) -> Number:
+    """The numeral–classifier rule: a numeral followed by a measure word, or a big one (百, 万…),
+    is a quantity; one before a noun without a measure word (三少爷, 二小姐) is a rank, not a count
+    (weak). A numeral standing alone (老三，过来 / 我数到三) is a quantity unless the segmenter puts
+    it inside another word (老三, 林三): only then is jieba asked."""
     if n.weak or n.kind in ("clock", "span", "percent", "year"):
         return n
-    w_start, w_end = _word_around(bounds, start, end + extra)
-    prefix, suffix = text[w_start:start], text[end + extra : w_end]
-    inside_word = (prefix and not _PREFIX_OK.match(prefix)) or (suffix and not _SUFFIX_OK.match(suffix))
-    after = masked[end + extra :]
-    big = max(n.values) >= 100 or any(c in "百千万亿萬億" for c in n.text)
-    if inside_word and not big:  # 老三, 二姐, 三角恋
-        return Number(n.text, n.values, weak=True, kind="rank")
-    stands_alone = not after or not after[0].isalnum() or after[0] == "\u3000"
-    if stands_alone or big or _CLASSIFIER_AFTER.match(after) or _DIGIT_START.match(after):
+    if max(n.values) >= 100 or any(c in "百千万亿萬億" for c in n.text):
         return n
-    return Number(n.text, n.values, weak=True, kind="rank")  # 三少爷, 二小姐: a rank, not a count
+    after = masked[end + extra :]
+    if _CLASSIFIER_AFTER.match(after):
+        return n
+    stands_alone = not after or not after[0].isalnum() or after[0] == "\u3000" or after[0].isdigit()
+    if not stands_alone:
+        return Number(n.text, n.values, weak=True, kind="rank")  # 三少爷, 二小姐: a rank, not a count
+    if start == 0 or not text[start - 1].isalpha():
+        return n  # nothing before it that a word could hold
+    w_start, w_end = _word_around(bounds.get(), start, end + extra)
+    prefix, suffix = text[w_start:start], text[end + extra : w_end]
+    if (prefix and not _PREFIX_OK.match(prefix)) or (suffix and not _SUFFIX_OK.match(suffix)):
+        return Number(n.text, n.values, weak=True, kind="rank")  # 老三, 林三
+    return n
+
+
+class _Bounds:
+    """jieba's word boundaries of one text, segmented only if a numeral needs them."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.value: tuple[int, ...] | None = None
+
+    def get(self) -> tuple[int, ...]:
+        if self.value is None:
+            self.value = word_bounds(self.text)
+        return self.value
 
 
 _DIGIT_START = re.compile(r"^\d")
@@ -1082,11 +1135,13 @@ def compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, *, glo
     """
     if isinstance(non_quantities, str):  # one word given where a list was meant
         non_quantities = (non_quantities,)
+    non_quantities = tuple(non_quantities)
+    src_numbers = extract_numbers(source, src_lang, non_quantities)
+    if not src_numbers and not _may_hold_numbers(normalise_digits(target), base_lang(tgt_lang)):
+        return Comparison()  # most lines: nothing to compare, and no glossary look-up
     src_terms, tgt_terms = glossary_terms(glossary, source, tgt_lang)
-    if tgt_terms:
+    if src_terms:
+        src_numbers = extract_numbers(source, src_lang, non_quantities + src_terms)
         for term in tgt_terms:
             target = target.replace(term, " " * len(term))
-    src_numbers = extract_numbers(source, src_lang, tuple(non_quantities) + src_terms)
-    if not src_numbers and not _may_hold_numbers(target, base_lang(tgt_lang)):
-        return Comparison()
     return compare(src_numbers, extract_numbers(target, tgt_lang))
