@@ -593,9 +593,11 @@ def _read_run(run: str, before: str, after: str, digit_only: bool) -> tuple[Numb
     if span is not None:
         length, days, half_before, half_after = span
         count = value + (0.5 if half_before or half_after else 0)
-        return Number(run + after[:length], frozenset({count}), kind="span", days=count * days), length
+        # 一天, 一周: "a day", "one lap" — one unit is as often a manner of speaking as a count
+        return Number(run + after[:length], frozenset({count}), weak=count == 1, kind="span", days=count * days), length
     weak = (
         value == 1
+        or run in ("百", "千", "万", "亿", "萬", "億")  # 万人迷, 準備万端: a magnitude alone is no count
         or run in ("两", "兩") and (not _CLASSIFIER_AFTER.match(after) or bool(_COLLECTIVE_AFTER.match(after)))  # 两兄弟: "both brothers"
         or run in ("俩", "倆", "仨") and bool(_PRONOUN_BEFORE.search(before))  # 我们俩 is often "we"
         or bool(_WEEKDAY.search(before))
@@ -861,7 +863,7 @@ def _text2num_numbers(text: str, lang: str) -> list[tuple[int, int, Number]]:
     for occ in find_numbers([_Token(t) for _s, _e, t in tokens], lang, 0.0):
         start, end = tokens[occ.start][0], tokens[occ.end - 1][1]
         phrase = text[start:end]
-        if _DECIMAL.search(phrase):  # digits are read by _digit_numbers (with their scale)
+        if _DECIMAL.search(phrase) or len(phrase) == 1:  # digits are read by _digit_numbers; "o'clock" has no 0
             continue
         single = phrase.lower()
         weak = occ.is_ordinal or single in _WEAK_WORDS
