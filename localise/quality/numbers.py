@@ -57,7 +57,7 @@ SPAN_TOLERANCE = 0.1
 
 #: What a number measures. Two left-over numbers are a conflict only when their kinds may measure
 #: the same thing: equal kinds, or one of them a plain count.
-KINDS = ("count", "money", "percent", "clock", "year", "span", "ordinal", "rank")
+KINDS = ("count", "money", "percent", "clock", "year", "span", "ordinal", "rank", "word")
 
 
 @dataclass(frozen=True)
@@ -494,11 +494,20 @@ def _span_after(after: str) -> tuple[int, float, bool, bool] | None:
 
 
 def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list[tuple[int, int, Number]]:
-    masked = masks.words.sub(lambda m: "\u3000" * len(m.group()), text) if masks.words else text
-    if not _CN_HOLD.search(masked):
-        return []
-    bounds = _Bounds(text)
     found: list[tuple[int, int, Number]] = []
+
+    def idiom(m: re.Match[str]) -> str:
+        # the numerals of an idiom are kept as weak numbers: "a hundred times" for 一百遍 is no "extra"
+        for run in _NUMERAL_RUN.finditer(m.group()):
+            value = _cn_value(run.group())
+            if value is not None:
+                found.append((m.start(), m.end(), Number(m.group(), frozenset({value}), weak=True, kind="word")))
+        return "\u3000" * len(m.group())
+
+    masked = masks.words.sub(idiom, text) if masks.words else text
+    if not _CN_HOLD.search(masked):
+        return found
+    bounds = _Bounds(text)
     if masks.patterns:
         masked = _mask_patterns(masked, masks.patterns, bounds, found)
     for m in _HALF_SPAN.finditer(masked):  # 半个月, 半年: half of one unit
@@ -573,6 +582,9 @@ def _read_run(run: str, before: str, after: str, digit_only: bool) -> tuple[Numb
     value = _cn_value(run)
     if value is None:
         return None
+    if len(after) >= 2 and after[0] in "个個" and after[1] in "万亿萬億":  # 十个亿: a billion (said with a classifier)
+        scale = 1e4 if after[1] in "万萬" else 1e8
+        return Number(run + after[:2], frozenset({value * scale})), 2
     if _ORDINAL_BEFORE.search(before):  # 第二天 is "the next day", 第三 "third"
         return Number(run, frozenset({value}), weak=True, kind="ordinal"), 0
     # 三点 / 三時: o'clock; 三点五 is 3.5; 三点十五分 is 3:15; 三点半 is half past three
@@ -931,6 +943,15 @@ _CLOCK_WORDS = {
     "de": {"mittag": (12.0,), "mitternacht": (0.0, 12.0, 24.0)},
 }
 _AND_A_HALF = r"\s+(?:and\s+a\s+half|y\s+medi[oa]|e\s+mei[oa]|et\s+demie?|einhalb)"
+_GRAND = re.compile(r"^\s+grand\b", re.IGNORECASE)
+_HALF_BEFORE = {lang: re.compile(p + r"$", re.IGNORECASE) for lang, p in {
+    "en": r"\bhalf\s+(?:a\s+)?", "es": r"\bmedi[oa]\s+", "pt": r"\bmei[oa]\s+", "fr": r"\bdemi-", "de": r"\bhalbe[n]?\s+",
+}.items()}
+_HALF_PRICE = {lang: re.compile(p, re.IGNORECASE) for lang, p in {
+    "en": r"\bhalf[- ](?:price|off)\b|\bfifty[- ]percent off\b", "es": r"\bmitad de precio\b|\bmedio precio\b",
+    "pt": r"\bmetade do preço\b|\bmeio preço\b", "fr": r"\bmoitié prix\b|\bà moitié prix\b",
+    "de": r"\bhalbe[nr]? preis\b|\bhalben preis\b",
+}.items()}
 _WORD_AFTER = re.compile(r"^\s+(?:(?:whole|full|long|more|entire|ganze[n]?|largos?|largas?|longues?)\s+)?([^\W\d_]+)")
 
 
@@ -962,6 +983,17 @@ def _target_context(text: str, lang: str, spans: list[tuple[int, int, Number]]) 
                 value = min(n.values) + (0.5 if half else 0)
                 n = Number(n.text + text[e : e + length], frozenset({value}), n.weak, "span", value * _UNIT_DAYS[unit])
                 e += length
+        if n.kind == "count" and len(n.values) == 1 and not _DECIMAL.search(n.text):
+            value = next(iter(n.values))
+            grand = _GRAND.match(text[e : e + 12]) if lang == "en" else None
+            half = _HALF_BEFORE.get(lang)
+            half_match = half.search(text[max(0, s - 12) : s]) if half is not None and value in (100, 1e3, 1e6, 1e9) else None
+            if grand:  # "three grand"
+                n = Number(n.text + grand.group(), frozenset({value * 1000}), n.weak, "money")
+                e += grand.end()
+            elif half_match:  # "half a million", "medio millón"
+                s -= len(half_match.group())
+                n = Number(half_match.group() + n.text, frozenset({value / 2}), False, n.kind)
         if n.kind == "count" and len(n.text) == 2 and n.text.isdigit() and s > 0 and text[s - 1] in "'’":
             n = _year("'" + n.text, float(n.text))  # '86
         out.append((s, e, n))
@@ -977,6 +1009,10 @@ def _target_context(text: str, lang: str, spans: list[tuple[int, int, Number]]) 
                 continue
             out = [t for t in out if t not in overlapping]
             out.append((m.start(), m.end(), Number(m.group(), frozenset({count}), weak=True, kind="span", days=days)))
+    discount = _HALF_PRICE.get(lang)
+    if discount is not None:
+        for m in discount.finditer(text):  # "half price": 五折
+            out.append((m.start(), m.end(), Number(m.group(), frozenset({50.0}), weak=True, kind="percent")))
     for word, values in _CLOCK_WORDS.get(lang, {}).items():
         for m in re.finditer(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
             out.append((m.start(), m.end(), Number(m.group(), frozenset(values), weak=True, kind="clock")))
@@ -992,13 +1028,14 @@ _DECIMAL = re.compile(r"\d")  # \d is exactly str.isdecimal (category Nd) for st
 _NUMBER_WORDS = {
     lang: frozenset(_UNITS.get(lang, {})) | frozenset(_SCALES.get(lang, {})) | frozenset(_TIME_UNITS.get(lang, {}))
     | frozenset(w for word in _CLOCK_WORDS.get(lang, {}) for w in _LETTERS.findall(word))
+    | frozenset({"en": ("half",), "es": ("mitad", "medio"), "pt": ("metade", "meio"), "fr": ("moitié",)}.get(lang, ()))
     for lang in set(_UNITS) | _TEXT2NUM_LANGS
 }
 #: German (and Dutch, Danish) write numbers as compounds (zweihundertfünfzig): a search for their
 #: pieces stands in for the word test.
 _COMPOUND_NUMBERS = {
     "de": re.compile(r"eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zwanzig|ßig|zig|hundert|tausend|"
-                     r"million|milliard|null|ein"),
+                     r"million|milliard|null|ein|halb"),
     "nl": re.compile(r"een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|tig|honderd|duizend|miljoen|nul"),
     "da": re.compile(r"en|et|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|halv|hundred|tusind|million|nul"),
 }

@@ -197,7 +197,14 @@ def test_a_collective_noun_counts_but_a_title_does_not():
     ("一九八六年。", "Nineteen eighty-six."),
     ("八十年代的歌。", "A song from the 1980s."),
     ("三成的股份。", "30% of the shares."),
-    ("一个半小时。", "An hour and a half."),  # 1.5 hours: "an hour" is one weak unit, nothing to report
+    ("一个半小时。", "An hour and a half."),
+    ("这可是十个亿的项目。", "This is a billion-dollar project."),  # 十个亿: a classifier before 亿
+    ("他欠了五十万。", "He owes half a million."),
+    ("三千块。", "Three grand."),
+    ("打五折。", "Half price."),
+    ("我说了一百遍了！", "I've told you a hundred times!"),  # an idiom's numeral may be said
+    ("他昏迷了整整半年。", "He was in a coma for six months."),
+    ("明天早上八点。", "Tomorrow at 8 o'clock."),  # no 0 from "o'clock"
 ])
 def test_the_same_value_said_another_way_matches(src, tgt):
     assert findings(src, tgt) == {}
@@ -332,3 +339,13 @@ def test_jieba_loads_only_when_a_chinese_numeral_needs_it():
             "assert 'jieba' not in sys.modules\n"
             "extract_numbers('二叔来了', 'zh')\nassert 'jieba' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("text", ["今天是美好的一天", "一周之后", "万人迷", "准备万端", "三岁小孩都知道", "我说了一百遍"])
+def test_one_unit_a_bare_magnitude_and_idioms_are_weak(text):
+    """一天 is "a day" as often as "one day"; 万 alone is no count; idioms hold no quantity."""
+    assert strong(text, "zh") == []
+
+
+def test_hyperbole_on_both_sides_is_never_major():
+    assert [f.severity for f in number_flags("我说了一百遍了！", "I've told you a million times!")] == ["minor"]
