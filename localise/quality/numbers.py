@@ -45,7 +45,7 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -314,9 +314,10 @@ _CLASSIFIERS = tuple(sorted({
     "桌", "座", "班", "组", "队", "伙", "处", "分之", "比", "的", "多", "几", "来", "余", "左右", "点", "點", "号",
 }, key=len, reverse=True))
 _CLASSIFIER_AFTER = re.compile("^(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + ")")
-#: Inside a segmenter word, what may follow a numeral and keep it a quantity (一百个, 七天, 十几岁).
+#: 两 before these is as often "both" as "two" (两兄弟, 两人): weak.
 _COLLECTIVE_AFTER = re.compile(r"^(?:人|兄弟|姐妹|姊妹|口子|位|家)")
-#: (jieba glues some nouns on too: 五辆车, 二块钱; what starts with a measure word counts.)
+#: Inside a segmenter word, what may follow a numeral and keep it a quantity (一百个, 七天, 十几岁;
+#: jieba glues some nouns on too: 五辆车, 二块钱 — what starts with a measure word counts).
 _SUFFIX_OK = re.compile("^(?:多|几|来|余|半)?(?:个|個)?(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + r"|$)")
 #: ...and what may stand before it in the same word (第三次, 百分之三十, 前三名, 这一天).
 _PREFIX_OK = re.compile(r"^(?:第|百分之|千分之|万分之|约|近|共|合|每|前|后|头|这|那|上|数|几|好几|整整|足足|大约)$")
