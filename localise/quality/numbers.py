@@ -321,6 +321,7 @@ _COLLECTIVE_AFTER = re.compile(r"^(?:人|兄弟|姐妹|姊妹|口子|位|家)")
 _SUFFIX_OK = re.compile("^(?:多|几|来|余|半)?(?:个|個)?(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + r"|$)")
 #: ...and what may stand before it in the same word (第三次, 百分之三十, 前三名, 这一天).
 _PREFIX_OK = re.compile(r"^(?:第|百分之|千分之|万分之|约|近|共|合|每|前|后|头|这|那|上|数|几|好几|整整|足足|大约)$")
+_ESTIMATE = re.compile(r"^([一二三四五六七八九两])([二三四五六七八九])([十百千万亿萬億]+)$")
 _CN_HOLD = re.compile(r"[" + _CN + r"\d俩倆仨半]")
 
 
@@ -565,10 +566,16 @@ def _clock_minutes(after: str) -> tuple[int, Number] | None:
 def _read_run(run: str, before: str, after: str, digit_only: bool) -> tuple[Number, int] | None:
     """The number a numeral run states, given its neighbours, and how many characters after the
     run belong to it (三点 takes 点, 三个半小时 takes 个半小时)."""
-    # 七八个, 三四天: "seven or eight" — an estimate, both values, weak
-    if digit_only and len(run) == 2 and not after.startswith(("折", "年")):
+    # 七八个, 三四天, 三五天: "seven or eight", "three to five" — an estimate, both values, weak
+    if digit_only and len(run) == 2 and not after.startswith(("折", "年")) and not set(run) & set("零〇"):
         a, b = _cn_value(run[0]), _cn_value(run[1])
-        if a is not None and b is not None and b == a + 1:
+        if a is not None and b is not None and a < b:
+            return Number(run, frozenset({a, b}), weak=True), 0
+    # 五六十岁, 三四百人: an estimate of tens, hundreds...
+    est = _ESTIMATE.match(run)
+    if est:
+        a, b = _cn_value(est.group(1) + est.group(3)), _cn_value(est.group(2) + est.group(3))
+        if a is not None and b is not None and a < b:
             return Number(run, frozenset({a, b}), weak=True), 0
     # counting digit by digit: 二〇二四 (a year) is 2024, 八五折 is 85 %, 九八年 is '98
     if digit_only and len(run) >= 2 and (len(run) >= 3 or after.startswith(("折", "年"))) and "十" not in run:

@@ -299,6 +299,11 @@ def test_the_data_file_syntax():
     assert parse_non_quantities(["# a comment", "", "  一起  # inline comment", "{N}叔"]) == ("一起", "{N}叔")
 
 
+@pytest.mark.parametrize("text, both", [("七八个人", {7, 8}), ("两三天", {2, 3}), ("三五天", {3, 5}), ("五六十岁", {50, 60}), ("三四百人", {300, 400})])
+def test_two_numerals_in_a_row_are_an_estimate(text, both):
+    assert strong(text, "zh") == [] and both in values(text, "zh")
+
+
 def test_weekdays_ordinals_and_estimates_stay_weak():
     assert strong("第三次了", "zh") == [] and values("第三次了", "zh") == [{3}]
     assert strong("星期三见", "zh") == []
