@@ -203,7 +203,7 @@ def check_number(ctx: CueContext) -> list[Flag]:
     if "numbers" not in ctx.unit_memo:  # a comparison of the sentence: once for all its cues
         ctx.unit_memo["numbers"] = compare_texts(
             ctx.unit_source, ctx.unit_target, ctx.src_lang, ctx.tgt_lang, glossary=ctx.glossary,
-            non_quantities=tuple(ctx.thresholds.values.get("number_non_quantities", ())))
+            non_quantities=ctx.thresholds.values.get("number_non_quantities", ()))
     found: NumberComparison = ctx.unit_memo["numbers"]
     flags = []
     if found.conflicts:

@@ -1182,7 +1182,7 @@ def compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, *, glo
     """
     if isinstance(non_quantities, str):  # one word given where a list was meant
         non_quantities = (non_quantities,)
-    non_quantities = tuple(non_quantities)
+    non_quantities = tuple(str(word) for word in non_quantities or ())
     src_numbers = extract_numbers(source, src_lang, non_quantities)
     if not src_numbers and not _may_hold_numbers(normalise_digits(target), base_lang(tgt_lang)):
         return Comparison()  # most lines: nothing to compare, and no glossary look-up

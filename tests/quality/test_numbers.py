@@ -274,8 +274,9 @@ def test_a_series_extends_the_non_quantities():
     assert findings(src, tgt)  # 三 stands alone before 里 (a unit): a quantity to the house rules
     assert findings(src, tgt, non_quantities=["三里屯"]) == {}
     assert number_flags(src, tgt, thresholds={"number_non_quantities": ["三里屯"]}) == []
+    assert number_flags(src, tgt, thresholds={"number_non_quantities": "三里屯"}) == []  # one word, not a list
     # a pattern: {N} is any numeral, applied where the segmenter ends a word
-    assert strong("八号技师来了", "zh", ) and strong("八号技师来了", "zh", ) != []
+    assert strong("八号技师来了", "zh") != []
     assert compare_texts("八号技师来了。", "The technician is here.", "zh", "en",
                          non_quantities=["{N}号技师"]) == compare((), ())
 
