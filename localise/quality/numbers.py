@@ -321,6 +321,7 @@ _COLLECTIVE_AFTER = re.compile(r"^(?:人|兄弟|姐妹|姊妹|口子|位|家)")
 _SUFFIX_OK = re.compile("^(?:多|几|来|余|半)?(?:个|個)?(?:" + "|".join(map(re.escape, _CLASSIFIERS)) + r"|$)")
 #: ...and what may stand before it in the same word (第三次, 百分之三十, 前三名, 这一天).
 _PREFIX_OK = re.compile(r"^(?:第|百分之|千分之|万分之|约|近|共|合|每|前|后|头|这|那|上|数|几|好几|整整|足足|大约)$")
+_PRODUCT = re.compile(r"^([一二三四五六七八九])([一二三四五六七八九])([一二三四五六七八九十]+)$")
 _ESTIMATE = re.compile(r"^([一二三四五六七八九两])([二三四五六七八九])([十百千万亿萬億]+)$")
 _CN_HOLD = re.compile(r"[" + _CN + r"\d俩倆仨半]")
 
@@ -531,10 +532,21 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
         after = masked[end:]
         before = masked[:start]
         digit_only = all(c in _CN_DIGITS for c in run)
+        tael = len(run) >= 2 and run[-1] in "两兩" and run[-2] in _CN  # 三千两(银子), 十两: taels, not 3,200 or 12
+        if tael:
+            end -= 1
+            run = run[:-1]
+            after = masked[end:]
+            digit_only = all(c in _CN_DIGITS for c in run)
         number = _read_run(run, before, after, digit_only)
         if number is None:
             continue
         n, extra = number
+        if tael and extra == 0:  # the measure word 两 makes it a quantity (of silver, mostly)
+            found.append((start, end + 1, Number(run + masked[end], n.values, n.weak, "money")))
+            taken.append((start, end + 1))
+            pos = end + 1
+            continue
         found.append((start, end + extra, _classify(n, text, masked, bounds, start, end, extra)))
         if n.kind == "clock":  # 三点十五分, 三点半, 三点一刻: the minutes too
             minutes = _clock_minutes(after)
@@ -571,6 +583,12 @@ def _read_run(run: str, before: str, after: str, digit_only: bool) -> tuple[Numb
         a, b = _cn_value(run[0]), _cn_value(run[1])
         if a is not None and b is not None and a < b:
             return Number(run, frozenset({a, b}), weak=True), 0
+    # 七七四十九 (seven sevens, forty-nine), 九九八十一: the product is the number
+    product = _PRODUCT.match(run)
+    if product:
+        a, b, c = _cn_value(product.group(1)), _cn_value(product.group(2)), _cn_value(product.group(3))
+        if a is not None and b is not None and c is not None and a * b == c:
+            return Number(run, frozenset({c})), 0
     # 五六十岁, 三四百人: an estimate of tens, hundreds...
     est = _ESTIMATE.match(run)
     if est:

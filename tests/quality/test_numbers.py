@@ -205,6 +205,9 @@ def test_a_collective_noun_counts_but_a_title_does_not():
     ("我说了一百遍了！", "I've told you a hundred times!"),  # an idiom's numeral may be said
     ("他昏迷了整整半年。", "He was in a coma for six months."),
     ("明天早上八点。", "Tomorrow at 8 o'clock."),  # no 0 from "o'clock"
+    ("周家肯出三千两银子的聘礼。", "The Zhous offer 3,000 taels as a bride price."),  # 两 the measure, not 3,200
+    ("给我十两银子。", "Give me ten taels of silver."),
+    ("七七四十九天。", "Forty-nine days."),  # seven sevens: the product is the number
 ])
 def test_the_same_value_said_another_way_matches(src, tgt):
     assert findings(src, tgt) == {}
@@ -355,3 +358,15 @@ def test_one_unit_a_bare_magnitude_and_idioms_are_weak(text):
 
 def test_hyperbole_on_both_sides_is_never_major():
     assert [f.severity for f in number_flags("我说了一百遍了！", "I've told you a million times!")] == ["minor"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=2, max_value=99_999).filter(lambda n: n % 10 == 0))
+def test_a_trailing_liang_after_a_magnitude_is_the_measure_word(n):
+    """三千两 is 3,000 taels: 两 after a round numeral is the unit (cn2an alone reads 3,200)."""
+    assert strong(f"{cn2an.an2cn(n, 'low')}两银子", "zh") == [{n}]
+
+
+def test_multiplication_rhymes_read_as_their_product():
+    assert findings("七七四十九天。", "Forty-one days.") != {}  # a wrong product is still caught
+    assert strong("不管三七二十一", "zh") == []  # the idiom "come what may"
