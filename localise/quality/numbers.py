@@ -905,6 +905,8 @@ def _text2num_numbers(text: str, lang: str) -> list[tuple[int, int, Number]]:
             continue
         single = phrase.lower()
         weak = occ.is_ordinal or single in _WEAK_WORDS
+        if single in _SCALE_WORDS and not _ARTICLE_BEFORE.search(text[max(0, start - 6) : start]):
+            weak = True  # "several million", "millions of": no figure ("a million" is one)
         found.append((start, end, Number(phrase, frozenset({float(occ.value)}), weak=weak,
                                          kind="ordinal" if occ.is_ordinal else "count")))
     return _spoken_years(text, found)
@@ -924,6 +926,8 @@ def _spoken_years(text: str, found: list[tuple[int, int, Number]]) -> list[tuple
         out.append((s, e, n))
     return out
 
+
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|one|un|une|um|uma|ein|eine|einer|einen)\s+$", re.IGNORECASE)
 
 # --- spans, clock words and years around target-language numbers ---------------------------------
 
@@ -969,6 +973,50 @@ _CLOCK_WORDS = {
     "de": {"mittag": (12.0,), "mitternacht": (0.0, 12.0, 24.0)},
 }
 _AND_A_HALF = r"\s+(?:and\s+a\s+half|y\s+medi[oa]|e\s+mei[oa]|et\s+demie?|einhalb)"
+_SAY_TWO = {
+    "en": {"twice": 2.0, "double": 2.0, "both": 2.0, "every other": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0},
+    "es": {"ambos": 2.0, "ambas": 2.0, "doble": 2.0, "triple": 3.0},
+    "pt": {"ambos": 2.0, "ambas": 2.0, "dobro": 2.0, "triplo": 3.0},
+    "fr": {"double": 2.0, "triple": 3.0},
+    "de": {"beide": 2.0, "beiden": 2.0, "doppelt": 2.0, "dreifach": 3.0},
+}
+_RELATIVE_CLOCK = re.compile(
+    r"\b(?P<min>(?:a\s+)?quarter|half|\w+(?:-\w+)?|\d{1,2})(?:\s+minutes?)?\s+(?P<dir>to|till|before|past|after)\s+"
+    r"(?P<hour>\w+|\d{1,2})\b", re.IGNORECASE)
+
+
+def _relative_clock(text: str, spans: list[tuple[int, int, Number]]) -> list[tuple[int, int, Number]]:
+    """"a quarter to three" is 2:45, "half past two" 2:30, "ten to five" 4:50: the hour and minutes
+    a Chinese clock time (两点四十五分) states."""
+    for m in _RELATIVE_CLOCK.finditer(text):
+        minute_word = m.group("min").lower()
+        minutes = 15.0 if minute_word.endswith("quarter") else 30.0 if minute_word == "half" else None
+        hour = None
+        inside = [t for t in spans if m.start() <= t[0] < m.end()]
+        for t in inside:
+            if t[0] >= m.start("hour"):
+                hour = min(t[2].values)
+            elif minutes is None:
+                minutes = min(t[2].values)
+        said_minutes = minute_word.endswith(("quarter", "half")) or re.search(r"minutes?\s", m.group(), re.IGNORECASE)
+        ends = re.match(r"^(?:\s*$|\s*[^\w\s]|\s+(?:o'clock|o’clock|[ap]\.?m\b|in the|at night|tonight|sharp))",
+                        text[m.end() : m.end() + 12], re.IGNORECASE)
+        if not said_minutes and not ends:  # "five to ten people" is a range, not 9:55
+            continue
+        if minutes is None or hour is None or not (1 <= hour <= 12) or not (0 < minutes < 60):
+            continue
+        minute_values, hour_values = {minutes}, set(_hour_values(int(hour)))
+        if m.group("dir").lower() in ("to", "till", "before"):
+            # 2:45; a range ("from five to ten") keeps the numbers as said
+            minute_values.add(60 - minutes)
+            hour_values |= _hour_values(int(hour - 1) or 12)
+        spans = [t for t in spans if t not in inside]
+        spans.append((m.start(), m.start("hour"), Number(m.group()[: m.start("hour") - m.start()].strip(),
+                                                           frozenset(minute_values), kind="clock")))
+        spans.append((m.start("hour"), m.end(), Number(m.group("hour"), frozenset(hour_values), kind="clock")))
+    return spans
+
+
 _GRAND = re.compile(r"^\s+grand\b", re.IGNORECASE)
 _HALF_BEFORE = {lang: re.compile(p + r"$", re.IGNORECASE) for lang, p in {
     "en": r"\bhalf\s+(?:a\s+)?", "es": r"\bmedi[oa]\s+", "pt": r"\bmei[oa]\s+", "fr": r"\bdemi-", "de": r"\bhalbe[n]?\s+",
@@ -1035,6 +1083,12 @@ def _target_context(text: str, lang: str, spans: list[tuple[int, int, Number]]) 
                 continue
             out = [t for t in out if t not in overlapping]
             out.append((m.start(), m.end(), Number(m.group(), frozenset({count}), weak=True, kind="span", days=days)))
+    if lang == "en":
+        out = _relative_clock(text, out)
+    for word, value in _SAY_TWO.get(lang, {}).items():  # "twice", "both", "every other": 两倍, 两个人都, 每两天
+        for m in re.finditer(rf"\b{word}\b", text, re.IGNORECASE):
+            if not any(t[0] < m.end() and m.start() < t[1] for t in out):
+                out.append((m.start(), m.end(), Number(m.group(), frozenset({value}), weak=True)))
     discount = _HALF_PRICE.get(lang)
     if discount is not None:
         for m in discount.finditer(text):  # "half price": 五折
@@ -1055,6 +1109,7 @@ _NUMBER_WORDS = {
     lang: frozenset(_UNITS.get(lang, {})) | frozenset(_SCALES.get(lang, {})) | frozenset(_TIME_UNITS.get(lang, {}))
     | frozenset(w for word in _CLOCK_WORDS.get(lang, {}) for w in _LETTERS.findall(word))
     | frozenset({"en": ("half",), "es": ("mitad", "medio"), "pt": ("metade", "meio"), "fr": ("moitié",)}.get(lang, ()))
+    | frozenset(w for word in _SAY_TWO.get(lang, {}) for w in _LETTERS.findall(word))
     for lang in set(_UNITS) | _TEXT2NUM_LANGS
 }
 #: German (and Dutch, Danish) write numbers as compounds (zweihundertfünfzig): a search for their

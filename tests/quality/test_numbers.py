@@ -208,6 +208,13 @@ def test_a_collective_noun_counts_but_a_title_does_not():
     ("周家肯出三千两银子的聘礼。", "The Zhous offer 3,000 taels as a bride price."),  # 两 the measure, not 3,200
     ("给我十两银子。", "Give me ten taels of silver."),
     ("七七四十九天。", "Forty-nine days."),  # seven sevens: the product is the number
+    ("现在是两点四十五分。", "It's a quarter to three."),
+    ("九点五十分见。", "See you at ten to ten."),
+    ("两点半。", "Half past two."),
+    ("他的年龄是她的两倍。", "He is twice as old as she is."),
+    ("我每两天洗一次澡。", "I take a bath every other day."),
+    ("他们两个人都会说法语。", "Both of them speak French."),
+    ("这幅画估价数百万元。", "The painting was valued at several million."),
 ])
 def test_the_same_value_said_another_way_matches(src, tgt):
     assert findings(src, tgt) == {}
@@ -370,3 +377,21 @@ def test_a_trailing_liang_after_a_magnitude_is_the_measure_word(n):
 def test_multiplication_rhymes_read_as_their_product():
     assert findings("七七四十九天。", "Forty-one days.") != {}  # a wrong product is still caught
     assert strong("不管三七二十一", "zh") == []  # the idiom "come what may"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("It's a quarter to three.", [{15, 45}, {2, 14, 3, 15}]),
+    ("Half past two.", [{30}, {2, 14}]),
+])
+def test_clock_times_said_relative_to_the_hour(text, expected):
+    assert values(text, "en") == expected
+
+
+def test_ranges_are_not_clock_times():
+    assert values("five to ten people", "en") == [{5}, {10}]
+
+
+def test_a_bare_scale_word_is_vague_but_a_million_is_a_figure():
+    assert strong("millions of fans", "en") == [] and strong("several million", "en") == []
+    assert strong("a million dollars", "en") == [{1_000_000}]
+    assert list(findings("他给了我一百万。", "He gave me a billion.")) == ["conflicts"]
