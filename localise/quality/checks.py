@@ -22,7 +22,8 @@ from typing import Any
 from localise.formats.base import paused_gc
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
-from localise.quality.numbers import Number, compare_numbers, extract_numbers
+from localise.quality.numbers import Comparison as NumberComparison
+from localise.quality.numbers import Number, compare_texts
 from localise.quality.text import (
     UNSPACED, base_lang, content_length, display_length, html_tags, ass_tags, plain_text,
     script_counts, scripts_of, tokens, unbalanced,
@@ -211,16 +212,25 @@ def _glossary_findings(ctx: CueContext) -> list[tuple[int, Flag]]:
 
 
 def check_number(ctx: CueContext) -> list[Flag]:
+    """Values, not tokens (localise.quality.numbers): a different value is a conflict (major); a
+    quantity the translation leaves out (condensing) or one it adds is minor."""
     if "numbers" not in ctx.unit_memo:  # a comparison of the sentence: once for all its cues
-        ctx.unit_memo["numbers"] = compare_numbers(extract_numbers(ctx.unit_source, ctx.src_lang),
-                                                   extract_numbers(ctx.unit_target, ctx.tgt_lang))
-    missing, extra = ctx.unit_memo["numbers"]
-    parts = []
-    if missing:
-        parts.append("in the source but not in the translation: " + ", ".join(map(_fmt_number, missing)))
-    if extra:
-        parts.append("in the translation but not in the source: " + ", ".join(map(_fmt_number, extra)))
-    return [ctx.flag("number", "numbers disagree — " + "; ".join(parts) + ctx.where)] if parts else []
+        ctx.unit_memo["numbers"] = compare_texts(
+            ctx.unit_source, ctx.unit_target, ctx.src_lang, ctx.tgt_lang, glossary=ctx.glossary,
+            non_quantities=ctx.thresholds.values.get("number_non_quantities", ()))
+    found: NumberComparison = ctx.unit_memo["numbers"]
+    flags = []
+    if found.conflicts:
+        pairs = "; ".join(f"{s.describe()} in the source, {t.describe()} in the translation" for s, t in found.conflicts)
+        flags.append(ctx.flag("number", "numbers disagree — the translation states a different value: " + pairs + ctx.where,
+                              case="conflict"))
+    if found.missing:
+        flags.append(ctx.flag("number", "numbers disagree — in the source but not in the translation: "
+                              + ", ".join(n.describe() for n in found.missing) + ctx.where, case="missing"))
+    if found.extra:
+        flags.append(ctx.flag("number", "numbers disagree — in the translation but not in the source: "
+                              + ", ".join(n.describe() for n in found.extra) + ctx.where, case="extra"))
+    return flags
 
 
 def longest_run(seq: Sequence[str], max_n: int) -> tuple[int, tuple[str, ...]]:
