@@ -988,10 +988,11 @@ _CLOCK_WORDS = {
 }
 _AND_A_HALF = r"\s+(?:and\s+a\s+half|y\s+medi[oa]|e\s+mei[oa]|et\s+demie?|einhalb)"
 _SAY_TWO = {
-    "en": {"twice": 2.0, "double": 2.0, "both": 2.0, "every other": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0},
-    "es": {"ambos": 2.0, "ambas": 2.0, "doble": 2.0, "triple": 3.0},
-    "pt": {"ambos": 2.0, "ambas": 2.0, "dobro": 2.0, "triplo": 3.0},
-    "fr": {"double": 2.0, "triple": 3.0},
+    "en": {"twice": 2.0, "double": 2.0, "both": 2.0, "every other": 2.0, "a couple": 2.0, "a pair": 2.0,
+           "triple": 3.0, "thrice": 3.0, "quadruple": 4.0},
+    "es": {"ambos": 2.0, "ambas": 2.0, "doble": 2.0, "un par": 2.0, "triple": 3.0},
+    "pt": {"ambos": 2.0, "ambas": 2.0, "dobro": 2.0, "um par": 2.0, "triplo": 3.0},
+    "fr": {"double": 2.0, "une paire": 2.0, "triple": 3.0},
     "de": {"beide": 2.0, "beiden": 2.0, "doppelt": 2.0, "dreifach": 3.0},
 }
 _RELATIVE_CLOCK = re.compile(
