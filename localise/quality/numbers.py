@@ -1280,8 +1280,10 @@ def compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, *, glo
     if not src_numbers and not _target_may_hold_numbers(target, tgt_lang):
         return Comparison()  # most lines: nothing to compare, and no glossary look-up
     src_terms, tgt_terms = glossary_terms(glossary, source, tgt_lang)
-    if src_terms:
-        src_numbers = extract_numbers(source, src_lang, non_quantities + src_terms)
+    if src_terms:  # blanked out, not added to the word list: that list is compiled once per run
+        for term in src_terms:
+            source = source.replace(term, "\u3000" * len(term))
+        src_numbers = extract_numbers(source, src_lang, non_quantities)
         for term in tgt_terms:
             target = target.replace(term, " " * len(term))
     return compare(src_numbers, extract_numbers(target, tgt_lang))

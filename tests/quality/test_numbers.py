@@ -395,3 +395,15 @@ def test_a_bare_scale_word_is_vague_but_a_million_is_a_figure():
     assert strong("millions of fans", "en") == [] and strong("several million", "en") == []
     assert strong("a million dollars", "en") == [{1_000_000}]
     assert list(findings("他给了我一百万。", "He gave me a billion.")) == ["conflicts"]
+
+
+def test_glossary_terms_do_not_recompile_the_word_list():
+    """Each sentence finds its own terms; the house list's regex is built once per run's settings."""
+    from localise.quality.numbers import _masks
+
+    names = [f"林{cn2an.an2cn(i, 'low')}号" for i in range(2, 90)]
+    glossary = Glossary([TermEntry(n, {"en": f"Lin {i}"}) for i, n in enumerate(names)])
+    _masks.cache_clear()
+    for name in names:
+        compare_texts(f"{name}给了我三百块。", "He gave me 300.", "zh", "en", glossary=glossary)
+    assert _masks.cache_info().currsize == 1
