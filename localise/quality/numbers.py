@@ -1276,6 +1276,17 @@ def compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, *, glo
     if isinstance(non_quantities, str):  # one word given where a list was meant
         non_quantities = (non_quantities,)
     non_quantities = tuple(str(word) for word in non_quantities or ())
+    try:
+        hash(glossary)
+    except TypeError:  # an unhashable glossary-like object: no cache
+        return _compare_texts.__wrapped__(source, target, src_lang, tgt_lang, glossary, non_quantities)
+    return _compare_texts(source, target, src_lang, tgt_lang, glossary, non_quantities)
+
+
+@lru_cache(maxsize=65536)
+def _compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, glossary: object,
+                   non_quantities: tuple[str, ...]) -> Comparison:
+    """:func:`compare_texts`, cached per sentence pair (a re-check of the same lines is free)."""
     src_numbers = extract_numbers(source, src_lang, non_quantities)
     if not src_numbers and not _target_may_hold_numbers(target, tgt_lang):
         return Comparison()  # most lines: nothing to compare, and no glossary look-up
