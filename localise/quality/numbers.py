@@ -11,14 +11,18 @@ Reading a text gives :class:`Number` s, each with every value it may stand for:
 * Digits in any script, thousands groups (``50,000,000``, ``50.000.000``), decimals; ``a,bcd`` is
   ambiguous between languages and keeps both readings. ``30K``, ``$2M``, ``1.5bn``, ``2 million``.
 * Chinese and Japanese numerals through cn2an (``五千万``, ``一亿七千万``, ``3.5亿``, ``两百``,
-  ``二〇二四``), 俩/仨 (two/three, with their classifier), 半 in spans (半个月, 一个半小时).
+  ``二〇二四``, ``十个亿``), 俩/仨 (two/three, with their classifier), 半 in spans (半个月, 一个半小时),
+  estimates (``三五天``, ``五六十岁``: both values, weak), 两 as the measure word (``三千两`` is 3,000
+  taels), multiplication rhymes (``七七四十九`` is 49).
   Clock times (``三点`` is 3 or 15; ``十二点`` is noon or midnight), years (``86年`` is also
   1986), discounts (``四折`` is 40 % of the price or 60 % off), 成 (``三成`` is 30 %), decades
   (``八十年代`` is the 1980s), and spans of time in days (``七天`` = "a week", ``二十年`` = "two
   decades", ``半个月`` = "two weeks"), which match across units within :data:`SPAN_TOLERANCE`.
 * Number words of English, Spanish, Portuguese, French, German (and Dutch, Italian, Danish)
   through text2num; Arabic from a table. Ordinals, "noon"/"midnight", "a week", "half an hour",
-  "nineteen eighty-six", "'86", currency marks and "percent" around them.
+  "nineteen eighty-six", "'86", "a quarter to three", "half a million", "three grand", "half
+  price", "twice"/"both", currency marks and "percent" around them. A bare scale word ("millions
+  of", "several million") is weak.
 
 Which Chinese numerals are quantities (the numeral–classifier rule): a numeral followed by a
 measure word or unit (三个, 五百块, 七天), or standing on its own (我数到三), is a quantity. One
@@ -379,6 +383,8 @@ def default_non_quantities() -> tuple[str, ...]:
 class _Masks:
     words: re.Pattern[str] | None  # literal words: no number at all
     patterns: tuple[tuple[str, str], ...] = ()  # (before, after) {N}: a weak number where a word ends
+    by_after: dict[str, list[tuple[str, str]]] | None = None
+    by_before: dict[str, list[tuple[str, str]]] | None = None
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -416,20 +422,28 @@ def _masks(extra: tuple[str, ...]) -> _Masks:
         words = re.compile("(?=[" + re.escape(starts) + "])(?<![" + _CN + r"\d])" + _trie_pattern(literals)
                            + "(?![" + _CN + r"\d钟])")
     ordered = tuple(sorted(patterns, key=lambda p: len(p[0]) + len(p[1]), reverse=True))
-    return _Masks(words, ordered)  # type: ignore[arg-type]
+    by_after: dict[str, list[tuple[str, str]]] = {}
+    by_before: dict[str, list[tuple[str, str]]] = {}
+    for before, after in ordered:  # looked up by the letter after (or before) a numeral run
+        if after:
+            by_after.setdefault(after[0], []).append((before, after))
+        else:
+            by_before.setdefault(before[-1], []).append((before, after))
+    return _Masks(words, ordered, by_after, by_before)  # type: ignore[arg-type]
 
 
 _NUMERAL_RUN = re.compile(_NUMERAL_PATTERN)
 
 
-def _mask_patterns(masked: str, patterns: tuple[tuple[str, str], ...], bounds: "_Bounds",
-                   found: list[tuple[int, int, Number]]) -> str:
+def _mask_patterns(masked: str, masks: _Masks, bounds: "_Bounds", found: list[tuple[int, int, Number]]) -> str:
     """{N} patterns (老{N}, {N}叔): the numeral run between their two sides becomes a weak number
     and is masked — where the segmenter ends a word with the pattern (so {N}姐 leaves 三姐妹)."""
     out = masked
+    by_after, by_before = masks.by_after or {}, masks.by_before or {}
     for m in _NUMERAL_RUN.finditer(masked):
         start, end = m.span()
-        for before, after in patterns:
+        candidates = by_after.get(masked[end : end + 1], []) + (by_before.get(masked[start - 1], []) if start else [])
+        for before, after in candidates:
             if (masked.startswith(after, end) and masked[max(0, start - len(before)) : start] == before
                     and end + len(after) in bounds.get()):
                 value = _cn_value(m.group())
@@ -512,7 +526,7 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
         return found
     bounds = _Bounds(text)
     if masks.patterns:
-        masked = _mask_patterns(masked, masks.patterns, bounds, found)
+        masked = _mask_patterns(masked, masks, bounds, found)
     for m in _HALF_SPAN.finditer(masked):  # 半个月, 半年: half of one unit
         days = _SPAN_UNITS[m.group(2)]
         if m.group(2) == "年" and m.group(1):
@@ -974,10 +988,11 @@ _CLOCK_WORDS = {
 }
 _AND_A_HALF = r"\s+(?:and\s+a\s+half|y\s+medi[oa]|e\s+mei[oa]|et\s+demie?|einhalb)"
 _SAY_TWO = {
-    "en": {"twice": 2.0, "double": 2.0, "both": 2.0, "every other": 2.0, "triple": 3.0, "thrice": 3.0, "quadruple": 4.0},
-    "es": {"ambos": 2.0, "ambas": 2.0, "doble": 2.0, "triple": 3.0},
-    "pt": {"ambos": 2.0, "ambas": 2.0, "dobro": 2.0, "triplo": 3.0},
-    "fr": {"double": 2.0, "triple": 3.0},
+    "en": {"twice": 2.0, "double": 2.0, "both": 2.0, "every other": 2.0, "a couple": 2.0, "a pair": 2.0,
+           "triple": 3.0, "thrice": 3.0, "quadruple": 4.0},
+    "es": {"ambos": 2.0, "ambas": 2.0, "doble": 2.0, "un par": 2.0, "triple": 3.0},
+    "pt": {"ambos": 2.0, "ambas": 2.0, "dobro": 2.0, "um par": 2.0, "triplo": 3.0},
+    "fr": {"double": 2.0, "une paire": 2.0, "triple": 3.0},
     "de": {"beide": 2.0, "beiden": 2.0, "doppelt": 2.0, "dreifach": 3.0},
 }
 _RELATIVE_CLOCK = re.compile(
@@ -1246,6 +1261,11 @@ def glossary_terms(glossary: object, source: str, target_lang: str) -> tuple[tup
     return tuple(m.term for m in matches), tuple(t for t in targets if t)
 
 
+@lru_cache(maxsize=65536)
+def _target_may_hold_numbers(text: str, lang: str) -> bool:
+    return _may_hold_numbers(normalise_digits(text), base_lang(lang))
+
+
 def compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, *, glossary: object = None,
                   non_quantities: Sequence[str] = ()) -> Comparison:
     """The numbers of a sentence and its translation, paired (:func:`compare`).
@@ -1256,12 +1276,25 @@ def compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, *, glo
     if isinstance(non_quantities, str):  # one word given where a list was meant
         non_quantities = (non_quantities,)
     non_quantities = tuple(str(word) for word in non_quantities or ())
+    try:
+        hash(glossary)
+    except TypeError:  # an unhashable glossary-like object: no cache
+        return _compare_texts.__wrapped__(source, target, src_lang, tgt_lang, glossary, non_quantities)
+    return _compare_texts(source, target, src_lang, tgt_lang, glossary, non_quantities)
+
+
+@lru_cache(maxsize=65536)
+def _compare_texts(source: str, target: str, src_lang: str, tgt_lang: str, glossary: object,
+                   non_quantities: tuple[str, ...]) -> Comparison:
+    """:func:`compare_texts`, cached per sentence pair (a re-check of the same lines is free)."""
     src_numbers = extract_numbers(source, src_lang, non_quantities)
-    if not src_numbers and not _may_hold_numbers(normalise_digits(target), base_lang(tgt_lang)):
+    if not src_numbers and not _target_may_hold_numbers(target, tgt_lang):
         return Comparison()  # most lines: nothing to compare, and no glossary look-up
     src_terms, tgt_terms = glossary_terms(glossary, source, tgt_lang)
-    if src_terms:
-        src_numbers = extract_numbers(source, src_lang, non_quantities + src_terms)
+    if src_terms:  # blanked out, not added to the word list: that list is compiled once per run
+        for term in src_terms:
+            source = source.replace(term, "\u3000" * len(term))
+        src_numbers = extract_numbers(source, src_lang, non_quantities)
         for term in tgt_terms:
             target = target.replace(term, " " * len(term))
     return compare(src_numbers, extract_numbers(target, tgt_lang))

@@ -1,13 +1,22 @@
-"""Numbers as a viewer reads them: digits in any script, Chinese numerals, number words."""
+"""Numbers as a viewer reads them (digits in any script, Chinese numerals, number words), and compared
+as values: a different value is a major conflict, a number left out or added is minor."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import cn2an
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localise.quality.numbers import compare_numbers, extract_numbers
+from localise.glossary import Glossary, TermEntry
+from localise.model import Cue, Track
+from localise.quality import check_track
+from localise.quality.numbers import (
+    compare, compare_numbers, compare_texts, default_non_quantities, extract_numbers, parse_non_quantities,
+)
 
 
 def values(text: str, lang: str) -> list[set[float]]:
@@ -115,15 +124,6 @@ def test_grouped_digits_read_back(n, sep):
 
 # --- values, not tokens (issue 14) ---------------------------------------------------------------
 
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-
-from localise.glossary import Glossary, TermEntry  # noqa: E402
-from localise.model import Cue, Track  # noqa: E402
-from localise.quality import check_track  # noqa: E402
-from localise.quality.numbers import (  # noqa: E402
-    compare, compare_texts, default_non_quantities, parse_non_quantities,
-)
 
 
 def findings(src: str, tgt: str, lang: str = "en", **kw) -> dict[str, list]:
@@ -264,9 +264,14 @@ def test_a_number_from_nowhere_is_minor():
 
 
 def test_conflict_missing_and_extra_in_one_sentence_are_separate_flags():
+    # 五千万 said as five million: a conflict; 三天 (a span) and 40 % (a share) measure different
+    # things, so they are one missing and one extra number, not a conflict
+    flags = number_flags("五千万，三天。", "Five million, 40% now.")
+    assert [f.severity for f in flags] == ["major", "minor", "minor"]
+    assert "五千万 (50,000,000)" in flags[0].reason and "三天 (3 days)" in flags[1].reason and "40%" in flags[2].reason
+    # left-over numbers that may measure the same thing pair up as conflicts
     flags = number_flags("五千万，三天。", "Five million, and 8 guards.")
-    # 五千万 conflicts with five million; 三天 (a span) pairs with 8 (a plain count) — a conflict too
-    assert {f.severity for f in flags} == {"major"}
+    assert [f.severity for f in flags] == ["major"] and "三天 (3 days)" in flags[0].reason and "8" in flags[0].reason
     flags = number_flags("五千万。", "Fifty million, in three days.")
     assert [f.severity for f in flags] == ["minor"] and "three days" in flags[0].reason
 
@@ -395,3 +400,15 @@ def test_a_bare_scale_word_is_vague_but_a_million_is_a_figure():
     assert strong("millions of fans", "en") == [] and strong("several million", "en") == []
     assert strong("a million dollars", "en") == [{1_000_000}]
     assert list(findings("他给了我一百万。", "He gave me a billion.")) == ["conflicts"]
+
+
+def test_glossary_terms_do_not_recompile_the_word_list():
+    """Each sentence finds its own terms; the house list's regex is built once per run's settings."""
+    from localise.quality.numbers import _masks
+
+    names = [f"林{cn2an.an2cn(i, 'low')}号" for i in range(2, 90)]
+    glossary = Glossary([TermEntry(n, {"en": f"Lin {i}"}) for i, n in enumerate(names)])
+    _masks.cache_clear()
+    for name in names:
+        compare_texts(f"{name}给了我三百块。", "He gave me 300.", "zh", "en", glossary=glossary)
+    assert _masks.cache_info().currsize == 1
