@@ -23,7 +23,7 @@ from localise.formats.base import paused_gc
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
 from localise.quality.numbers import Comparison as NumberComparison
-from localise.quality.numbers import Number, compare_texts
+from localise.quality.numbers import compare_texts
 from localise.quality.text import (
     UNSPACED, base_lang, content_length, display_length, html_tags, ass_tags, plain_text,
     script_counts, scripts_of, tokens, unbalanced,
@@ -84,12 +84,6 @@ class CueContext:
 def _quote(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return "«" + (text if len(text) <= limit else text[: limit - 1] + "…") + "»"
-
-
-def _fmt_number(n: Number) -> str:
-    value = min(n.values)
-    shown = f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
-    return n.text if shown == n.text else f"{n.text} ({shown})"
 
 
 # --- the checks --------------------------------------------------------------------------------
