@@ -44,7 +44,8 @@
     area.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
-        var body = new URLSearchParams({ text: area.value });
+        var token = area.form.elements.csrf_token;
+        var body = new URLSearchParams({ text: area.value, csrf_token: token ? token.value : "" });
         fetch("/items/" + item.dataset.id + "/check", { method: "POST", body: body, credentials: "same-origin" })
           .then(function (r) { return r.ok ? r.json() : { check: [] }; })
           .then(function (data) { showCheck(output, data.check || []); })
