@@ -370,3 +370,38 @@ def test_app_starts_with_stored_tokens_only(tmp_path: Path) -> None:
     token, _ = store.accounts.add_token("ada", "admin", ["*"])
     client = new_client(create_app(ReviewSettings(db_url=store.url, tokens={}), store=store))
     assert client.get("/api/items", headers=bearer(token)).json() == []
+
+
+def test_job_parameters_come_from_the_servers_settings(world, tmp_path: Path) -> None:
+    """What a job would run, without Prefect: locations from the settings, never from the request."""
+    from fastapi import HTTPException
+
+    from localise.review.app.jobs import JobRequest, _runs
+
+    app, store, _, settings = world
+    service = app.state.service
+    source = tmp_path / "src" / "dragon"
+    source.mkdir(parents=True)
+    (source / "ep01.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\n你好\n", encoding="utf-8")
+    name, runs = _runs(service, JobRequest(series="dragon", targets=["en", "pt-BR"]))
+    assert name == settings.deployment
+    assert runs == [{"source": str(source), "series": "dragon", "destination": settings.storage_url,
+                     "targets": ["en", "pt-BR"]}]
+    name, runs = _runs(service, JobRequest(series="dragon", kind="episode", episodes=["ep01"]))
+    assert name == settings.episode_deployment and runs[0]["source"] == str(source / "ep01.srt")
+    with pytest.raises(HTTPException) as missing:
+        _runs(service, JobRequest(series="dragon", kind="episode", episodes=["ep99"]))
+    assert missing.value.status_code == 404
+    with pytest.raises(HTTPException) as nothing_reviewed:
+        _runs(service, JobRequest(series="dragon", kind="apply-review"))
+    assert nothing_reviewed.value.status_code == 409
+    store.approve(dragon_item(store))
+    name, runs = _runs(service, JobRequest(series="dragon", kind="apply-review"))
+    assert name == settings.review_deployment
+    assert runs == [{"series": "dragon", "episodes": ["ep01"], "storage_url": settings.storage_url,
+                     "review_db_url": store.url}]
+    # a database password never becomes a run parameter (callers see parameters; so does Prefect's UI)
+    settings.db_url = "postgresql+psycopg://review:s3cret@db.internal/review"
+    assert "review_db_url" not in _runs(service, JobRequest(series="dragon", kind="apply-review"))[1][0]
+    settings.source_root, settings.series_sources = str(tmp_path / "root"), {}
+    assert _runs(service, JobRequest(series="tiger"))[1][0]["source"] == str(tmp_path / "root" / "tiger")

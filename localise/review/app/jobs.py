@@ -132,6 +132,18 @@ def _episode_sources(source_url: str, episodes: list[str]) -> dict[str, str]:
     return {e: found[e] for e in episodes}
 
 
+def _has_password(url: str) -> bool:
+    """A database URL with a password never goes into run parameters: the worker then uses its
+    own ``LOCALISE_REVIEW_DB_URL``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password is not None
+    except ArgumentError:
+        return True
+
+
 def _runs(service: Any, body: JobRequest) -> tuple[str, list[dict[str, Any]]]:
     """The deployment and one parameter set per flow run, all from the server's settings."""
     settings = service.settings
@@ -141,8 +153,10 @@ def _runs(service: Any, body: JobRequest) -> tuple[str, list[dict[str, Any]]]:
                                             if i.state in ("approved", "edited")})
         if not episodes:
             raise HTTPException(status.HTTP_409_CONFLICT, f"{body.series}: no reviewed lines to apply")
-        return settings.review_deployment, [{"series": body.series, "episodes": episodes,
-                                             "storage_url": settings.storage_url, "review_db_url": settings.db_url}]
+        parameters = {"series": body.series, "episodes": episodes, "storage_url": settings.storage_url}
+        if not _has_password(settings.db_url):  # run parameters are visible to callers and in Prefect's UI
+            parameters["review_db_url"] = settings.db_url
+        return settings.review_deployment, [parameters]
     source = settings.source_for(body.series)
     if source is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"series {body.series!r} has no source configured on this "
