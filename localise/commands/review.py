@@ -241,6 +241,18 @@ token_app = typer.Typer(help="Access tokens: a role (reviewer, operator, admin) 
 review_app.add_typer(token_app, name="token")
 
 
+def _audit_cli(store, command: str, **detail) -> None:
+    """Token changes made on the command line go into the audit log too (actor ``cli:<user>``)."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    store.accounts.record(principal=None, actor=f"cli:{user}", method="CLI", path=f"review token {command}",
+                          status=0, client=None, detail=detail)
+
+
 def _expiry(text: str | None):
     """``30d``, ``12h``, ``90m`` or an ISO date/time (UTC when no zone is given) -> aware datetime."""
     import re
@@ -273,11 +285,13 @@ def token_add(
 
     if not series and not all_series:
         _fail("name the series the token may touch (--series S, repeatable) or give --all-series")
+    store = _store(db)
     try:
-        token, info = _store(db).accounts.add_token(name, role, ["*"] if all_series else series or [],
-                                                    expires_at=_expiry(expires), created_by="cli")
+        token, info = store.accounts.add_token(name, role, ["*"] if all_series else series or [],
+                                               expires_at=_expiry(expires), created_by="cli")
     except LocaliseError as exc:
         _fail(str(exc))
+    _audit_cli(store, "add", token=info.id, name=info.name, role=info.role, series=info.series)
     typer.echo(f"token {info.id} ({info.key_id}) for {info.name}: {info.role} on {', '.join(info.series)}"
                f"{'; expires ' + info.expires_at.isoformat() if info.expires_at else ''}. "
                "The secret below is shown once; keep it now.", err=True)
@@ -314,10 +328,12 @@ def token_revoke(
     """Revoke tokens; their login sessions end at once."""
     from localise.errors import LocaliseError
 
+    store = _store(db)
     try:
-        revoked = _store(db).accounts.revoke(which)
+        revoked = store.accounts.revoke(which)
     except LocaliseError as exc:
         _fail(str(exc))
+    _audit_cli(store, "revoke", tokens=[info.id for info in revoked])
     for info in revoked:
         typer.echo(f"revoked token {info.id} ({info.key_id}) of {info.name}")
 
@@ -331,10 +347,12 @@ def token_rotate(
     """Replace a token's secret (same name, role, series); the old token and its sessions end."""
     from localise.errors import LocaliseError
 
+    store = _store(db)
     try:
-        token, info = _store(db).accounts.rotate(which, expires_at=_expiry(expires), created_by="cli")
+        token, info = store.accounts.rotate(which, expires_at=_expiry(expires), created_by="cli")
     except LocaliseError as exc:
         _fail(str(exc))
+    _audit_cli(store, "rotate", which=which, token=info.id)
     typer.echo(f"token {info.id} ({info.key_id}) for {info.name} replaces the old one. "
                "The secret below is shown once; keep it now.", err=True)
     typer.echo(token)

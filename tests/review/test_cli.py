@@ -82,6 +82,8 @@ def test_token_add_list_rotate_revoke(tmp_path: Path) -> None:
 
     admin = runner.invoke(app, ["review", "token", "add", "ada", "--role", "admin", "--all-series", "--db", db])
     assert admin.exit_code == 0 and store.accounts.verify(admin.stdout.strip().splitlines()[-1]).all_series
+    assert [e["path"] for e in reversed(store.accounts.events())] == [
+        "review token add", "review token rotate", "review token revoke", "review token add"]
 
 
 def test_token_add_refuses_bad_input(tmp_path: Path) -> None:
