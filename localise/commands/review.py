@@ -313,6 +313,8 @@ def token_list(
     from rich.table import Table
 
     table = Table("id", "key", "name", "role", "series", "created", "expires", "status")
+    for column in table.columns:
+        column.no_wrap = column.header in ("id", "key", "role", "status")
     for info in tokens:
         table.add_row(str(info.id), info.key_id, info.name, info.role, ",".join(info.series),
                       info.created_at.strftime("%Y-%m-%d %H:%M"),
