@@ -34,7 +34,7 @@ def world(tmp_path: Path, store: ReviewStore):
     glossaries = tmp_path / "glossaries"
     glossaries.mkdir()
     settings = ReviewSettings(db_url=store.url, tokens={BOOT: "boot"}, glossary_dir=glossaries,
-                              storage_url=str(tmp_path / "published"), login_attempts=3, max_body_bytes=4096,
+                              storage_url=str(tmp_path / "published"), login_attempts=5, max_body_bytes=4096,
                               max_upload_bytes=8192, series_sources={"dragon": str(tmp_path / "src" / "dragon")})
     app = create_app(settings, store=store)
     return app, store, tokens, settings
@@ -330,13 +330,25 @@ def test_login_needs_its_form_token_and_origin(world) -> None:
 
 
 def test_login_rate_limit(world) -> None:
-    app, _, tokens, settings = world
+    app, store, tokens, settings = world
     client = new_client(app)
     for _ in range(settings.login_attempts):
         login(client, "wrong-token-0123456789", expect=401)
     page = client.get("/login")
     blocked = client.post("/login", data={"token": tokens["admin"], "login_token": form_token(page.text, "login_token")})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    rows = store.accounts.event_count()
+    for _ in range(20):  # a blocked address writes nothing more, whatever it sends
+        assert client.post("/login", data={"token": "x"}, headers={"Origin": "http://evil:1"}).status_code == 429
+    assert store.accounts.event_count() == rows
+
+
+def test_refused_login_posts_count_as_failures(world) -> None:
+    app, store, tokens, settings = world
+    client = new_client(app)
+    for _ in range(settings.login_attempts):  # cross-origin posts, and posts without the form token
+        assert client.post("/login", data={"token": tokens["admin"]}, headers={"Origin": "http://evil:1"}).status_code == 403
+    assert client.post("/login", data={"token": tokens["admin"]}).status_code == 429
 
 
 # -- audit -----------------------------------------------------------------------------------------------

@@ -153,14 +153,18 @@ class Gate:
         state["principal"], state["session"] = principal, session
 
         if unsafe and not api:
+            limiter = self.service.login_limiter if login and client is not None else None
+            if limiter is not None:  # before anything is written: a blocked address adds no audit rows
+                wait = limiter.retry_after(client)
+                if wait:
+                    await self._plain(send, 429, "too many failed logins; try again later", json_body=False,
+                                      headers={"retry-after": str(wait)})
+                    return
             if not same_origin(scope, headers, settings.public_origins):
+                if limiter is not None:
+                    limiter.fail(client)
                 await refuse(403, "cross-origin request refused (Origin/Referer is not this site)")
                 return
-            if login and client is not None:
-                wait = self.service.login_limiter.retry_after(client)
-                if wait:
-                    await refuse(429, "too many failed logins; try again later", **{"retry-after": str(wait)})
-                    return
 
         if unsafe:
             limit = settings.max_upload_bytes if path in UPLOAD_PATHS else settings.max_body_bytes

@@ -79,11 +79,12 @@ def login_page(request: Request, service: Service) -> Response:
 def login(request: Request, service: Service, token: Annotated[str, Form()] = "",
           login_token: Annotated[str, Form()] = "") -> Response:
     secure = _secure(request, service)
+    client = request.client.host if request.client else "?"
     if not _login_token_ok(service, request.cookies.get(cookie_name(LOGIN_COOKIE, secure)), login_token):
+        service.login_limiter.fail(client)
         audit(request, login="refused: no valid login form token")
         return _login_page(request, service, "The login form expired; please try again.", status.HTTP_403_FORBIDDEN)
     principal = service.principal_for_token(token.strip())
-    client = request.client.host if request.client else "?"
     if principal is None:
         service.login_limiter.fail(client)
         audit(request, login="failed")
