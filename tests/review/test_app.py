@@ -141,3 +141,18 @@ def test_api_xliff_round_trip(client: TestClient, store: ReviewStore) -> None:
     evil = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     response = client.post("/api/xliff", content=evil.encode(), headers=auth())
     assert response.status_code == 400 and "refused" in response.json()["detail"]
+
+
+def test_api_xliff_refuses_huge_files_and_targets(client: TestClient, store: ReviewStore) -> None:
+    """Issue 12 probe: a 50 MB target used to be imported (and the queue page grew to 157 MB)."""
+    text = client.get("/api/xliff", headers=auth()).text
+    before = [(i.id, i.state, i.final_text) for i in store.items(state=None)]
+    huge = text.replace(">I am Lin.<", ">" + "x" * (50 * 1024 * 1024) + "<")
+    assert client.post("/api/xliff", content=huge.encode(), headers=auth()).status_code == 413
+    long = text.replace(">I am Lin.<", ">" + "y" * 5000 + "<")
+    response = client.post("/api/xliff", content=long.encode(), headers=auth())
+    assert response.status_code == 400 and "at most 2000" in response.json()["detail"]
+    french = text.replace('trgLang="en"', 'trgLang="fr"').replace(">I am Lin.<", ">Je suis Lin.<")
+    response = client.post("/api/xliff", content=french.encode(), headers=auth())
+    assert response.status_code == 400 and "trgLang is 'fr'" in response.json()["detail"]
+    assert [(i.id, i.state, i.final_text) for i in store.items(state=None)] == before
