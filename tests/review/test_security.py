@@ -417,3 +417,49 @@ def test_job_parameters_come_from_the_servers_settings(world, tmp_path: Path) ->
     assert "review_db_url" not in _runs(service, JobRequest(series="dragon", kind="apply-review"))[1][0]
     settings.source_root, settings.series_sources = str(tmp_path / "root"), {}
     assert _runs(service, JobRequest(series="tiger"))[1][0]["source"] == str(tmp_path / "root" / "tiger")
+
+
+def test_the_api_ignores_session_cookies(world) -> None:
+    """A browser session never authorises the API (where no CSRF token is asked for)."""
+    app, store, tokens, _ = world
+    client = new_client(app)
+    login(client, tokens["admin"])
+    item = dragon_item(store)
+    assert client.post(f"/api/items/{item}/approve").status_code == 401
+    assert client.get("/api/items").status_code == 401
+    assert store.get(item).state == "open"
+
+
+def test_body_cap_is_exact(world) -> None:
+    """A body is refused (413) exactly when it is over the limit, declared or streamed."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    app, _, tokens, cfg = world
+    client = new_client(app)
+    h = {**bearer(tokens["admin"]), "Content-Type": "application/json"}
+    limit = cfg.max_body_bytes
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(size=st.integers(0, 2 * limit) | st.sampled_from([limit - 1, limit, limit + 1]), streamed=st.booleans())
+    def check(size: int, streamed: bool) -> None:
+        body = b" " * size
+        content = iter([body[i:i + 1000] for i in range(0, size, 1000)]) if streamed else body
+        status = client.post("/api/ingest", content=content, headers=h).status_code
+        assert (status == 413) == (size > limit), (size, streamed, status)
+
+    check()
+
+
+def test_public_origins_behind_a_proxy(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALISE_REVIEW_PUBLIC_ORIGINS", "https://review.example.org/, https://alt.example.org")
+    assert ReviewSettings().public_origins == ["https://review.example.org", "https://alt.example.org"]
+    app, store, tokens, settings = world
+    settings.public_origins = ["https://review.example.org"]
+    client = new_client(app)
+    login(client, tokens["reviewer"])
+    item = dragon_item(store)
+    proxied = client.post(f"/items/{item}/approve", headers={"Origin": "https://review.example.org"},
+                          follow_redirects=False)
+    assert proxied.status_code == 303 and store.get(item).state == "approved"
+    assert client.post(f"/items/{item}/reject", headers={"Origin": "https://evil.example.org"}).status_code == 403
