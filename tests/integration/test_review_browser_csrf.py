@@ -95,8 +95,16 @@ def test_cross_origin_forms_and_scripts_change_nothing(tmp_path: Path, browser) 
         results = page.evaluate("window.results")
         assert results["read"] == "blocked"  # the CSRF token cannot be read from another origin
         assert [(i.state, i.final_text) for i in review.items(state=None)] == [("open", None)] * 3
-        # the reviewer's own page still works (same origin, with its token)
+        # the reviewer's own page still works (same origin, with its token): the live check while
+        # typing (a script POST carrying the CSRF token), then approving with the keyboard
         page.goto(f"{target}/queue")
+        area = page.locator("li.item textarea").first
+        area.fill("I am the boss.")
+        live = page.locator("li.item output.live-check").first
+        live.wait_for(state="visible")
+        page.wait_for_function("document.querySelector('li.item output.live-check').textContent.length > 0")
+        assert "unavailable" not in live.inner_text() and live.inner_text().strip()
+        page.locator("li.item").first.focus()
         with page.expect_navigation():
             page.keyboard.press("a")
         assert review.get(first).state == "approved"
