@@ -8,6 +8,8 @@ between the review store and published storage.
     localise review ingest-published --storage URL --series S --episode E
     localise review apply --storage URL --series S --episode E    (republish with reviewed lines)
     localise review tm-export --series S --from zh [--to en] [--out FILE] / tm-import FILE [--series S]
+    localise review token add NAME --role reviewer|operator|admin --series S [--series S2 | --all-series] [--expires 30d]
+    localise review token list / revoke ID|KEY|NAME / rotate ID|KEY|NAME
 
 The database is ``--db`` or ``$LOCALISE_REVIEW_DB_URL`` (a SQLite file by default, any SQLAlchemy URL).
 """
@@ -60,8 +62,9 @@ def serve(
     glossaries: Annotated[Optional[Path], typer.Option(help="Folder of <series>.csv glossaries.")] = None,
     storage: Annotated[Optional[str], typer.Option(help="Published storage: folder or s3://bucket/prefix.")] = None,
 ) -> None:
-    """Serve the review queue and the JSON API. Tokens come from $LOCALISE_REVIEW_TOKENS
-    (name:token,...); without any, a one-off token is made and printed."""
+    """Serve the review queue and the JSON API. Tokens are the review database's (`localise review
+    token add`) and, as a bootstrap, $LOCALISE_REVIEW_TOKENS (name:token,..., admin on every series);
+    without any, a one-off admin token is made and printed."""
     import secrets
 
     import uvicorn
@@ -73,11 +76,13 @@ def serve(
     overrides = {k: v for k, v in {"db_url": db, "glossary_dir": glossaries, "storage_url": storage}.items() if v}
     try:
         settings = ReviewSettings(**overrides)
-        if not settings.tokens:
+        store = _store(settings.db_url)
+        if not settings.tokens and not store.accounts.has_active_tokens():
             token = secrets.token_urlsafe(24)
-            settings.tokens = {token: "reviewer"}
-            typer.echo(f"no LOCALISE_REVIEW_TOKENS set; log in with this one-off token: {token}", err=True)
-        app = create_app(settings)
+            settings.tokens = {token: "admin"}
+            typer.echo("no access tokens (localise review token add) and no LOCALISE_REVIEW_TOKENS; "
+                       f"log in with this one-off admin token: {token}", err=True)
+        app = create_app(settings, store=store)
     except (LocaliseError, ValueError) as exc:
         _fail(str(exc))
     uvicorn.run(app, host=host, port=port, log_level="info")
@@ -229,6 +234,130 @@ def tm_import(
     except (LocaliseError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{file}: {count} entries")
+
+
+token_app = typer.Typer(help="Access tokens: a role (reviewer, operator, admin) and the series it may touch.",
+                        no_args_is_help=True)
+review_app.add_typer(token_app, name="token")
+
+
+def _audit_cli(store, command: str, **detail) -> None:
+    """Token changes made on the command line go into the audit log too (actor ``cli:<user>``)."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    store.accounts.record(principal=None, actor=f"cli:{user}", method="CLI", path=f"review token {command}",
+                          status=0, client=None, detail=detail)
+
+
+def _expiry(text: str | None):
+    """``30d``, ``12h``, ``90m`` or an ISO date/time (UTC when no zone is given) -> aware datetime."""
+    import re
+    from datetime import datetime, timedelta, timezone
+
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{1,6})([dhm])", text.strip())
+    if match:
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match.group(2)]
+        return datetime.now(timezone.utc) + timedelta(**{unit: int(match.group(1))})
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        _fail(f"--expires wants 30d, 12h, 90m or an ISO date, got {text!r}")
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@token_app.command("add")
+def token_add(
+    name: Annotated[str, typer.Argument(help="Who the token is for (recorded on every decision).")],
+    role: Annotated[str, typer.Option(help="reviewer, operator or admin.")] = "reviewer",
+    series: Annotated[Optional[list[str]], typer.Option("--series", help="A series the token may touch (repeat).")] = None,
+    all_series: Annotated[bool, typer.Option("--all-series", help="Every series.")] = False,
+    expires: Annotated[Optional[str], typer.Option(help="Expiry: 30d, 12h, 90m or an ISO date (default: none).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a token; its secret is printed once, on standard output, and never stored."""
+    from localise.errors import LocaliseError
+
+    if not series and not all_series:
+        _fail("name the series the token may touch (--series S, repeatable) or give --all-series")
+    store = _store(db)
+    try:
+        token, info = store.accounts.add_token(name, role, ["*"] if all_series else series or [],
+                                               expires_at=_expiry(expires), created_by="cli")
+    except LocaliseError as exc:
+        _fail(str(exc))
+    _audit_cli(store, "add", token=info.id, name=info.name, role=info.role, series=info.series)
+    typer.echo(f"token {info.id} ({info.key_id}) for {info.name}: {info.role} on {', '.join(info.series)}"
+               f"{'; expires ' + info.expires_at.isoformat() if info.expires_at else ''}. "
+               "The secret below is shown once; keep it now.", err=True)
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Every token (never the secrets): id, key id, name, role, series, created, expires, status."""
+    tokens = _store(db).accounts.tokens()
+    if as_json:
+        for info in tokens:
+            typer.echo(json.dumps(info.to_dict()))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "key", "name", "role", "series", "created", "expires", "status")
+    for column in table.columns:
+        column.no_wrap = column.header in ("id", "key", "role", "status")
+    for info in tokens:
+        table.add_row(str(info.id), info.key_id, info.name, info.role, ",".join(info.series),
+                      info.created_at.strftime("%Y-%m-%d %H:%M"),
+                      info.expires_at.strftime("%Y-%m-%d %H:%M") if info.expires_at else "-", info.status)
+    Console(markup=False, highlight=False).print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    which: Annotated[str, typer.Argument(help="Token id, key id, or name (every active token of that name).")],
+    db: DbOption = None,
+) -> None:
+    """Revoke tokens; their login sessions end at once."""
+    from localise.errors import LocaliseError
+
+    store = _store(db)
+    try:
+        revoked = store.accounts.revoke(which)
+    except LocaliseError as exc:
+        _fail(str(exc))
+    _audit_cli(store, "revoke", tokens=[info.id for info in revoked])
+    for info in revoked:
+        typer.echo(f"revoked token {info.id} ({info.key_id}) of {info.name}")
+
+
+@token_app.command("rotate")
+def token_rotate(
+    which: Annotated[str, typer.Argument(help="Token id, key id, or name (one active token).")],
+    expires: Annotated[Optional[str], typer.Option(help="Expiry of the new token (default: the old one's).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Replace a token's secret (same name, role, series); the old token and its sessions end."""
+    from localise.errors import LocaliseError
+
+    store = _store(db)
+    try:
+        token, info = store.accounts.rotate(which, expires_at=_expiry(expires), created_by="cli")
+    except LocaliseError as exc:
+        _fail(str(exc))
+    _audit_cli(store, "rotate", which=which, token=info.id)
+    typer.echo(f"token {info.id} ({info.key_id}) for {info.name} replaces the old one. "
+               "The secret below is shown once; keep it now.", err=True)
+    typer.echo(token)
 
 
 def register(app: typer.Typer) -> None:

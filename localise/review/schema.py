@@ -108,6 +108,57 @@ class TMEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class AccessToken(Base):
+    """A scoped access token: who (``name``), what (``role``), where (``series``; ``["*"]`` is every
+    series). Only an argon2 hash of the secret is kept; ``key_id`` (public, part of the token) finds
+    the row so that one hash is verified per request, not one per token."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    series: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class LoginSession(Base):
+    """A signed-in browser: the cookie holds a random id, the row its SHA-256 (a copied database
+    holds no usable session). ``token_ref`` names the token it was opened with (``db:<id>`` or
+    ``env:<fingerprint>``) so revoking or rotating the token ends the session."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    token_ref: Mapped[str] = mapped_column(String(100), index=True)
+    csrf: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """One state-changing call: who, when, what (method, path, the route's own details), outcome."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    token_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    client: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 _CREATING = threading.Lock()
 
 

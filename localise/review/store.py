@@ -8,7 +8,7 @@ Rules that make review safe to run beside the machine:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,11 @@ from localise.review.tm import TranslationMemory
 __all__ = ["REVIEW_STATES", "IngestResult", "ReviewItem", "ReviewStore", "ReviewTrack"]
 
 DEFAULT_URL = "sqlite:///review.db"
+MAX_ID = 2**63 - 1  # row ids are signed 64-bit in every database we support
+
+
+def _valid_id(item_id: object) -> bool:
+    return isinstance(item_id, int) and 0 < item_id <= MAX_ID
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,9 @@ class ReviewStore:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.memory = TranslationMemory(self.engine)
+        from localise.review.accounts import Accounts
+
+        self.accounts = Accounts(self.engine)
 
     # -- ingest ----------------------------------------------------------------------------
     def ingest_report(
@@ -164,8 +172,11 @@ class ReviewStore:
             return None
         return self.track(*parts)
 
-    def tracks(self, series: str | None = None, language: str | None = None) -> list[ReviewTrack]:
+    def tracks(self, series: str | None = None, language: str | None = None,
+               series_in: Collection[str] | None = None) -> list[ReviewTrack]:
         query = select(ReviewTrack).order_by(ReviewTrack.series, ReviewTrack.episode, ReviewTrack.language)
+        if series_in is not None:
+            query = query.where(ReviewTrack.series.in_(sorted(series_in)))
         if series:
             query = query.where(ReviewTrack.series == series)
         if language:
@@ -174,6 +185,8 @@ class ReviewStore:
             return list(session.scalars(query))
 
     def get(self, item_id: int) -> ReviewItem:
+        if not _valid_id(item_id):  # SQLite cannot even bind an id past 64 bits
+            raise ReviewError(f"no review item {item_id}")
         with self.sessions() as session:
             item = session.get(ReviewItem, item_id)
         if item is None:
@@ -189,10 +202,14 @@ class ReviewStore:
         flag: str | None = None,
         state: str | None = "open",
         limit: int | None = None,
+        series_in: Collection[str] | None = None,
     ) -> list[ReviewItem]:
-        """The queue: items in series/episode/cue order, filtered; ``state=None`` means any state."""
+        """The queue: items in series/episode/cue order, filtered; ``state=None`` means any state.
+        ``series_in`` (a caller's scope) keeps only those series."""
         query = select(ReviewItem).order_by(ReviewItem.series, ReviewItem.episode, ReviewItem.language,
                                             ReviewItem.cue_index)
+        if series_in is not None:
+            query = query.where(ReviewItem.series.in_(sorted(series_in)))
         for column, value in ((ReviewItem.series, series), (ReviewItem.language, language),
                               (ReviewItem.episode, episode), (ReviewItem.state, state)):
             if value:
@@ -203,10 +220,13 @@ class ReviewStore:
             rows = [r for r in rows if flag in r.flag_codes]
         return rows[:limit] if limit else rows
 
-    def flag_codes(self) -> list[str]:
+    def flag_codes(self, series_in: Collection[str] | None = None) -> list[str]:
         """Every flag code present in the store (for the queue's filter menu)."""
+        query = select(ReviewItem.flags)
+        if series_in is not None:
+            query = query.where(ReviewItem.series.in_(sorted(series_in)))
         with self.sessions() as session:
-            flags = session.scalars(select(ReviewItem.flags)).all()
+            flags = session.scalars(query).all()
         return sorted({f.get("code", "") for fl in flags for f in fl or []})
 
     def context(self, item: ReviewItem, before: int = 2, after: int = 2) -> tuple[list[dict], list[dict]]:
@@ -249,6 +269,8 @@ class ReviewStore:
 
     def _decide(self, item_id: int, state: str, *, text: str | None = None, reviewer: str | None = None,
                 check_flags: Iterable[Any] = ()) -> ReviewItem:
+        if not _valid_id(item_id):
+            raise ReviewError(f"no review item {item_id}")
         with self.sessions() as session, session.begin():
             item = session.get(ReviewItem, item_id)
             if item is None:

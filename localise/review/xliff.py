@@ -5,8 +5,12 @@ with id ``c<position>`` (0-based), the source, the current translation and notes
 flags with their reasons, the timing and the neighbouring lines. Export a whole track or the queue.
 
 Import: the file is parsed with defusedxml (DTDs refused), then *every* unit is checked against the
-store before anything is written — a file whose tracks or ids are unknown, or whose source text
-changed, is refused with one :class:`ReviewError` listing the problems and the store is untouched.
+store before anything is written — a file whose tracks or ids are unknown, whose languages
+(``srcLang``/``trgLang`` in 2.0, ``source-language``/``target-language`` in 1.2) are not its
+track's, that repeats a unit id, whose source text changed or whose target is longer than
+``max_target_chars``, is refused with one :class:`ReviewError` listing the problems and the store is
+untouched. A caller limited to some series (``series_in``) gets a :class:`ScopeError` for a file
+that touches any other.
 A target that differs from the current line becomes an edit; an unchanged target whose state says
 reviewed/final (2.0) or final/signed-off (1.2) approves the line; other units change nothing."""
 
@@ -14,11 +18,12 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from localise.errors import ReviewError
+from localise.review.access import ScopeError
 from localise.review.schema import ReviewItem, ReviewTrack
 from localise.review.store import Decision, ReviewStore
 from localise.review.xmlsafe import parse_xml
@@ -28,7 +33,8 @@ NS12 = "urn:oasis:names:tc:xliff:document:1.2"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 VERSIONS = ("2.0", "1.2")
 APPROVING_STATES = {"2.0": {"reviewed", "final"}, "1.2": {"final", "signed-off"}}
-_UNIT_ID = re.compile(r"c(\d+)\Z")
+_UNIT_ID = re.compile(r"c(\d{1,9})\Z")
+MAX_TARGET_CHARS = 2000  # a subtitle cue is two short lines; anything near this is not one
 
 # checker(track, cue_index, text) -> flags of the edited line (the web app's re-check)
 Checker = Callable[[ReviewTrack, int, str], list[dict[str, str]]]
@@ -133,11 +139,13 @@ def export_track(store: ReviewStore, series: str, episode: str, language: str, *
 
 
 def export_queue(store: ReviewStore, *, version: str = "2.0", series: str | None = None,
-                 language: str | None = None, flag: str | None = None, state: str | None = "open") -> str:
-    """The (filtered) review queue as XLIFF ``version``, one ``<file>`` per track."""
+                 language: str | None = None, flag: str | None = None, state: str | None = "open",
+                 series_in: Collection[str] | None = None) -> str:
+    """The (filtered) review queue as XLIFF ``version``, one ``<file>`` per track; ``series_in``
+    (a caller's scope) keeps only those series."""
     groups: dict[int, _Group] = {}
-    tracks = {t.id: t for t in store.tracks(series=series, language=language)}
-    for item in store.items(series=series, language=language, flag=flag, state=state):
+    tracks = {t.id: t for t in store.tracks(series=series, language=language, series_in=series_in)}
+    for item in store.items(series=series, language=language, flag=flag, state=state, series_in=series_in):
         group = groups.setdefault(item.track_id, _Group(tracks[item.track_id], [], {}))
         group.positions.append(item.cue_index)
         group.items[item.cue_index] = item
@@ -152,6 +160,8 @@ class _Unit:
     source: str
     target: str | None
     state: str | None
+    src_lang: str | None
+    tgt_lang: str | None
 
 
 def _text(el: ET.Element | None) -> str | None:
@@ -169,6 +179,10 @@ def _read_units(root: ET.Element, name: str) -> tuple[str, list[_Unit]]:
     for file_el in root.findall(f"{{{ns}}}file"):
         key = file_el.get("original") or ""
         if version == "2.0":
+            langs = (root.get("srcLang"), root.get("trgLang"))
+        else:
+            langs = (file_el.get("source-language"), file_el.get("target-language"))
+        if version == "2.0":
             for unit in file_el.iter(f"{{{ns}}}unit"):
                 segments = unit.findall(f"{{{ns}}}segment")
                 if len(segments) != 1:
@@ -176,7 +190,7 @@ def _read_units(root: ET.Element, name: str) -> tuple[str, list[_Unit]]:
                                       "merge or split is not supported (one segment per cue)")
                 seg = segments[0]
                 units.append(_Unit(key, unit.get("id") or "", _text(seg.find(f"{{{ns}}}source")) or "",
-                                   _text(seg.find(f"{{{ns}}}target")), seg.get("state")))
+                                   _text(seg.find(f"{{{ns}}}target")), seg.get("state"), *langs))
         else:
             for unit in file_el.iter(f"{{{ns}}}trans-unit"):
                 target = unit.find(f"{{{ns}}}target")
@@ -184,7 +198,7 @@ def _read_units(root: ET.Element, name: str) -> tuple[str, list[_Unit]]:
                 if unit.get("approved") == "yes":  # 1.2's own approval attribute (what CAT tools set)
                     state = "signed-off"
                 units.append(_Unit(key, unit.get("id") or "", _text(unit.find(f"{{{ns}}}source")) or "",
-                                   _text(target), state))
+                                   _text(target), state, *langs))
     return version, units
 
 
@@ -192,8 +206,22 @@ def _norm(text: str) -> str:
     return text.replace("\r\n", "\n").strip()
 
 
+def _same_language(given: str | None, expected: str) -> bool:
+    return given is not None and given.strip().replace("_", "-").lower() == expected.replace("_", "-").lower()
+
+
+def _language_problems(unit: _Unit, track: ReviewTrack, version: str) -> list[str]:
+    names = ("srcLang", "trgLang") if version == "2.0" else ("source-language", "target-language")
+    problems = []
+    for attr, given, expected in ((names[0], unit.src_lang, track.src_lang), (names[1], unit.tgt_lang, track.language)):
+        if not _same_language(given, expected):
+            problems.append(f"file {unit.file_key!r}: {attr} is {given!r}, the track's is {expected!r}")
+    return problems
+
+
 def plan_import(store: ReviewStore, data: bytes | str, *, name: str = "<xliff>",
-                checker: Checker | None = None) -> list[Decision]:
+                checker: Checker | None = None, series_in: Collection[str] | None = None,
+                max_target_chars: int = MAX_TARGET_CHARS) -> list[Decision]:
     """The decisions a file would make, after checking every unit; raises :class:`ReviewError`
     (listing every problem) when any unit does not match its track. Writes nothing."""
     version, units = _read_units(parse_xml(data, name), name)
@@ -201,17 +229,29 @@ def plan_import(store: ReviewStore, data: bytes | str, *, name: str = "<xliff>",
     decisions: list[Decision] = []
     tracks: dict[str, ReviewTrack | None] = {}
     items: dict[str, dict[int, ReviewItem]] = {}
+    seen: set[tuple[str, str]] = set()
     for unit in units:
+        if (unit.file_key, unit.unit_id) in seen:
+            problems.append(f"file {unit.file_key!r}: unit id {unit.unit_id!r} appears more than once")
+            continue
+        seen.add((unit.file_key, unit.unit_id))
         if unit.file_key not in tracks:
-            tracks[unit.file_key] = store.track_by_key(unit.file_key)
-            track = tracks[unit.file_key]
+            track = tracks[unit.file_key] = store.track_by_key(unit.file_key)
+            if track is not None and series_in is not None and track.series not in series_in:
+                raise ScopeError(f"{name}: refused, nothing imported: file {unit.file_key!r} is a track of series "
+                                 f"{track.series!r}, outside this caller's series")
             if track is None:
                 problems.append(f"file {unit.file_key!r}: unknown track")
             else:
+                problems.extend(_language_problems(unit, track, version))
                 items[unit.file_key] = {i.cue_index: i for i in store.items(
                     series=track.series, episode=track.episode, language=track.language, state=None)}
         track = tracks[unit.file_key]
         if track is None:
+            continue
+        if unit.target is not None and len(unit.target) > max_target_chars:
+            problems.append(f"{track.key} unit {unit.unit_id}: target of {len(unit.target)} characters "
+                            f"(at most {max_target_chars})")
             continue
         match = _UNIT_ID.match(unit.unit_id)
         pos = int(match.group(1)) if match else -1
@@ -241,9 +281,11 @@ def plan_import(store: ReviewStore, data: bytes | str, *, name: str = "<xliff>",
 
 
 def import_xliff(store: ReviewStore, data: bytes | str, *, name: str = "<xliff>", reviewer: str | None = None,
-                 checker: Checker | None = None) -> dict[str, Any]:
+                 checker: Checker | None = None, series_in: Collection[str] | None = None,
+                 max_target_chars: int = MAX_TARGET_CHARS) -> dict[str, Any]:
     """Check the whole file, then apply its decisions in one transaction (all or nothing)."""
-    decisions = plan_import(store, data, name=name, checker=checker)
+    decisions = plan_import(store, data, name=name, checker=checker, series_in=series_in,
+                            max_target_chars=max_target_chars)
     store.apply(decisions, reviewer=reviewer)
     return {"edited": sum(d.state == "edited" for d in decisions),
             "approved": sum(d.state == "approved" for d in decisions)}

@@ -5,6 +5,7 @@ Playwright) logging in, editing one flagged line with the keyboard and approving
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Iterator
@@ -45,7 +46,9 @@ class UvicornThread:
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        # the thread runs in a copy of this context: Prefect's settings (the test server's API URL)
+        # live in context variables, which a plain new thread would not see
+        self.thread = threading.Thread(target=contextvars.copy_context().run, args=(self.server.run,), daemon=True)
 
     @property
     def url(self) -> str:

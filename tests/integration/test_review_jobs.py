@@ -1,7 +1,9 @@
 """The jobs API against a real Prefect server: `localise serve` serves the deployments in a child
-process (tiny offline model, local folders), the API creates a flow run of localise-batch/nightly,
-follows its state to the end and reports the published tracks and their quality summary; the
-published episode's flagged lines then go into the review queue through the API."""
+process (tiny offline model, local folders), the API creates a flow run of localise-batch/nightly
+for a series whose source is allow-listed in the app's settings (the request names only the
+series and languages), follows its state to the end and reports the published tracks and their
+quality summary; the published episode's flagged lines then go into the review queue through the
+API. An operator token of the series does it; a request naming a source is refused (issue 12)."""
 
 from __future__ import annotations
 
@@ -68,16 +70,22 @@ def test_jobs_api_runs_the_batch_deployment(tmp_path: Path, tiny_model: Path, pr
             time.sleep(1)
 
         review = ReviewStore(f"sqlite:///{tmp_path / 'review.db'}")
-        settings = ReviewSettings(db_url=review.url, tokens={TOKEN: "platform"}, storage_url=str(published))
+        token, _ = review.accounts.add_token("platform", "operator", ["dragon"])
+        settings = ReviewSettings(db_url=review.url, tokens={TOKEN: "boot"}, storage_url=str(published),
+                                  series_sources={"dragon": str(source)})
         client = TestClient(create_app(settings, store=review))
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        assert client.post("/api/jobs", json={"source": str(source), "targets": ["en"]}).status_code == 401
-
-        started = client.post("/api/jobs", json={"source": str(source), "targets": ["en"], "series": "dragon"},
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.post("/api/jobs", json={"series": "dragon", "targets": ["en"]}).status_code == 401
+        elsewhere = tmp_path / "elsewhere"
+        refused = client.post("/api/jobs", json={"source": str(elsewhere), "targets": ["en"], "series": "dragon"},
                               headers=headers)
+        assert refused.status_code == 422 and "never taken from a request" in refused.text
+
+        started = client.post("/api/jobs", json={"series": "dragon", "targets": ["en"]}, headers=headers)
         assert started.status_code == 201, started.text
         job = started.json()
         assert job["parameters"]["source"] == str(source) and job["parameters"]["targets"] == ["en"]
+        assert job["parameters"]["destination"] == str(published)
 
         deadline = time.monotonic() + 420
         while True:

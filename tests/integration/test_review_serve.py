@@ -1,9 +1,11 @@
-"""`localise review serve` as a user starts it: a real uvicorn process on 127.0.0.1, tokens from the
-environment, pages behind a login and the API behind a bearer token."""
+"""`localise review serve` as a user starts it: a real uvicorn process on 127.0.0.1, a bootstrap token
+from the environment and a scoped token from the database (`localise review token add`), pages
+behind a login (form token, Origin, CSRF) and the API behind a bearer token."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,13 +22,18 @@ TOKEN = "serve-token-0123456789abcd"
 def test_review_serve_command(tmp_path: Path) -> None:
     from tests.integration.processes import _stop_process, _tail, free_port
 
+    db = f"sqlite:///{tmp_path / 'review.db'}"
+    added = subprocess.run([sys.executable, "-m", "localise", "review", "token", "add", "rita", "--role", "reviewer",
+                            "--series", "dragon", "--db", db], capture_output=True, text=True, timeout=120)
+    assert added.returncode == 0, added.stderr
+    scoped = added.stdout.strip().splitlines()[-1]
     port = free_port()
     log_path = tmp_path / "serve.log"
     env = {**os.environ, "LOCALISE_REVIEW_TOKENS": f"ann:{TOKEN}"}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "localise", "review", "serve", "--port", str(port),
-             "--db", f"sqlite:///{tmp_path / 'review.db'}"],
+             "--db", db],
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -43,8 +50,15 @@ def test_review_serve_command(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/api/items").status_code == 401
         assert httpx.get(f"{base}/api/items", headers={"Authorization": f"Bearer {TOKEN}"}).json() == []
         assert httpx.get(f"{base}/queue").headers["location"] == "/login"
-        with httpx.Client(base_url=base) as client:
-            assert client.post("/login", data={"token": TOKEN}).status_code == 303
-            assert "Nothing in this queue" in client.get("/queue").text
+        assert httpx.get(f"{base}/api/items", headers={"Authorization": f"Bearer {scoped}"}).json() == []
+        assert httpx.get(f"{base}/api/audit", headers={"Authorization": f"Bearer {scoped}"}).status_code == 403
+        assert httpx.get(f"{base}/api/audit", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        with httpx.Client(base_url=base, headers={"Origin": base}) as client:
+            assert client.post("/login", data={"token": TOKEN}).status_code == 403  # no form token
+            form = client.get("/login").text
+            login_token = re.search(r'name="login_token" value="([^"]+)"', form).group(1)
+            assert client.post("/login", data={"token": TOKEN, "login_token": login_token}).status_code == 303
+            page = client.get("/queue")
+            assert "Nothing in this queue" in page.text and page.headers["cache-control"] == "no-store"
     finally:
         _stop_process(proc)

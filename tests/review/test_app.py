@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.review.app_client import login, new_client
+
 from localise.review import ReviewStore
 from localise.review.app import create_app
 from localise.review.app.settings import ReviewSettings
@@ -25,13 +27,12 @@ def settings(tmp_path: Path, store: ReviewStore) -> ReviewSettings:
 
 @pytest.fixture
 def client(settings: ReviewSettings, store: ReviewStore) -> TestClient:
-    return TestClient(create_app(settings, store=store))
+    return new_client(create_app(settings, store=store))
 
 
 @pytest.fixture
 def logged_in(client: TestClient) -> TestClient:
-    response = client.post("/login", data={"token": TOKEN}, follow_redirects=False)
-    assert response.status_code == 303
+    login(client, TOKEN)
     return client
 
 
@@ -57,9 +58,8 @@ def test_pages_need_a_login(client: TestClient, store: ReviewStore) -> None:
     assert client.get("/queue", follow_redirects=False).headers["location"] == "/login"
     assert client.post(f"/items/{item.id}/approve", follow_redirects=False).status_code == 303
     assert store.get(item.id).state == "open"
-    bad = client.post("/login", data={"token": "nope"})
-    assert bad.status_code == 401 and "Unknown token" in bad.text
-    client.cookies.set("localise_review", "ann|forged-signature")
+    login(client, "nope", expect=401)
+    client.cookies.set("localise_session", "forged-session-id")
     assert client.get("/queue", follow_redirects=False).status_code == 303
 
 
@@ -141,3 +141,18 @@ def test_api_xliff_round_trip(client: TestClient, store: ReviewStore) -> None:
     evil = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
     response = client.post("/api/xliff", content=evil.encode(), headers=auth())
     assert response.status_code == 400 and "refused" in response.json()["detail"]
+
+
+def test_api_xliff_refuses_huge_files_and_targets(client: TestClient, store: ReviewStore) -> None:
+    """Issue 12 probe: a 50 MB target used to be imported (and the queue page grew to 157 MB)."""
+    text = client.get("/api/xliff", headers=auth()).text
+    before = [(i.id, i.state, i.final_text) for i in store.items(state=None)]
+    huge = text.replace(">I am Lin.<", ">" + "x" * (50 * 1024 * 1024) + "<")
+    assert client.post("/api/xliff", content=huge.encode(), headers=auth()).status_code == 413
+    long = text.replace(">I am Lin.<", ">" + "y" * 5000 + "<")
+    response = client.post("/api/xliff", content=long.encode(), headers=auth())
+    assert response.status_code == 400 and "at most 2000" in response.json()["detail"]
+    french = text.replace('trgLang="en"', 'trgLang="fr"').replace(">I am Lin.<", ">Je suis Lin.<")
+    response = client.post("/api/xliff", content=french.encode(), headers=auth())
+    assert response.status_code == 400 and "trgLang is 'fr'" in response.json()["detail"]
+    assert [(i.id, i.state, i.final_text) for i in store.items(state=None)] == before

@@ -158,3 +158,62 @@ def test_round_trip_any_text(tmp_path_factory, sources: list[str], version: str,
     decisions = plan_import(store, bytes(toolkit))
     if edit != sources[0] + "!":
         assert [(d.cue_index, d.state, d.text) for d in decisions] == [(0, "edited", edit)]
+
+
+# -- issue 12: languages, duplicate ids, target length, scope --------------------------------------
+@pytest.mark.parametrize("version,attr,value", [
+    ("2.0", 'trgLang="en"', 'trgLang="fr"'), ("2.0", 'srcLang="zh"', 'srcLang="ja"'),
+    ("1.2", 'target-language="en"', 'target-language="fr"'), ("1.2", 'source-language="zh"', 'source-language="ja"'),
+    ("2.0", ' trgLang="en"', ""), ("1.2", ' target-language="en"', ""),
+])
+def test_import_refuses_languages_other_than_the_tracks(store: ReviewStore, version: str, attr: str,
+                                                        value: str) -> None:
+    text = export_queue(store, version=version)
+    assert attr in text
+    changed = text.replace(attr, value).replace(">I am Lin.<", ">Je suis Lin.<")
+    before = _snapshot(store)
+    with pytest.raises(ReviewError, match="the track's is"):
+        import_xliff(store, changed)
+    assert _snapshot(store) == before
+
+
+def test_import_accepts_language_tags_in_another_case(store: ReviewStore) -> None:
+    text = export_queue(store, version="2.0").replace('trgLang="en"', 'trgLang="EN"')
+    assert import_xliff(store, text.replace(">I am Lin.<", ">I am President Lin.<")) == {"edited": 1, "approved": 0}
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.2"])
+def test_import_refuses_duplicate_unit_ids(store: ReviewStore, version: str) -> None:
+    import re
+
+    text = export_queue(store, version=version)
+    tag = "unit" if version == "2.0" else "trans-unit"
+    first = re.search(rf"<{tag} id=\"c1\".*?</{tag}>", text, re.S).group(0)
+    doubled = text.replace(first, first.replace(">I am Lin.<", ">First.<") + first.replace(">I am Lin.<", ">Second.<"))
+    before = _snapshot(store)
+    with pytest.raises(ReviewError, match="appears more than once"):
+        import_xliff(store, doubled)
+    assert _snapshot(store) == before
+
+
+def test_import_refuses_a_huge_target(store: ReviewStore) -> None:
+    text = export_queue(store, version="2.0")
+    huge = text.replace(">I am Lin.<", ">" + "x" * 50_000 + "<").replace(">He <", ">He, shorter <")
+    before = _snapshot(store)
+    with pytest.raises(ReviewError, match="at most 2000"):
+        import_xliff(store, huge)
+    with pytest.raises(ReviewError, match="at most 100"):
+        import_xliff(store, text.replace(">I am Lin.<", ">" + "y" * 101 + "<"), max_target_chars=100)
+    assert _snapshot(store) == before
+
+
+def test_import_outside_the_callers_series_is_refused(store: ReviewStore) -> None:
+    from localise.review.access import ScopeError
+
+    text = export_queue(store, version="2.0").replace(">I am Lin.<", ">Changed.<")
+    with pytest.raises(ScopeError, match="outside"):
+        import_xliff(store, text, series_in={"tiger"})
+    assert import_xliff(store, text, series_in={"dragon"}) == {"edited": 1, "approved": 0}
+    assert "dragon/ep01/en" in export_queue(store, version="2.0", state=None, series_in={"dragon", "tiger"})
+    with pytest.raises(ReviewError, match="nothing to export"):
+        export_queue(store, version="2.0", state=None, series_in={"tiger"})

@@ -1,19 +1,27 @@
 """Server-rendered pages: login, the review queue, and the form posts behind its keyboard actions.
-Templates autoescape everything (subtitle text may hold ``<script>``)."""
+Templates autoescape everything (subtitle text may hold ``<script>``). Every form carries the
+session's CSRF token (checked by the gate); the login form carries a login token bound to a cookie,
+so no other site can sign a browser in under someone else's token (login CSRF)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import time
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from localise.errors import ReviewError
-from localise.review.app.deps import COOKIE, PageReviewer, Service
+from localise.review.access import Principal
+from localise.review.app.deps import PagePrincipal, ReviewService, Service, audit
+from localise.review.app.gate import LOGIN_COOKIE, SESSION_COOKIE, cookie_name
 
 router = APIRouter()
 FILTERS = ("series", "language", "flag", "state")
+LOGIN_FORM_TTL_S = 3600
 
 
 def _queue_url(filters: dict[str, str], **extra: str | int) -> str:
@@ -25,52 +33,113 @@ def _filters_from(values: dict[str, str | None]) -> dict[str, str]:
     return {k: (values.get(k) or "") for k in FILTERS}
 
 
+def _secure(request: Request, service: ReviewService) -> bool:
+    return service.secure_cookies(request.url.scheme)
+
+
+# -- login form tokens: HMAC(server secret, cookie nonce + issue time) ---------------------------
+def _login_token(service: ReviewService, nonce: str, issued: int) -> str:
+    mac = hmac.new(service.settings.session_secret.encode(), f"{nonce}|{issued}".encode(), hashlib.sha256)
+    return f"{issued}.{mac.hexdigest()}"
+
+
+def _login_token_ok(service: ReviewService, nonce: str | None, given: str) -> bool:
+    if not nonce or "." not in given:
+        return False
+    issued, _, _ = given.partition(".")
+    if not issued.isdigit() or not 0 <= time.time() - int(issued) <= LOGIN_FORM_TTL_S:
+        return False
+    return hmac.compare_digest(_login_token(service, nonce, int(issued)).encode(), given.encode())
+
+
+def _login_page(request: Request, service: ReviewService, error: str | None = None,
+                status_code: int = status.HTTP_200_OK) -> Response:
+    """The login form with a fresh login token and its cookie."""
+    nonce = secrets.token_urlsafe(24)
+    response = request.app.state.templates.TemplateResponse(
+        request, "login.html", {"error": error, "login_token": _login_token(service, nonce, int(time.time()))},
+        status_code=status_code)
+    secure = _secure(request, service)
+    response.set_cookie(cookie_name(LOGIN_COOKIE, secure), nonce, httponly=True, samesite="strict", secure=secure,
+                        max_age=LOGIN_FORM_TTL_S, path="/")
+    return response
+
+
 @router.get("/", include_in_schema=False)
 def index() -> RedirectResponse:
     return RedirectResponse("/queue", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> Response:
-    return request.app.state.templates.TemplateResponse(request, "login.html", {"error": None})
+def login_page(request: Request, service: Service) -> Response:
+    return _login_page(request, service)
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, service: Service, token: Annotated[str, Form()] = "") -> Response:
-    reviewer = service.reviewer_for(token.strip())
-    if reviewer is None:
-        return request.app.state.templates.TemplateResponse(
-            request, "login.html", {"error": "Unknown token."}, status_code=status.HTTP_401_UNAUTHORIZED)
+def login(request: Request, service: Service, token: Annotated[str, Form()] = "",
+          login_token: Annotated[str, Form()] = "") -> Response:
+    secure = _secure(request, service)
+    client = request.client.host if request.client else "?"
+    if not _login_token_ok(service, request.cookies.get(cookie_name(LOGIN_COOKIE, secure)), login_token):
+        service.login_limiter.fail(client)
+        audit(request, login="refused: no valid login form token")
+        return _login_page(request, service, "The login form expired; please try again.", status.HTTP_403_FORBIDDEN)
+    principal = service.principal_for_token(token.strip())
+    if principal is None:
+        service.login_limiter.fail(client)
+        audit(request, login="failed")
+        return _login_page(request, service, "Unknown token.", status.HTTP_401_UNAUTHORIZED)
+    service.login_limiter.succeed(client)
+    old = request.cookies.get(cookie_name(SESSION_COOKIE, secure))
+    if old:
+        service.store.accounts.close_session(old)
+    opened = service.store.accounts.open_session(principal, service.settings.session_ttl_s)
+    request.state.principal = principal
+    audit(request, login="ok")
     response = RedirectResponse("/queue", status.HTTP_303_SEE_OTHER)
-    response.set_cookie(COOKIE, service.cookie_for(reviewer), httponly=True, samesite="strict",
-                        secure=service.settings.secure_cookies, max_age=12 * 3600)
+    response.set_cookie(cookie_name(SESSION_COOKIE, secure), opened.secret, httponly=True, samesite="strict",
+                        secure=secure, max_age=service.settings.session_ttl_s, path="/")
+    response.delete_cookie(cookie_name(LOGIN_COOKIE, secure), path="/", secure=secure, httponly=True,
+                           samesite="strict")
     return response
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
+def logout(request: Request, service: Service, principal: PagePrincipal) -> RedirectResponse:
+    secure = _secure(request, service)
+    name = cookie_name(SESSION_COOKIE, secure)
+    secret = request.cookies.get(name)
+    if secret:
+        service.store.accounts.close_session(secret)
     response = RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="strict")
     return response
 
 
+def _queue_context(service: ReviewService, principal: Principal) -> dict:
+    scope = principal.series_filter()
+    tracks = service.store.tracks(series_in=scope)
+    return {"series_options": sorted({t.series for t in tracks}),
+            "language_options": sorted({t.language for t in tracks}),
+            "flag_options": service.store.flag_codes(series_in=scope)}
+
+
 @router.get("/queue", response_class=HTMLResponse)
-def queue(request: Request, service: Service, reviewer: PageReviewer, series: str = "", language: str = "",
-          flag: str = "", state: str = "open", done: int | None = None) -> Response:
+def queue(request: Request, service: Service, principal: PagePrincipal, series: str = "", language: str = "",
+          flag: str = "", state: str = "open", done: str = "") -> Response:
     filters = {"series": series, "language": language, "flag": flag, "state": state}
     items = service.store.items(series=series or None, language=language or None, flag=flag or None,
-                                state=state or None, limit=service.settings.queue_page_size)
+                                state=state or None, limit=service.settings.queue_page_size,
+                                series_in=principal.series_filter())
     done_item = None
-    if done is not None:
+    if done.isdigit() and len(done) < 20:
         try:
-            done_item = service.store.get(done)
-        except ReviewError:
+            done_item = service.item_for(principal, int(done))
+        except Exception:  # noqa: BLE001 - a stale or foreign id just shows no confirmation
             done_item = None
-    tracks = service.store.tracks()
     return request.app.state.templates.TemplateResponse(request, "queue.html", {
-        "reviewer": reviewer, "filters": filters, "items": [service.detail(i) for i in items],
-        "done": done_item, "series_options": sorted({t.series for t in tracks}),
-        "language_options": sorted({t.language for t in tracks}), "flag_options": service.store.flag_codes(),
+        "reviewer": principal.name, "filters": filters, "items": [service.detail(i) for i in items],
+        "done": done_item, **_queue_context(service, principal),
         "states": ("open", "approved", "edited", "rejected"), "pending": None,
     })
 
@@ -80,41 +149,47 @@ def _after(filters: dict[str, str], item_id: int) -> RedirectResponse:
 
 
 @router.post("/items/{item_id}/approve")
-def approve(item_id: int, service: Service, reviewer: PageReviewer, series: Annotated[str, Form()] = "",
-            language: Annotated[str, Form()] = "", flag: Annotated[str, Form()] = "",
-            state: Annotated[str, Form()] = "open") -> RedirectResponse:
-    service.store.approve(item_id, reviewer=reviewer)
+def approve(request: Request, item_id: int, service: Service, principal: PagePrincipal,
+            series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
+            flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open") -> RedirectResponse:
+    item = service.item_for(principal, item_id)
+    service.store.approve(item_id, reviewer=principal.name)
+    audit(request, item=item_id, series=item.series, state="approved")
     return _after(_filters_from({"series": series, "language": language, "flag": flag, "state": state}), item_id)
 
 
 @router.post("/items/{item_id}/reject")
-def reject(item_id: int, service: Service, reviewer: PageReviewer, series: Annotated[str, Form()] = "",
-           language: Annotated[str, Form()] = "", flag: Annotated[str, Form()] = "",
-           state: Annotated[str, Form()] = "open") -> RedirectResponse:
-    service.store.reject(item_id, reviewer=reviewer)
+def reject(request: Request, item_id: int, service: Service, principal: PagePrincipal,
+           series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
+           flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open") -> RedirectResponse:
+    item = service.item_for(principal, item_id)
+    service.store.reject(item_id, reviewer=principal.name)
+    audit(request, item=item_id, series=item.series, state="rejected")
     return _after(_filters_from({"series": series, "language": language, "flag": flag, "state": state}), item_id)
 
 
 @router.post("/items/{item_id}/edit", response_class=HTMLResponse)
-def edit(request: Request, item_id: int, service: Service, reviewer: PageReviewer,
+def edit(request: Request, item_id: int, service: Service, principal: PagePrincipal,
          text: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
          series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
          flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open") -> Response:
     """Check the edited line; save it when the checks pass or the reviewer confirms, otherwise show
     the check result on the item and ask again."""
     filters = _filters_from({"series": series, "language": language, "flag": flag, "state": state})
-    item = service.store.get(item_id)
+    item = service.item_for(principal, item_id)
     text = text.replace("\r\n", "\n").strip()
     if not text:
         check = [{"code": "empty", "severity": "critical", "reason": "an edit needs a text"}]
     else:
         check = service.check(item, text)
         if not check or confirm == "yes":
-            service.store.edit(item_id, text, reviewer=reviewer, check_flags=check)
+            service.store.edit(item_id, text, reviewer=principal.name, check_flags=check)
+            audit(request, item=item_id, series=item.series, state="edited", forced=bool(check))
             return _after(filters, item_id)
+    audit(request, item=item_id, series=item.series, state="not saved", check=[f["code"] for f in check])
     detail = service.detail(item)
     return request.app.state.templates.TemplateResponse(request, "queue.html", {
-        "reviewer": reviewer, "filters": filters, "items": [detail], "done": None,
+        "reviewer": principal.name, "filters": filters, "items": [detail], "done": None,
         "series_options": [], "language_options": [], "flag_options": [],
         "states": ("open", "approved", "edited", "rejected"),
         "pending": {"id": item_id, "text": text, "check": check},
@@ -122,7 +197,8 @@ def edit(request: Request, item_id: int, service: Service, reviewer: PageReviewe
 
 
 @router.post("/items/{item_id}/check")
-def check(item_id: int, service: Service, reviewer: PageReviewer, text: Annotated[str, Form()] = "") -> JSONResponse:
+def check(request: Request, item_id: int, service: Service, principal: PagePrincipal,
+          text: Annotated[str, Form()] = "") -> JSONResponse:
     """Live check while typing (the page's script calls it); saves nothing."""
-    item = service.store.get(item_id)
+    item = service.item_for(principal, item_id)
     return JSONResponse({"check": service.check(item, text.replace("\r\n", "\n").strip())})
