@@ -168,12 +168,15 @@ def _create_tables(engine: Any) -> None:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     with _CREATING:
-        try:
-            Base.metadata.create_all(engine)
-        except (OperationalError, ProgrammingError) as exc:
-            if "already exists" not in str(exc.orig):
-                raise
-            Base.metadata.create_all(engine)
+        # Another process creating the same new database wins the race table by table: each
+        # "already exists" means one more table is there, so a retry per table always ends.
+        for attempt in range(len(Base.metadata.tables) + 1):
+            try:
+                Base.metadata.create_all(engine)
+                return
+            except (OperationalError, ProgrammingError) as exc:
+                if "already exists" not in str(exc.orig) or attempt == len(Base.metadata.tables):
+                    raise
 
 
 def make_engine(url: str):

@@ -203,9 +203,12 @@ class ReviewStore:
         state: str | None = "open",
         limit: int | None = None,
         series_in: Collection[str] | None = None,
+        severity: str | None = "",
     ) -> list[ReviewItem]:
         """The queue: items in series/episode/cue order, filtered; ``state=None`` means any state.
-        ``series_in`` (a caller's scope) keeps only those series."""
+        ``series_in`` (a caller's scope) keeps only those series. ``severity``: items with a flag at
+        or above it; by default the routing severity (``review_severity``, major), so the queue
+        holds what needs a person; ``"minor"`` or ``None`` shows every flagged cue."""
         query = select(ReviewItem).order_by(ReviewItem.series, ReviewItem.episode, ReviewItem.language,
                                             ReviewItem.cue_index)
         if series_in is not None:
@@ -218,6 +221,12 @@ class ReviewStore:
             rows = list(session.scalars(query))
         if flag:  # JSON containment differs per database; the queue is short, filter here
             rows = [r for r in rows if flag in r.flag_codes]
+        if severity == "":
+            from localise.quality.checks import review_severity_of
+
+            severity = review_severity_of()
+        if severity and severity != "minor":
+            rows = [r for r in rows if _reaches(r.flags or [], severity)]
         return rows[:limit] if limit else rows
 
     def flag_codes(self, series_in: Collection[str] | None = None) -> list[str]:
@@ -327,3 +336,14 @@ class ReviewStore:
                                 check_flags=decision.check_flags)
                 changed += 1
         return changed
+
+
+def _reaches(flags: list[dict[str, Any]], severity: str) -> bool:
+    """Whether an item's flags reach ``severity`` (unknown severities count as major)."""
+    from localise.model import SEVERITIES, severity_rank
+
+    if severity not in SEVERITIES:
+        raise ReviewError(f"unknown severity {severity!r}; use one of {', '.join(SEVERITIES)}")
+    rank = severity_rank(severity)
+    return any(severity_rank(f.get("severity") if f.get("severity") in SEVERITIES else "major") >= rank
+               for f in flags)

@@ -75,3 +75,19 @@ def test_context_is_the_neighbouring_cues(store: ReviewStore) -> None:
     before, after = store.context(store.items()[1], before=1, after=1)
     assert [c["source"] for c in before] == ["我是林总。"]
     assert [c["source"] for c in after] == ["走吧！"]
+
+
+def test_the_queue_routes_needs_review_and_filters_show_minor_flags() -> None:
+    from tests.review.review_data import make_report as report_of
+
+    store = ReviewStore("sqlite://")
+    report = report_of([("好。", "OK.", ["length"]), ("他有五千万。", "He has five million.", ["number"]),
+                        ("走。", "Go.", ["reading-speed"])])
+    report["cues"][0]["flags"][0]["severity"] = "minor"
+    report["cues"][2]["flags"][0]["severity"] = "critical"
+    store.ingest_report(report, series="s", episode="e1")
+    assert [i.cue_index for i in store.items()] == [1, 2]  # major or worse: what needs a person
+    assert [i.cue_index for i in store.items(severity="minor")] == [0, 1, 2]  # minor stays visible
+    assert [i.cue_index for i in store.items(severity="critical")] == [2]
+    with pytest.raises(ReviewError):
+        store.items(severity="bad")

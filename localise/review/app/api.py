@@ -7,7 +7,7 @@ naming another series is a 403. Request bodies are closed models: an unknown fie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import Response
@@ -53,10 +53,12 @@ def _scoped_series(principal, series: str | None) -> None:
 
 @router.get("/items")
 def list_items(service: Service, principal: ApiPrincipal, series: str | None = None, language: str | None = None,
-               flag: str | None = None, state: str | None = "open") -> list[dict[str, Any]]:
+               flag: str | None = None, state: str | None = "open",
+               severity: Literal["minor", "major", "critical"] | None = None) -> list[dict[str, Any]]:
     _scoped_series(principal, series)
     return [item_json(i) for i in service.store.items(series=series, language=language, flag=flag,
-                                                      state=state or None, series_in=principal.series_filter())]
+                                                      state=state or None, series_in=principal.series_filter(),
+                                                      severity=severity or "")]
 
 
 @router.get("/items/{item_id}")

@@ -20,7 +20,7 @@ from localise.review.app.deps import PagePrincipal, ReviewService, Service, audi
 from localise.review.app.gate import LOGIN_COOKIE, SESSION_COOKIE, cookie_name
 
 router = APIRouter()
-FILTERS = ("series", "language", "flag", "state")
+FILTERS = ("series", "language", "flag", "state", "severity")
 LOGIN_FORM_TTL_S = 3600
 
 
@@ -126,11 +126,13 @@ def _queue_context(service: ReviewService, principal: Principal) -> dict:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, service: Service, principal: PagePrincipal, series: str = "", language: str = "",
-          flag: str = "", state: str = "open", done: str = "") -> Response:
-    filters = {"series": series, "language": language, "flag": flag, "state": state}
+          flag: str = "", state: str = "open", severity: str = "", done: str = "") -> Response:
+    if severity not in ("", "minor", "major", "critical"):
+        severity = ""
+    filters = {"series": series, "language": language, "flag": flag, "state": state, "severity": severity}
     items = service.store.items(series=series or None, language=language or None, flag=flag or None,
                                 state=state or None, limit=service.settings.queue_page_size,
-                                series_in=principal.series_filter())
+                                series_in=principal.series_filter(), severity=severity)
     done_item = None
     if done.isdigit() and len(done) < 20:
         try:
