@@ -23,6 +23,7 @@ from localise.formats.base import paused_gc
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
 from localise.quality.numbers import Number, compare_numbers, extract_numbers
+from localise.quality.surface import check_punctuation, check_spelling
 from localise.quality.text import (
     UNSPACED, base_lang, content_length, display_length, html_tags, ass_tags, plain_text,
     script_counts, scripts_of, tokens, unbalanced,
@@ -31,7 +32,7 @@ from localise.quality.thresholds import Thresholds, load_thresholds
 
 FLAG_CODES: tuple[str, ...] = (
     "empty", "untranslated", "glossary", "number", "repetition", "omission", "addition", "markup",
-    "length", "reading-speed", "timing", "low-confidence",
+    "length", "reading-speed", "timing", "low-confidence", "punctuation", "spelling",
 )
 
 _SCRIPT_NAMES = {"han": "Chinese characters", "kana": "kana", "hangul": "Hangul", "thai": "Thai script",
@@ -450,9 +451,12 @@ CHECKS: dict[str, Callable[[CueContext], list[Flag]]] = {
     "reading-speed": check_reading_speed,
     "timing": check_timing,
     "low-confidence": check_low_confidence,
+    "punctuation": check_punctuation,
+    "spelling": check_spelling,
 }
 #: Checks about the words; skipped on an empty translation (``empty`` says it all).
-_TEXT_CHECKS = {"untranslated", "glossary", "number", "repetition", "omission", "addition", "length", "reading-speed"}
+_TEXT_CHECKS = {"untranslated", "glossary", "number", "repetition", "omission", "addition", "length", "reading-speed",
+                "punctuation", "spelling"}
 
 
 # --- alignment ---------------------------------------------------------------------------------

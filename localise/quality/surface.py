@@ -1,0 +1,710 @@
+"""Surface slips a reviewer expects a QA tool to catch: the ``punctuation`` and ``spelling`` checks.
+
+Why a module of its own: these look at the translation's characters and words only (Xbench and
+Subtitle Edit catch the same), and they need language data (``localise/data/surface.toml``) and a
+spelling dictionary rather than the source. Real slips in professional files: "Hi！" with a
+full-width mark; "You affairs…" for "Your affairs…".
+
+``punctuation`` (minor): full-width CJK punctuation in a target that is not written with it, doubled
+spaces, a space before a mark the language never spaces (per-language data: French spaces « : ; ! ? »),
+brackets and quotes that do not balance (apostrophes in don't, 'cause, students' are not quotes).
+
+``spelling`` (minor): words not in the target language's Hunspell dictionary (Debian ``hunspell-*``
+packages, reached through Enchant by ``pyenchant``), with the dictionary's first suggestion.
+Names are not misspellings: capitalised words inside a sentence, words of the series glossary's
+terms, and words the track capitalises again and again are skipped. Where no dictionary is
+installed for the target language the check is unavailable: :func:`unavailable_checks` says so for
+the report, and the check raises nothing.
+
+Track-wide names reach the check when the caller shares the track with each cue: a ``track_memo``
+dict on the :class:`~localise.quality.checks.CueContext`, the same object for every cue of one
+``check_track`` call, holding ``"target_plain"`` (every cue's words). Without it, names at the
+start of a sentence are known only from the glossary.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from localise.model import Flag
+from localise.quality.text import base_lang, char_script, plain_text, scripts_of
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict[str, Any]:
+    return tomllib.loads(resources.files("localise.data").joinpath("surface.toml").read_text(encoding="utf-8"))
+
+
+def _norm(lang: str) -> str:
+    return lang.replace("_", "-").lower()
+
+
+def _layered(section: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """``section.default``, then the primary subtag's table, then the exact code's."""
+    merged = dict(section.get("default") or {})
+    lowered = {_norm(k): v for k, v in section.items()}
+    for code in dict.fromkeys((base_lang(lang), _norm(lang))):
+        merged.update(lowered.get(code) or {})
+    return merged
+
+
+# --- punctuation: language rules -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PunctuationRules:
+    """What counts as a punctuation slip in one target language (from ``surface.toml``)."""
+
+    fullwidth_ok: bool
+    no_space_before: frozenset[str]
+    brackets: tuple[tuple[str, str], ...]
+    quotes: tuple[tuple[tuple[str, str], ...], ...]  # groups of alternative (open, close) spellings
+    symmetric_quotes: tuple[str, ...]
+    single_quote: bool
+    inverted: tuple[tuple[str, str], ...]
+    elisions: frozenset[str]
+
+    @property
+    def quote_chars(self) -> frozenset[str]:
+        chars = {ch for group in self.quotes for pair in group for ch in pair} | set(self.symmetric_quotes)
+        return frozenset(chars | ({"'", "‘", "’"} if self.single_quote else set()))
+
+
+def _pairs(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items:
+        if len(item) != 2:
+            raise ValueError(f"surface.toml: a pair is two characters, not {item!r}")
+        out.append((item[0], item[1]))
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def punctuation_rules(lang: str) -> PunctuationRules:
+    """The punctuation conventions of ``lang`` (exact code, then primary subtag, then the default)."""
+    d = _layered(_data()["punctuation"], lang)
+    return PunctuationRules(
+        fullwidth_ok=base_lang(lang) in set(d.get("fullwidth_languages", ())),
+        no_space_before=frozenset(d.get("no_space_before", "")),
+        brackets=_pairs(d.get("brackets", ())),
+        quotes=tuple(_pairs(group) for group in d.get("quotes", ())),
+        symmetric_quotes=tuple(d.get("symmetric_quotes", ())),
+        single_quote=bool(d.get("single_quote", False)),
+        inverted=_pairs(d.get("inverted", ())),
+        elisions=frozenset(e.replace("’", "'").lower() for e in d.get("elisions", ())),
+    )
+
+
+# --- punctuation: findings on a text ------------------------------------------------------------
+
+#: Full-width and CJK punctuation: the FFxx forms of ASCII marks, the ideographic space, comma and
+#: full stop, the CJK brackets 〈〉《》「」『』【】〔〕〖〗〘〙〚〛, the middle dot ・ and the half-width
+#: CJK forms ｡｢｣､･. Not "…" nor "—": those are written in Latin text too.
+FULLWIDTH = re.compile("[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u3000-\u3003\u3008-\u3011\u3014-\u301f\u30fb]")
+
+#: What to write instead, where NFKC does not say (CJK marks with no compatibility mapping).
+_LATIN_FOR = {"。": ".", "、": ",", "「": "“", "」": "”", "『": "‘", "』": "’", "【": "[", "】": "]",
+              "《": "“", "》": "”", "〈": "‘", "〉": "’", "〔": "(", "〕": ")", "〖": "[", "〗": "]",
+              "〘": "[", "〙": "]", "〚": "[", "〛": "]", "・": "·", "〃": '"', "\u3000": " ", "〜": "~",
+              "〝": "“", "〞": "”", "〟": "”", "｡": ".", "､": ",", "｢": "“", "｣": "”", "･": "·"}
+
+
+def _latin_for(ch: str) -> str:
+    if ch in _LATIN_FOR:
+        return _LATIN_FOR[ch]
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if folded != ch and folded.isascii() else ""
+
+
+def _char_name(ch: str) -> str:
+    return "IDEOGRAPHIC SPACE" if ch == "\u3000" else unicodedata.name(ch, f"U+{ord(ch):04X}")
+
+
+def fullwidth_marks(text: str) -> list[str]:
+    """The distinct full-width/CJK punctuation marks of ``text``, in order of first appearance."""
+    return list(dict.fromkeys(FULLWIDTH.findall(text)))
+
+
+_CJK_LETTERS = frozenset({"han", "kana", "hangul"})
+
+
+def _has_cjk_letters(text: str) -> bool:
+    return not text.isascii() and any(char_script(ch) in _CJK_LETTERS for ch in text if ord(ch) >= 0x1100)
+
+
+_DOUBLE_SPACE = re.compile(r"(\S*)( {2,})(?=(\S*))")
+
+
+def doubled_spaces(text: str) -> list[str]:
+    """Each place where two or more spaces stand between words (``"word  word"``), as written."""
+    out = []
+    for line in text.split("\n"):
+        for m in _DOUBLE_SPACE.finditer(line.strip(" ")):
+            out.append(m.group(1)[-12:] + m.group(2) + m.group(3)[:12])
+    return out
+
+
+_ELLIPSIS_START = re.compile(r"\.\.|\. \.")
+
+
+def spaces_before(text: str, marks: frozenset[str]) -> list[str]:
+    """Each ``"word ,"``: a space before one of ``marks`` after a word. Not an ellipsis (``"Wait ..."``,
+    ``". . ."``), a decimal (``" .5"``), an emoticon or a mark that starts a word (``" .NET"``)."""
+    if not marks or " " not in text:
+        return []
+    out = []
+    for line in text.split("\n"):
+        i = line.find(" ")
+        while i != -1:
+            j = i
+            while j < len(line) and line[j] == " ":
+                j += 1
+            if 0 < i and j < len(line) and line[j] in marks:
+                before, mark, after = line[i - 1], line[j], line[j + 1 : j + 2]
+                word_before = before.isalnum() or before in "”\"’)]»"
+                ends = not after or after.isspace() or after in "\"”’)]»" or (after in marks and mark != ".")
+                ellipsis = mark == "." and _ELLIPSIS_START.match(line, j) is not None
+                if word_before and ends and not ellipsis and not line[j:].startswith("…"):
+                    start = line.rfind(" ", 0, i) + 1
+                    out.append(line[start:j + 1])
+            i = line.find(" ", j)
+    return out
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalpha() or ch.isdigit()
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """One mark that nothing balances: ``mark`` at ``pos``; ``opens``: an opener without its closer."""
+
+    mark: str
+    pos: int
+    opens: bool
+
+
+def _balance(text: str, open_: str, close: str, *, definite: frozenset[int] | None = None,
+             possible: frozenset[int] = frozenset()) -> list[Unmatched]:
+    """Openers and closers matched innermost first; what is left over. ``possible`` closers may
+    close an opener but are never reported (``students'`` may be a possessive)."""
+    stack: list[int] = []
+    out: list[Unmatched] = []
+    for i, ch in enumerate(text):
+        if ch == open_ and (definite is None or i in definite):
+            stack.append(i)
+        elif ch == close and (definite is None or i in definite or i in possible):
+            if stack:
+                stack.pop()
+            elif i not in possible:
+                out.append(Unmatched(ch, i, False))
+    out.extend(Unmatched(open_, i, True) for i in stack)
+    return sorted(out, key=lambda u: u.pos)
+
+
+def _single_quotes(text: str, elisions: frozenset[str]) -> list[Unmatched]:
+    """Single quotes that are quotation marks and unbalanced; apostrophes (don't, 'cause, goin',
+    students', '90s) are told apart by their place in the word."""
+    openers: list[int] = []
+    closers: list[int] = []
+    possible: list[int] = []
+    n = len(text)
+    skip: set[int] = set()
+    for i, ch in enumerate(text):
+        if ch not in "'‘’" or i in skip:
+            continue
+        prev = text[i - 1] if i else " "
+        nxt = text[i + 1] if i + 1 < n else " "
+        if _is_letter(prev) and _is_letter(nxt):
+            continue  # don't, l'homme
+        if _is_letter(nxt) and not _is_letter(prev):
+            if nxt.isdigit():
+                continue  # '90s
+            m = re.match(r"['‘’][^\W\d_]*['‘’]?", text[i:])
+            word = (m.group(0) if m else "'").replace("‘", "'").replace("’", "'").lower()
+            if word in elisions:
+                skip.add(i + len(word) - 1)  # rock 'n' roll: both marks are apostrophes
+                continue
+            if word.rstrip("'") in elisions:
+                continue
+            if ch == "’" and "'" not in text and "‘" not in text:
+                continue  # typographic text: ’ at a word start is an elision (’cause)
+            openers.append(i)
+        elif not _is_letter(nxt) and (_is_letter(prev) or prev in ".,!?…;:"):
+            if ch == "‘":
+                continue
+            word = re.search(r"[^\W\d_]+$", text[:i])
+            if prev in "sS" or (word and word.group(0).lower().endswith("in")):
+                possible.append(i)  # students' / goin'
+            else:
+                closers.append(i)
+    if not openers and not closers:
+        return []
+    marked = "".join("\x01" if i in openers else "\x02" if i in closers or i in possible else "."
+                     for i in range(n))
+    found = _balance(marked, "\x01", "\x02", possible=frozenset(possible))
+    return [Unmatched(text[u.pos], u.pos, u.opens) for u in found]
+
+
+def unbalanced_marks(text: str, rules: PunctuationRules) -> list[Unmatched]:
+    """Brackets, quotation marks and inverted marks of ``text`` that nothing balances."""
+    out: list[Unmatched] = []
+    for o, c in rules.brackets:
+        if o in text or c in text:
+            out.extend(_balance(text, o, c))
+    for group in rules.quotes:
+        if not any(ch in text for pair in group for ch in pair):
+            continue
+        best: list[Unmatched] | None = None
+        for o, c in group:  # balanced when any one spelling used in the text balances
+            if o in text or c in text:
+                found = _balance(text, o, c)
+                if best is None or len(found) < len(best):
+                    best = found
+        out.extend(best or [])
+    for q in rules.symmetric_quotes:
+        count = text.count(q)
+        if count % 2:
+            out.append(Unmatched(q, text.rfind(q), True))
+    if rules.single_quote and ("'" in text or "‘" in text or "’" in text):
+        out.extend(_single_quotes(text, rules.elisions))
+    for o, c in rules.inverted:
+        start = text.find(o)
+        while start != -1:
+            rest = text[start + 1 :]
+            end = re.search(r"[.!?…]", rest)
+            # a sentence going on into the next cue has no final mark yet: not unbalanced
+            if end is not None and c not in rest[: end.end()]:
+                out.append(Unmatched(o, start, True))
+            start = text.find(o, start + 1)
+    return sorted(out, key=lambda u: u.pos)
+
+
+#: Quotation marks of any language, by pair, for asking whether the *source* leaves a quote open.
+_ANY_QUOTES = (("“", "”"), ("「", "」"), ("『", "』"), ("«", "»"), ("„", "“"), ("﹁", "﹂"), ("﹃", "﹄"))
+
+
+def open_quote(text: str) -> bool:
+    """Whether ``text`` leaves a quotation open or closes one it did not open (any script)."""
+    if text.count('"') % 2 or text.count("＂") % 2:
+        return True
+    for o, c in _ANY_QUOTES:
+        if o in text or c in text:
+            if o == "„":
+                if text.count("„") != text.count("“") and text.count("“") != text.count("”"):
+                    return True
+            elif text.count(o) != text.count(c):
+                return True
+    return False
+
+
+# --- the punctuation check ----------------------------------------------------------------------
+
+def _quote(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split()) if text.strip() else text
+    return "«" + (text if len(text) <= limit else text[: limit - 1] + "…") + "»"
+
+
+def _fullwidth_reason(marks: list[str], lang: str) -> str:
+    parts = []
+    for ch in marks:
+        instead = _latin_for(ch)
+        parts.append(f"«{ch}» ({_char_name(ch).lower()}" + (f"; write «{instead}»)" if instead.strip() else ")"))
+    return f"full-width (CJK) punctuation in the {lang} translation: " + ", ".join(parts)
+
+
+def check_punctuation(ctx: Any) -> list[Flag]:
+    """Full-width marks, doubled spaces, spaces before marks, unbalanced brackets and quotes."""
+    text = ctx.target_plain
+    if not text.strip():
+        return []
+    rules = punctuation_rules(ctx.tgt_lang)
+    problems: list[str] = []
+    if not rules.fullwidth_ok and not text.isascii() and not _has_cjk_letters(text):
+        # with CJK letters in the line, `untranslated` says what is wrong
+        marks = fullwidth_marks(text)
+        if marks:
+            problems.append(_fullwidth_reason(marks, ctx.tgt_lang))
+    doubled = doubled_spaces(text)
+    if doubled:
+        problems.append("doubled space in " + ", ".join(f"«{d}»" for d in doubled[:3]))
+    spaced = spaces_before(text, rules.no_space_before)
+    if spaced:
+        problems.append("space before punctuation in " + ", ".join(_quote(s) for s in spaced[:3]))
+    unmatched = _unbalanced_in_cue(ctx, rules)
+    if unmatched:
+        problems.append("unbalanced " + ", ".join(
+            f"«{u.mark}» ({'opened, never closed' if u.opens else 'closed, never opened'})" for u in unmatched[:3]))
+    if not problems:
+        return []
+    return [ctx.flag("punctuation", "; ".join(problems))]
+
+
+def _unbalanced_in_cue(ctx: Any, rules: PunctuationRules) -> list[Unmatched]:
+    """Unbalanced marks of the cue that its sentence does not balance either. A quotation may run
+    over cues: an unbalanced quote is forgiven where the source leaves one open too, or where it
+    closes a quote the previous cue opened."""
+    text = ctx.target_plain
+    if not any(ch in text for ch in "()[]{}\"'‘’“”«»‹›„‚¿¡"):
+        return []
+    found = unbalanced_marks(text, rules)
+    if not found:
+        return []
+    if len(getattr(ctx, "unit_cues", ())) > 1:  # judged as one sentence too
+        if "unbalanced" not in ctx.unit_memo:
+            ctx.unit_memo["unbalanced"] = {u.mark for u in unbalanced_marks(ctx.unit_target, rules)}
+        in_unit = ctx.unit_memo["unbalanced"]
+        found = [u for u in found if u.mark in in_unit]
+    quotes = rules.quote_chars
+    if any(u.mark in quotes for u in found):
+        source_open = open_quote(ctx.unit_source or ctx.source_plain)
+        previous_open = False
+        if ctx.previous is not None and any(not u.opens and u.mark in quotes for u in found):
+            previous_text = plain_text(ctx.previous.text, ctx.target_format)
+            previous_open = any(u.opens and u.mark in quotes for u in unbalanced_marks(previous_text, rules))
+        found = [u for u in found
+                 if u.mark not in quotes or not (source_open or (previous_open and not u.opens))]
+    return found
+
+
+# --- spelling: dictionaries --------------------------------------------------------------------
+
+_BROKER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _broker() -> Any:
+    """Enchant's broker preferring Hunspell, or ``None`` where pyenchant/libenchant is missing."""
+    try:
+        import enchant
+    except (ImportError, OSError):  # no pyenchant, or no libenchant-2 on the machine
+        return None
+    broker = enchant.Broker()
+    try:
+        broker.set_ordering("*", "hunspell,aspell,myspell")
+    except Exception:  # an older Enchant without the setting: its own order
+        pass
+    return broker
+
+
+def _candidates(lang: str) -> list[str]:
+    """Dictionary tags to try for ``lang``: its own (``pt-BR`` -> ``pt_BR``), the table's, any installed one."""
+    parts = lang.replace("_", "-").split("-")
+    base = parts[0].lower()
+    tags = []
+    if len(parts) > 1 and len(parts[1]) == 2:
+        tags.append(f"{base}_{parts[1].upper()}")
+    table = _data().get("spelling", {}).get("dictionaries", {})
+    listed = {_norm(k): v for k, v in table.items()}
+    if _norm(lang) in listed or base in listed:
+        preferred = list(listed.get(_norm(lang), listed.get(base, [])))
+        if not preferred:
+            return []  # listed without a dictionary: spelling does not apply (zh, ja, th...)
+        tags += preferred
+    tags.append(base)
+    return list(dict.fromkeys(tags))
+
+
+@lru_cache(maxsize=64)
+def dictionary_tag(lang: str) -> str | None:
+    """The installed dictionary used for ``lang`` (``"en_US"``), or ``None``."""
+    broker = _broker()
+    if broker is None:
+        return None
+    candidates = _candidates(lang)
+    if not candidates:
+        return None
+    with _BROKER_LOCK:
+        for tag in candidates:
+            if broker.dict_exists(tag):
+                return tag
+        base = candidates[-1]
+        installed = sorted(t for t in broker.list_languages() if t.split("_")[0].lower() == base)
+    return installed[0] if installed else None
+
+
+def spelling_available(lang: str) -> bool:
+    """Whether a spelling dictionary is installed for ``lang``."""
+    return dictionary_tag(lang) is not None
+
+
+def unavailable_checks(tgt_lang: str) -> list[str]:
+    """Checks of this module that cannot run for ``tgt_lang`` here (for ``checks_unavailable``)."""
+    return [] if spelling_available(tgt_lang) else ["spelling"]
+
+
+class Speller:
+    """One Hunspell dictionary with answers cached per distinct word (a track repeats its words)."""
+
+    _MAX_CACHED = 200_000
+
+    def __init__(self, tag: str, dictionary: Any) -> None:
+        self.tag = tag
+        self._dict = dictionary
+        self._known: dict[str, bool] = {}
+        self._suggested: dict[str, str | None] = {}
+        self._lock = threading.Lock()  # Hunspell handles are not safe across threads
+
+    def known(self, word: str) -> bool:
+        answer = self._known.get(word)
+        if answer is None:
+            with self._lock:
+                if len(self._known) > self._MAX_CACHED:
+                    self._known.clear()
+                answer = self._known[word] = bool(self._dict.check(word))
+        return answer
+
+    def suggestion(self, word: str) -> str | None:
+        """The dictionary's first suggestion (``None`` when it has none)."""
+        if word not in self._suggested:
+            with self._lock:
+                if len(self._suggested) > self._MAX_CACHED // 10:
+                    self._suggested.clear()
+                found = self._dict.suggest(word) if len(word) <= 30 else []
+                self._suggested[word] = found[0] if found else None
+        return self._suggested[word]
+
+
+_SPELLERS_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=32)
+def _speller_by_tag(tag: str) -> Speller:
+    with _SPELLERS_LOCK:
+        return Speller(tag, _broker().request_dict(tag))
+
+
+def speller_for(lang: str) -> Speller | None:
+    """The cached :class:`Speller` of ``lang``, or ``None`` where no dictionary is installed."""
+    tag = dictionary_tag(lang)
+    return _speller_by_tag(tag) if tag else None
+
+
+# --- spelling: words and names -----------------------------------------------------------------
+
+#: A word: letters, with inner apostrophes or hyphens (don't, l'homme, well-known); not next to
+#: a digit or another word character (3rd, x2), nor after an apostrophe ('cause is an elision).
+WORD = re.compile(r"(?<![\w'’])[^\W\d_]+(?:['’\-][^\W\d_]+)*(?!\w)")
+_SENTENCE_END = frozenset(".!?…。！？")
+_OPENING = " \t\n\"'“”‘’«»„‚¿¡([{-–—‐>"
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    """Whether the word at ``start`` begins a sentence (or the cue)."""
+    before = text[:start].rstrip(_OPENING)
+    return not before or before[-1] in _SENTENCE_END
+
+
+def _word_shapes(word: str) -> str:
+    """``lower``, ``title``, ``upper`` or ``mixed`` (McDonald, iPhone)."""
+    if word.islower():
+        return "lower"
+    if word.isupper():
+        return "upper"
+    core = word.replace("'", "").replace("’", "")
+    parts = [p for p in re.split(r"[-]", core) if p]
+    if all(p[:1].isupper() and (p[1:].islower() or not p[1:]) for p in parts):
+        return "title"
+    if core[:1].isupper() and core[1:].islower():
+        return "title"
+    return "mixed"
+
+
+def _in_scripts(word: str, scripts: frozenset[str]) -> bool:
+    if word.isascii():
+        return "latin" in scripts
+    return all(char_script(ch) in scripts for ch in word if ch.isalpha())
+
+
+def track_names(texts: Iterable[str], lang: str, *, min_repeats: int = 2) -> frozenset[str]:
+    """Names of a track: words capitalised inside a sentence, or capitalised ``min_repeats`` times
+    at the start of one and never written in lower case (Wanqing, Wanqing, ... in a series)."""
+    scripts = scripts_of(lang)
+    inside: set[str] = set()
+    capitalised: Counter[str] = Counter()
+    lower: set[str] = set()
+    for text in texts:
+        if not text:
+            continue
+        for m in WORD.finditer(text):
+            word = m.group(0)
+            shape = _word_shapes(word)
+            if shape == "lower":
+                lower.add(word)
+            elif shape == "title" and _in_scripts(word, scripts):
+                if _sentence_start(text, m.start()):
+                    capitalised[word] += 1
+                else:
+                    inside.add(word)
+    repeated = {w for w, k in capitalised.items() if k >= min_repeats and w.lower() not in lower}
+    return frozenset(inside | repeated)
+
+
+@lru_cache(maxsize=16)
+def glossary_words(glossary: Any, lang: str) -> frozenset[str]:
+    """Words of the series glossary that are right in a ``lang`` line: every word of its terms for
+    ``lang``, and the capitalised words (names) of its terms for any language."""
+    words: set[str] = set()
+    if glossary is None:
+        return frozenset()
+    for entry in getattr(glossary, "entries", ()):
+        own = glossary.target_for(entry.targets, lang)
+        if own:
+            words.update(m.group(0) for m in WORD.finditer(own))
+        for target in entry.targets.values():
+            for m in WORD.finditer(target or ""):
+                if _word_shapes(m.group(0)) == "title":
+                    words.add(m.group(0))
+    return frozenset(words)
+
+
+@dataclass(frozen=True)
+class Misspelling:
+    word: str
+    suggestion: str | None
+
+
+def _known_word(speller: Speller, word: str) -> bool:
+    if speller.known(word):
+        return True
+    # well-known: each part; y'know, l’homme: parts of two letters or more
+    parts = [p for p in re.split(r"[-'’]", word) if len(p) > 1]
+    return len(parts) > 1 and all(speller.known(p) for p in parts)
+
+
+def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Speller | None = None,
+                 suggest: bool = True) -> list[Misspelling]:
+    """Words of ``text`` the dictionary of ``lang`` does not know, names aside (in order, once each).
+
+    Checked: lower-case words, and capitalised words that start a sentence. Skipped: words of one
+    letter, all-capital words (acronyms, shouting), mixed case (McDonald), capitalised words inside
+    a sentence (names), words in ``names``, words in another script than the language's.
+    """
+    speller = speller or speller_for(lang)
+    if speller is None:
+        return []
+    names = names if isinstance(names, (set, frozenset)) else frozenset(names)
+    scripts = scripts_of(lang)
+    out: dict[str, Misspelling] = {}
+    for m in WORD.finditer(text):
+        word = m.group(0)
+        if len(word) < 2 or word in out or word in names:
+            continue
+        shape = _word_shapes(word)
+        if shape in ("upper", "mixed"):
+            continue
+        if shape == "title" and not _sentence_start(text, m.start()):
+            continue
+        if not _in_scripts(word, scripts) or _known_word(speller, word):
+            continue
+        out[word] = Misspelling(word, speller.suggestion(word) if suggest else None)
+    return list(out.values())
+
+
+# --- confusions: right words in the wrong slot --------------------------------------------------
+
+@dataclass(frozen=True)
+class Confusion:
+    word: str
+    suggest: str
+    next: frozenset[str]
+    after: frozenset[str]
+    final: bool
+
+
+@lru_cache(maxsize=64)
+def confusion_rules(lang: str) -> tuple[Confusion, ...]:
+    table = {_norm(k): v for k, v in (_data().get("confusions") or {}).items()}
+    rows = table.get(_norm(lang)) or table.get(base_lang(lang)) or []
+    return tuple(Confusion(r["word"].lower(), r["suggest"], frozenset(w.lower() for w in r["next"]),
+                           frozenset(w.lower() for w in r.get("after", ())), bool(r.get("final", False)))
+                 for r in rows)
+
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|[^\w\s]")
+_CLAUSE_MARKS = frozenset(".,;:!?…-–—\"“”«»()")
+
+
+def confusions(text: str, lang: str) -> list[tuple[str, str]]:
+    """``(as written, suggested)`` for each rule of ``lang`` that fires ("You affairs" -> "Your affairs")."""
+    rules = confusion_rules(lang)
+    if not rules:
+        return []
+    toks = _TOKEN.findall(text.replace("’", "'"))
+    out = []
+    for i, tok in enumerate(toks[:-1]):
+        low = tok.lower()
+        for rule in rules:
+            if low != rule.word or toks[i + 1].lower() not in rule.next:
+                continue
+            prev = toks[i - 1].lower() if i else ""
+            if i and prev not in _CLAUSE_MARKS and prev not in rule.after:
+                continue
+            if rule.final and i + 2 < len(toks) and toks[i + 2] not in _CLAUSE_MARKS:
+                continue
+            fixed = rule.suggest[:1].upper() + rule.suggest[1:] if tok[:1].isupper() else rule.suggest
+            out.append((f"{tok} {toks[i + 1]}", f"{fixed} {toks[i + 1]}"))
+    return out
+
+
+# --- the spelling check -------------------------------------------------------------------------
+
+def _names_for(ctx: Any) -> frozenset[str]:
+    names = glossary_words(ctx.glossary, ctx.tgt_lang) if ctx.glossary is not None else frozenset()
+    track_memo = getattr(ctx, "track_memo", None)
+    if isinstance(track_memo, dict) and "target_plain" in track_memo:
+        if "spelling_names" not in track_memo:
+            repeats = int(ctx.thresholds["spelling_name_repeats"])
+            track_memo["spelling_names"] = track_names(track_memo["target_plain"], ctx.tgt_lang, min_repeats=repeats)
+        names = names | track_memo["spelling_names"]
+    return names
+
+
+def check_spelling(ctx: Any) -> list[Flag]:
+    """Words the target language's dictionary does not know; a word in the wrong slot (``confusions``)."""
+    text = ctx.target_plain
+    if not text.strip():
+        return []
+    flags = []
+    slips = confusions(text, ctx.tgt_lang)
+    if slips:
+        flags.append(ctx.flag("spelling", "wrong word? " + ", ".join(f"«{a}» → «{b}»" for a, b in slips),
+                              case="confusion"))
+    speller = speller_for(ctx.tgt_lang)
+    if speller is None:
+        return flags
+    found = misspellings(text, ctx.tgt_lang, names=_names_for(ctx), speller=speller, suggest=False)
+    if not found:
+        return flags
+    th = ctx.thresholds
+    words = sum(1 for m in WORD.finditer(text) if len(m.group(0)) > 1)
+    max_words = int(th["spelling_max_words"])
+    if len(found) > max_words and len(found) > words * float(th["spelling_garbled_share"]):
+        # most of the line is unknown: another language or garbled output, not typos
+        listed = ", ".join(f"«{m.word}»" for m in found[:max_words])
+        flags.append(ctx.flag("spelling", f"{len(found)} of {words} words are not in the {speller.tag} dictionary "
+                                          f"({listed}…): wrong language or garbled text?"))
+        return flags
+    parts = []
+    for m in found[:max_words]:
+        hint = speller.suggestion(m.word)
+        parts.append(f"«{m.word}»" + (f" (did you mean «{hint}»?)" if hint else ""))
+    more = f" and {len(found) - max_words} more" if len(found) > max_words else ""
+    flags.append(ctx.flag("spelling", f"not in the {speller.tag} dictionary: " + ", ".join(parts) + more))
+    return flags
+
+
+__all__ = [
+    "FULLWIDTH", "Misspelling", "PunctuationRules", "Speller", "Unmatched", "check_punctuation", "check_spelling",
+    "confusions", "dictionary_tag", "doubled_spaces", "fullwidth_marks", "glossary_words", "misspellings",
+    "open_quote", "punctuation_rules", "spaces_before", "speller_for", "spelling_available", "track_names",
+    "unavailable_checks", "unbalanced_marks",
+]
