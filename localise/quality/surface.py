@@ -59,6 +59,12 @@ def _layered(section: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 # --- punctuation: language rules -----------------------------------------------------------------
 
+#: Full-width and CJK punctuation: the FFxx forms of ASCII marks, the ideographic space, comma and
+#: full stop, the CJK brackets 〈〉《》「」『』【】〔〕〖〗〘〙〚〛, the middle dot ・ and the half-width
+#: CJK forms ｡｢｣､･. Not "…" nor "—": those are written in Latin text too.
+FULLWIDTH = re.compile("[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u3000-\u3003\u3008-\u3011\u3014-\u301f\u30fb]")
+
+
 @dataclass(frozen=True)
 class PunctuationRules:
     """What counts as a punctuation slip in one target language (from ``surface.toml``)."""
@@ -71,6 +77,8 @@ class PunctuationRules:
     single_quote: bool
     inverted: tuple[tuple[str, str], ...]
     elisions: frozenset[str]
+    #: matches wherever any rule could find something (most lines have no such place)
+    trigger: re.Pattern[str]
 
     @property
     def quote_chars(self) -> frozenset[str]:
@@ -91,24 +99,37 @@ def _pairs(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
 def punctuation_rules(lang: str) -> PunctuationRules:
     """The punctuation conventions of ``lang`` (exact code, then primary subtag, then the default)."""
     d = _layered(_data()["punctuation"], lang)
+    fullwidth_ok = base_lang(lang) in set(d.get("fullwidth_languages", ()))
+    brackets = _pairs(d.get("brackets", ()))
+    quotes = tuple(_pairs(group) for group in d.get("quotes", ()))
+    symmetric = tuple(d.get("symmetric_quotes", ()))
+    single_quote = bool(d.get("single_quote", False))
+    inverted = _pairs(d.get("inverted", ()))
+    no_space_before = frozenset(d.get("no_space_before", ""))
+    marks = {ch for pair in brackets + inverted for ch in pair} | {ch for g in quotes for p in g for ch in p}
+    marks |= set(symmetric) | ({"'", "‘", "’"} if single_quote else set())
+    alternatives = ["  "]
+    if marks:
+        alternatives.append("[" + re.escape("".join(sorted(marks))) + "]")
+    if no_space_before:
+        alternatives.append(" [" + re.escape("".join(sorted(no_space_before))) + "]")
+    if not fullwidth_ok:
+        alternatives.append(FULLWIDTH.pattern)
     return PunctuationRules(
-        fullwidth_ok=base_lang(lang) in set(d.get("fullwidth_languages", ())),
-        no_space_before=frozenset(d.get("no_space_before", "")),
-        brackets=_pairs(d.get("brackets", ())),
-        quotes=tuple(_pairs(group) for group in d.get("quotes", ())),
-        symmetric_quotes=tuple(d.get("symmetric_quotes", ())),
-        single_quote=bool(d.get("single_quote", False)),
-        inverted=_pairs(d.get("inverted", ())),
+        fullwidth_ok=fullwidth_ok,
+        no_space_before=no_space_before,
+        brackets=brackets,
+        quotes=quotes,
+        symmetric_quotes=symmetric,
+        single_quote=single_quote,
+        inverted=inverted,
         elisions=frozenset(e.replace("’", "'").lower() for e in d.get("elisions", ())),
+        trigger=re.compile("|".join(alternatives)),
     )
 
 
 # --- punctuation: findings on a text ------------------------------------------------------------
 
-#: Full-width and CJK punctuation: the FFxx forms of ASCII marks, the ideographic space, comma and
-#: full stop, the CJK brackets 〈〉《》「」『』【】〔〕〖〗〘〙〚〛, the middle dot ・ and the half-width
-#: CJK forms ｡｢｣､･. Not "…" nor "—": those are written in Latin text too.
-FULLWIDTH = re.compile("[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u3000-\u3003\u3008-\u3011\u3014-\u301f\u30fb]")
 
 #: What to write instead, where NFKC does not say (CJK marks with no compatibility mapping).
 _LATIN_FOR = {"。": ".", "、": ",", "「": "“", "」": "”", "『": "‘", "』": "’", "【": "[", "】": "]",
@@ -324,9 +345,9 @@ def _fullwidth_reason(marks: list[str], lang: str) -> str:
 def check_punctuation(ctx: Any) -> list[Flag]:
     """Full-width marks, doubled spaces, spaces before marks, unbalanced brackets and quotes."""
     text = ctx.target_plain
-    if not text.strip():
-        return []
     rules = punctuation_rules(ctx.tgt_lang)
+    if rules.trigger.search(text) is None:
+        return []
     problems: list[str] = []
     if not rules.fullwidth_ok and not text.isascii() and not _has_cjk_letters(text):
         # with CJK letters in the line, `untranslated` says what is wrong
@@ -353,8 +374,6 @@ def _unbalanced_in_cue(ctx: Any, rules: PunctuationRules) -> list[Unmatched]:
     over cues: an unbalanced quote is forgiven where the source leaves one open too, or where it
     closes a quote the previous cue opened."""
     text = ctx.target_plain
-    if not any(ch in text for ch in "()[]{}\"'‘’“”«»‹›„‚¿¡"):
-        return []
     found = unbalanced_marks(text, rules)
     if not found:
         return []
@@ -395,45 +414,52 @@ def _broker() -> Any:
     return broker
 
 
-def _candidates(lang: str) -> list[str]:
-    """Dictionary tags to try for ``lang``: its own (``pt-BR`` -> ``pt_BR``), the table's, any installed one."""
+def _candidates(lang: str) -> tuple[list[str], bool]:
+    """Dictionary tags to try for ``lang`` and whether any one of them will do.
+
+    A code with a region (``pt-BR``, ``en-GB``) wants that dictionary first (``pt_BR``); a bare
+    code (``en``, ``pt``) is the language in any of its spellings, so every listed dictionary that
+    is installed is used (en_US and en_GB: "colour" and "color" are both English)."""
     parts = lang.replace("_", "-").split("-")
     base = parts[0].lower()
-    tags = []
-    if len(parts) > 1 and len(parts[1]) == 2:
-        tags.append(f"{base}_{parts[1].upper()}")
-    table = _data().get("spelling", {}).get("dictionaries", {})
-    listed = {_norm(k): v for k, v in table.items()}
-    if _norm(lang) in listed or base in listed:
-        preferred = list(listed.get(_norm(lang), listed.get(base, [])))
+    regional = len(parts) > 1 and len(parts[1]) == 2
+    tags = [f"{base}_{parts[1].upper()}"] if regional else []
+    table = {_norm(k): v for k, v in _data().get("spelling", {}).get("dictionaries", {}).items()}
+    if _norm(lang) in table or base in table:
+        preferred = list(table.get(_norm(lang), table.get(base, [])))
         if not preferred:
-            return []  # listed without a dictionary: spelling does not apply (zh, ja, th...)
+            return [], False  # listed without a dictionary: spelling does not apply (zh, ja, th...)
         tags += preferred
     tags.append(base)
-    return list(dict.fromkeys(tags))
+    return list(dict.fromkeys(tags)), not regional
 
 
 @lru_cache(maxsize=64)
-def dictionary_tag(lang: str) -> str | None:
-    """The installed dictionary used for ``lang`` (``"en_US"``), or ``None``."""
+def dictionary_tags(lang: str) -> tuple[str, ...]:
+    """The installed dictionaries used for ``lang`` (``("en_US", "en_GB")``; empty: none)."""
     broker = _broker()
     if broker is None:
-        return None
-    candidates = _candidates(lang)
+        return ()
+    candidates, any_spelling = _candidates(lang)
     if not candidates:
-        return None
+        return ()
     with _BROKER_LOCK:
-        for tag in candidates:
-            if broker.dict_exists(tag):
-                return tag
-        base = candidates[-1]
-        installed = sorted(t for t in broker.list_languages() if t.split("_")[0].lower() == base)
-    return installed[0] if installed else None
+        found = [tag for tag in candidates if broker.dict_exists(tag)]
+        if not found:
+            base = candidates[-1]
+            found = sorted(t for t in broker.list_languages() if t.split("_")[0].lower() == base)
+    return tuple(found if any_spelling else found[:1])
+
+
+def dictionary_tag(lang: str) -> str | None:
+    """The first dictionary used for ``lang`` (``"en_US"``), or ``None``."""
+    tags = dictionary_tags(lang)
+    return tags[0] if tags else None
 
 
 def spelling_available(lang: str) -> bool:
     """Whether a spelling dictionary is installed for ``lang``."""
-    return dictionary_tag(lang) is not None
+    return bool(dictionary_tags(lang))
 
 
 def unavailable_checks(tgt_lang: str) -> list[str]:
@@ -441,17 +467,66 @@ def unavailable_checks(tgt_lang: str) -> list[str]:
     return [] if spelling_available(tgt_lang) else ["spelling"]
 
 
+@lru_cache(maxsize=64)
+def extra_words(lang: str) -> frozenset[str]:
+    """Words right in ``lang`` that the dictionaries lack (``surface.toml`` ``[spelling.words]``:
+    ``"*"`` for every language, then the primary subtag, then the exact code)."""
+    table = {_norm(k): v for k, v in (_data().get("spelling", {}).get("words") or {}).items()}
+    words: set[str] = set()
+    for code in dict.fromkeys(("*", base_lang(lang), _norm(lang))):
+        words.update(table.get(code) or ())
+    return frozenset(words)
+
+
 class Speller:
-    """One Hunspell dictionary with answers cached per distinct word (a track repeats its words)."""
+    """Hunspell dictionaries of one language, answers cached per distinct word (a track repeats
+    its words). A word is right when any of the dictionaries, or the project's word list, knows it."""
 
     _MAX_CACHED = 200_000
 
-    def __init__(self, tag: str, dictionary: Any) -> None:
-        self.tag = tag
-        self._dict = dictionary
+    def __init__(self, tags: Sequence[str], dictionaries: Sequence[Any], words: Iterable[str] = ()) -> None:
+        self.tags = tuple(tags)
+        self.tag = " or ".join(self.tags)  # for reasons: "not in the en_US or en_GB dictionary"
+        self._dicts = tuple(dictionaries)
+        self._words = frozenset(w.lower() for w in words)
+        self.scripts = scripts_of(self.tags[0].split("_")[0])
+        #: without capitals a name looks like any word: shorter words of a caseless script are not checked
+        self.caseless_min_letters = int(_data().get("spelling", {}).get("caseless_min_letters", 4))
         self._known: dict[str, bool] = {}
+        self._status: dict[str, int] = {}
         self._suggested: dict[str, str | None] = {}
         self._lock = threading.Lock()  # Hunspell handles are not safe across threads
+
+    def status(self, word: str) -> int:
+        """:data:`FINE` (known, or never checked: one letter, all capitals, mixed case, another
+        script), :data:`NAME_LIKE` (capitalised and unknown: a slip only where it starts a sentence
+        and is no name) or :data:`UNKNOWN` (lower case and unknown). Cached per word."""
+        found = self._status.get(word)
+        if found is None:
+            shape = _word_shapes(word)
+            if len(word) < 2 or shape in ("upper", "mixed") or not _in_scripts(word, self.scripts):
+                found = FINE
+            elif len(word) < self.caseless_min_letters and word.upper() == word.lower():
+                found = FINE  # a short word of a caseless script: as likely a name as a slip
+            elif _known_word(self, word):
+                found = FINE
+            else:
+                found = NAME_LIKE if shape == "title" else UNKNOWN
+            if len(self._status) > self._MAX_CACHED:
+                self._status.clear()
+            self._status[word] = found
+        return found
+
+    def any_doubtful(self, words: Iterable[str]) -> bool:
+        """Whether any of ``words`` is not :data:`FINE` (the common answer, no, at one lookup a word)."""
+        status = self._status
+        for word in words:
+            found = status.get(word)
+            if found is None:
+                found = self.status(word)
+            if found:
+                return True
+        return False
 
     def known(self, word: str) -> bool:
         answer = self._known.get(word)
@@ -459,16 +534,17 @@ class Speller:
             with self._lock:
                 if len(self._known) > self._MAX_CACHED:
                     self._known.clear()
-                answer = self._known[word] = bool(self._dict.check(word))
+                answer = word.lower() in self._words or any(d.check(word) for d in self._dicts)
+                self._known[word] = answer
         return answer
 
     def suggestion(self, word: str) -> str | None:
-        """The dictionary's first suggestion (``None`` when it has none)."""
+        """The first dictionary's first suggestion (``None`` when it has none)."""
         if word not in self._suggested:
             with self._lock:
                 if len(self._suggested) > self._MAX_CACHED // 10:
                     self._suggested.clear()
-                found = self._dict.suggest(word) if len(word) <= 30 else []
+                found = self._dicts[0].suggest(word) if len(word) <= 30 else []
                 self._suggested[word] = found[0] if found else None
         return self._suggested[word]
 
@@ -477,15 +553,15 @@ _SPELLERS_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=32)
-def _speller_by_tag(tag: str) -> Speller:
+def _speller_by_tags(tags: tuple[str, ...], lang_words: frozenset[str]) -> Speller:
     with _SPELLERS_LOCK:
-        return Speller(tag, _broker().request_dict(tag))
+        return Speller(tags, [_broker().request_dict(tag) for tag in tags], lang_words)
 
 
 def speller_for(lang: str) -> Speller | None:
     """The cached :class:`Speller` of ``lang``, or ``None`` where no dictionary is installed."""
-    tag = dictionary_tag(lang)
-    return _speller_by_tag(tag) if tag else None
+    tags = dictionary_tags(lang)
+    return _speller_by_tags(tags, extra_words(lang)) if tags else None
 
 
 # --- spelling: words and names -----------------------------------------------------------------
@@ -504,8 +580,8 @@ def _sentence_start(text: str, start: int) -> bool:
 
 
 def _word_shapes(word: str) -> str:
-    """``lower``, ``title``, ``upper`` or ``mixed`` (McDonald, iPhone)."""
-    if word.islower():
+    """``lower`` (also a caseless script), ``title``, ``upper`` or ``mixed`` (McDonald, iPhone)."""
+    if word.islower() or word.upper() == word.lower():  # caseless scripts (Arabic, Thai) count as lower
         return "lower"
     if word.isupper():
         return "upper"
@@ -566,6 +642,9 @@ def glossary_words(glossary: Any, lang: str) -> frozenset[str]:
     return frozenset(words)
 
 
+FINE, NAME_LIKE, UNKNOWN = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class Misspelling:
     word: str
@@ -589,21 +668,16 @@ def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Sp
     a sentence (names), words in ``names``, words in another script than the language's.
     """
     speller = speller or speller_for(lang)
-    if speller is None:
+    if speller is None or not speller.any_doubtful(WORD.findall(text)):
         return []
     names = names if isinstance(names, (set, frozenset)) else frozenset(names)
-    scripts = scripts_of(lang)
     out: dict[str, Misspelling] = {}
     for m in WORD.finditer(text):
         word = m.group(0)
-        if len(word) < 2 or word in out or word in names:
+        status = speller.status(word)
+        if status == FINE or word in out or word in names:
             continue
-        shape = _word_shapes(word)
-        if shape in ("upper", "mixed"):
-            continue
-        if shape == "title" and not _sentence_start(text, m.start()):
-            continue
-        if not _in_scripts(word, scripts) or _known_word(speller, word):
+        if status == NAME_LIKE and not _sentence_start(text, m.start()):
             continue
         out[word] = Misspelling(word, speller.suggestion(word) if suggest else None)
     return list(out.values())
@@ -621,6 +695,16 @@ class Confusion:
 
 
 @lru_cache(maxsize=64)
+def _confusion_trigger(lang: str) -> re.Pattern[str] | None:
+    """Matches wherever a rule of ``lang`` could fire (a word of the rule, then one of its next words)."""
+    rules = confusion_rules(lang)
+    if not rules:
+        return None
+    alternatives = [rf"\b{re.escape(r.word)}\s+(?:{'|'.join(map(re.escape, sorted(r.next)))})(?![\w'’])" for r in rules]
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
 def confusion_rules(lang: str) -> tuple[Confusion, ...]:
     table = {_norm(k): v for k, v in (_data().get("confusions") or {}).items()}
     rows = table.get(_norm(lang)) or table.get(base_lang(lang)) or []
@@ -635,9 +719,10 @@ _CLAUSE_MARKS = frozenset(".,;:!?…-–—\"“”«»()")
 
 def confusions(text: str, lang: str) -> list[tuple[str, str]]:
     """``(as written, suggested)`` for each rule of ``lang`` that fires ("You affairs" -> "Your affairs")."""
-    rules = confusion_rules(lang)
-    if not rules:
+    trigger = _confusion_trigger(lang)
+    if trigger is None or trigger.search(text) is None:
         return []
+    rules = confusion_rules(lang)
     toks = _TOKEN.findall(text.replace("’", "'"))
     out = []
     for i, tok in enumerate(toks[:-1]):
@@ -668,6 +753,10 @@ def _names_for(ctx: Any) -> frozenset[str]:
     return names
 
 
+def _letters(text: str) -> str:
+    return "".join(filter(str.isalnum, text.casefold()))
+
+
 def check_spelling(ctx: Any) -> list[Flag]:
     """Words the target language's dictionary does not know; a word in the wrong slot (``confusions``)."""
     text = ctx.target_plain
@@ -679,8 +768,10 @@ def check_spelling(ctx: Any) -> list[Flag]:
         flags.append(ctx.flag("spelling", "wrong word? " + ", ".join(f"«{a}» → «{b}»" for a, b in slips),
                               case="confusion"))
     speller = speller_for(ctx.tgt_lang)
-    if speller is None:
+    if speller is None or not speller.any_doubtful(WORD.findall(text)):
         return flags
+    if _letters(text) == _letters(ctx.source_plain):
+        return flags  # the source line left as it is: `untranslated` says so, not a spelling slip
     found = misspellings(text, ctx.tgt_lang, names=_names_for(ctx), speller=speller, suggest=False)
     if not found:
         return flags
@@ -704,7 +795,7 @@ def check_spelling(ctx: Any) -> list[Flag]:
 
 __all__ = [
     "FULLWIDTH", "Misspelling", "PunctuationRules", "Speller", "Unmatched", "check_punctuation", "check_spelling",
-    "confusions", "dictionary_tag", "doubled_spaces", "fullwidth_marks", "glossary_words", "misspellings",
+    "confusions", "dictionary_tag", "dictionary_tags", "doubled_spaces", "extra_words", "fullwidth_marks", "glossary_words", "misspellings",
     "open_quote", "punctuation_rules", "spaces_before", "speller_for", "spelling_available", "track_names",
     "unavailable_checks", "unbalanced_marks",
 ]
