@@ -213,30 +213,31 @@ class Unmatched:
     opens: bool
 
 
-def _balance(text: str, open_: str, close: str, *, definite: frozenset[int] | None = None,
-             possible: frozenset[int] = frozenset()) -> list[Unmatched]:
-    """Openers and closers matched innermost first; what is left over. ``possible`` closers may
-    close an opener but are never reported (``students'`` may be a possessive)."""
+def _balance(text: str, open_: str, close: str) -> list[Unmatched]:
+    """Openers and closers matched innermost first; what is left over."""
     stack: list[int] = []
     out: list[Unmatched] = []
     for i, ch in enumerate(text):
-        if ch == open_ and (definite is None or i in definite):
+        if ch == open_:
             stack.append(i)
-        elif ch == close and (definite is None or i in definite or i in possible):
+        elif ch == close:
             if stack:
                 stack.pop()
-            elif i not in possible:
+            else:
                 out.append(Unmatched(ch, i, False))
     out.extend(Unmatched(open_, i, True) for i in stack)
     return sorted(out, key=lambda u: u.pos)
 
 
+_OPENS = "\"'“‘«„‚([{-–—¿¡"
+_CLOSES = "'.,!?…;:\"”’»)]}"
+
+
 def _single_quotes(text: str, elisions: frozenset[str]) -> list[Unmatched]:
-    """Single quotes that are quotation marks and unbalanced; apostrophes (don't, 'cause, goin',
-    students', '90s) are told apart by their place in the word."""
-    openers: list[int] = []
-    closers: list[int] = []
-    possible: list[int] = []
+    """Single quotes that are quotation marks and unbalanced. Apostrophes are told apart by their
+    place in the word: inside it (don't) never counts; at its start ('cause, '90s) or its end
+    (students', goin') it may close or open a quotation but is never reported left over."""
+    events: list[tuple[int, bool, bool]] = []  # (position, opens, definite)
     n = len(text)
     skip: set[int] = set()
     for i, ch in enumerate(text):
@@ -246,33 +247,48 @@ def _single_quotes(text: str, elisions: frozenset[str]) -> list[Unmatched]:
         nxt = text[i + 1] if i + 1 < n else " "
         if _is_letter(prev) and _is_letter(nxt):
             continue  # don't, l'homme
-        if _is_letter(nxt) and not _is_letter(prev):
-            if nxt.isdigit():
-                continue  # '90s
+        if not _is_letter(prev) and (prev.isspace() or prev in _OPENS) and not nxt.isspace():
             m = re.match(r"['‘’][^\W\d_]*['‘’]?", text[i:])
             word = (m.group(0) if m else "'").replace("‘", "'").replace("’", "'").lower()
-            if word in elisions:
+            if word in elisions and len(word) > 2 and word.endswith("'"):
                 skip.add(i + len(word) - 1)  # rock 'n' roll: both marks are apostrophes
                 continue
-            if word.rstrip("'") in elisions:
-                continue
-            if ch == "’" and "'" not in text and "‘" not in text:
-                continue  # typographic text: ’ at a word start is an elision (’cause)
-            openers.append(i)
-        elif not _is_letter(nxt) and (_is_letter(prev) or prev in ".,!?…;:"):
+            elided = nxt.isdigit() or word.rstrip("'") in elisions or (
+                ch == "’" and "'" not in text and "‘" not in text)  # '90s, 'cause, ’cause in typographic text
+            events.append((i, True, not elided))
+        elif not _is_letter(nxt) and (_is_letter(prev) or prev in _CLOSES):
             if ch == "‘":
                 continue
             word = re.search(r"[^\W\d_]+$", text[:i])
-            if prev in "sS" or (word and word.group(0).lower().endswith("in")):
-                possible.append(i)  # students' / goin'
-            else:
-                closers.append(i)
-    if not openers and not closers:
+            possessive = prev in "sS" or bool(word and word.group(0).lower().endswith("in"))  # students', goin'
+            events.append((i, False, not possessive))
+    if not any(definite for _, _, definite in events):
         return []
-    marked = "".join("\x01" if i in openers else "\x02" if i in closers or i in possible else "."
-                     for i in range(n))
-    found = _balance(marked, "\x01", "\x02", possible=frozenset(possible))
-    return [Unmatched(text[u.pos], u.pos, u.opens) for u in found]
+    # Single quotes do not nest: a sure closer takes the latest sure opener (else the latest
+    # elision); then the possessives may close what is still open; what is left of the sure marks
+    # is unbalanced.
+    open_sure: list[int] = []
+    open_maybe: list[int] = []
+    maybe_closers: list[int] = []
+    out: list[Unmatched] = []
+    for i, opens, definite in events:
+        if opens:
+            (open_sure if definite else open_maybe).append(i)
+        elif not definite:
+            maybe_closers.append(i)
+        elif open_sure:
+            open_sure.pop()
+        elif open_maybe:
+            open_maybe.pop()
+        else:
+            out.append(Unmatched(text[i], i, False))
+    for i in list(open_sure):
+        later = next((k for k in maybe_closers if k > i), None)
+        if later is not None:
+            maybe_closers.remove(later)
+            open_sure.remove(i)
+    out.extend(Unmatched(text[i], i, True) for i in open_sure)
+    return sorted(out, key=lambda u: u.pos)
 
 
 def unbalanced_marks(text: str, rules: PunctuationRules) -> list[Unmatched]:
@@ -292,9 +308,10 @@ def unbalanced_marks(text: str, rules: PunctuationRules) -> list[Unmatched]:
                     best = found
         out.extend(best or [])
     for q in rules.symmetric_quotes:
-        count = text.count(q)
-        if count % 2:
-            out.append(Unmatched(q, text.rfind(q), True))
+        if text.count(q) % 2:  # one is left over: a first one in closing position closes an earlier quote
+            first = text.find(q)
+            closes = first > 0 and not text[first - 1].isspace() and (first + 1 == len(text) or not _is_letter(text[first + 1]))
+            out.append(Unmatched(q, first, False) if closes else Unmatched(q, text.rfind(q), True))
     if rules.single_quote and ("'" in text or "‘" in text or "’" in text):
         out.extend(_single_quotes(text, rules.elisions))
     for o, c in rules.inverted:
@@ -370,9 +387,12 @@ def check_punctuation(ctx: Any) -> list[Flag]:
 
 
 def _unbalanced_in_cue(ctx: Any, rules: PunctuationRules) -> list[Unmatched]:
-    """Unbalanced marks of the cue that its sentence does not balance either. A quotation may run
-    over cues: an unbalanced quote is forgiven where the source leaves one open too, or where it
-    closes a quote the previous cue opened."""
+    """Unbalanced marks of the cue that its sentence does not balance either.
+
+    A quotation may run over cues (subtitle style guides close it only in its last cue), so an
+    unbalanced quotation mark is forgiven where the source leaves one open too, where it opens a
+    quotation in a cue whose sentence goes on into the next (no final mark), or where it closes
+    a quotation the previous cue opened. Brackets have no such excuse."""
     text = ctx.target_plain
     found = unbalanced_marks(text, rules)
     if not found:
@@ -389,8 +409,9 @@ def _unbalanced_in_cue(ctx: Any, rules: PunctuationRules) -> list[Unmatched]:
         if ctx.previous is not None and any(not u.opens and u.mark in quotes for u in found):
             previous_text = plain_text(ctx.previous.text, ctx.target_format)
             previous_open = any(u.opens and u.mark in quotes for u in unbalanced_marks(previous_text, rules))
-        found = [u for u in found
-                 if u.mark not in quotes or not (source_open or (previous_open and not u.opens))]
+        goes_on = text.rstrip().rstrip("\"'”’»«“)]").rstrip()[-1:] not in _SENTENCE_END
+        found = [u for u in found if u.mark not in quotes
+                 or not (source_open or (u.opens and goes_on) or (previous_open and not u.opens))]
     return found
 
 
