@@ -594,10 +594,29 @@ _SENTENCE_END = frozenset(".!?…。！？")
 _OPENING = " \t\n\"'“”‘’«»„‚¿¡([{-–—‐>"
 
 
-def _sentence_start(text: str, start: int) -> bool:
-    """Whether the word at ``start`` begins a sentence (or the cue)."""
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)+")
+
+
+@lru_cache(maxsize=64)
+def abbreviations(lang: str) -> frozenset[str]:
+    """Abbreviations after which a capital does not start a sentence ("M. Burgundy", "Mr. Lin")."""
+    table = {_norm(k): v for k, v in (_data().get("spelling", {}).get("abbreviations") or {}).items()}
+    return frozenset(table.get(_norm(lang)) or table.get(base_lang(lang)) or ())
+
+
+def _sentence_start(text: str, start: int, abbreviated: frozenset[str] = frozenset()) -> bool:
+    """Whether the word at ``start`` begins a sentence (or the cue): it follows a final mark that
+    is not the full stop of an abbreviation (``abbreviated``) or of initials (J.T.)."""
     before = text[:start].rstrip(_OPENING)
-    return not before or before[-1] in _SENTENCE_END
+    if not before:
+        return True
+    if before[-1] not in _SENTENCE_END:
+        return False
+    if before[-1] == ".":
+        last = before.rsplit(None, 1)[-1].lstrip(_OPENING)
+        if last in abbreviated or _INITIALS.fullmatch(last):
+            return False
+    return True
 
 
 def _word_shapes(word: str) -> str:
@@ -625,6 +644,7 @@ def track_names(texts: Iterable[str], lang: str, *, min_repeats: int = 2) -> fro
     """Names of a track: words capitalised inside a sentence, or capitalised ``min_repeats`` times
     at the start of one and never written in lower case (Wanqing, Wanqing, ... in a series)."""
     scripts = scripts_of(lang)
+    abbreviated = abbreviations(lang)
     inside: set[str] = set()
     capitalised: Counter[str] = Counter()
     lower: set[str] = set()
@@ -637,12 +657,29 @@ def track_names(texts: Iterable[str], lang: str, *, min_repeats: int = 2) -> fro
             if shape == "lower":
                 lower.add(word)
             elif shape == "title" and _in_scripts(word, scripts):
-                if _sentence_start(text, m.start()):
+                if _sentence_start(text, m.start(), abbreviated):
                     capitalised[word] += 1
                 else:
                     inside.add(word)
     repeated = {w for w, k in capitalised.items() if k >= min_repeats and w.lower() not in lower}
     return frozenset(inside | repeated)
+
+
+def track_vocabulary(texts: Iterable[str], *, min_cues: int = 3) -> frozenset[str]:
+    """Words (as written) of a track whose lower-case form occurs in ``min_cues`` cues or more.
+
+    Why: a slip of the keyboard is rarely made the same way three times, while the words a
+    series keeps using and the dictionary lacks (matcha, dango, a sect's name) are its vocabulary."""
+    per_cue: Counter[str] = Counter()
+    forms: dict[str, set[str]] = {}
+    for text in texts:
+        if not text:
+            continue
+        seen = set(WORD.findall(text))
+        for word in seen:
+            forms.setdefault(word.lower(), set()).add(word)
+        per_cue.update({w.lower() for w in seen})
+    return frozenset(form for low, k in per_cue.items() if k >= min_cues for form in forms[low])
 
 
 @lru_cache(maxsize=16)
@@ -672,12 +709,29 @@ class Misspelling:
     suggestion: str | None
 
 
+#: Accented capitals often written without their accent (French and Spanish typography): Ecoutez, Etre.
+_ACCENTED_CAPITALS = {"A": "ÀÂÁÄ", "E": "ÉÈÊË", "I": "ÎÏÍ", "O": "ÔÓÖ", "U": "ÙÛÚÜ", "C": "Ç", "N": "Ñ"}
+_LIGATURES = (("oe", "œ"), ("Oe", "Œ"), ("ae", "æ"), ("Ae", "Æ"))
+
+
 def _known_word(speller: Speller, word: str) -> bool:
     if speller.known(word):
         return True
+    # an accented capital written plain (Ecoutez for Écoutez), oe for œ (coeur for cœur)
+    if any(speller.known(accented + word[1:]) for accented in _ACCENTED_CAPITALS.get(word[:1], "")):
+        return True
+    if any(a in word for a, _ in _LIGATURES):
+        joined = word
+        for a, b in _LIGATURES:
+            joined = joined.replace(a, b)
+        if speller.known(joined):
+            return True
     # well-known: each part; y'know, l’homme: parts of two letters or more
     parts = [p for p in re.split(r"[-'’]", word) if len(p) > 1]
     return len(parts) > 1 and all(speller.known(p) for p in parts)
+
+
+_VOCATIVE = frozenset(",!?")
 
 
 def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Speller | None = None,
@@ -686,20 +740,23 @@ def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Sp
 
     Checked: lower-case words, and capitalised words that start a sentence. Skipped: words of one
     letter, all-capital words (acronyms, shouting), mixed case (McDonald), capitalised words inside
-    a sentence (names), words in ``names``, words in another script than the language's.
+    a sentence or called out at its start ("Wanqing, wait!"): names; words in ``names``; words in
+    another script than the language's.
     """
     speller = speller or speller_for(lang)
     if speller is None or not speller.any_doubtful(WORD.findall(text)):
         return []
     names = names if isinstance(names, (set, frozenset)) else frozenset(names)
+    abbreviated = abbreviations(lang)
     out: dict[str, Misspelling] = {}
     for m in WORD.finditer(text):
         word = m.group(0)
         status = speller.status(word)
         if status == FINE or word in out or word in names:
             continue
-        if status == NAME_LIKE and not _sentence_start(text, m.start()):
-            continue
+        if status == NAME_LIKE and (not _sentence_start(text, m.start(), abbreviated)
+                                    or text[m.end():m.end() + 1] in _VOCATIVE):
+            continue  # a name inside a sentence, or one called out ("Wanqing, wait!", "Howie!")
         out[word] = Misspelling(word, speller.suggestion(word) if suggest else None)
     return list(out.values())
 
@@ -767,9 +824,11 @@ def _names_for(ctx: Any) -> frozenset[str]:
     names = glossary_words(ctx.glossary, ctx.tgt_lang) if ctx.glossary is not None else frozenset()
     track_memo = getattr(ctx, "track_memo", None)
     if isinstance(track_memo, dict) and "target_plain" in track_memo:
-        if "spelling_names" not in track_memo:
+        if "spelling_names" not in track_memo:  # once per track, on its first doubtful word
+            texts = track_memo["target_plain"]
             repeats = int(ctx.thresholds["spelling_name_repeats"])
-            track_memo["spelling_names"] = track_names(track_memo["target_plain"], ctx.tgt_lang, min_repeats=repeats)
+            vocabulary = track_vocabulary(texts, min_cues=int(ctx.thresholds["spelling_vocabulary_cues"]))
+            track_memo["spelling_names"] = track_names(texts, ctx.tgt_lang, min_repeats=repeats) | vocabulary
         names = names | track_memo["spelling_names"]
     return names
 
@@ -817,6 +876,6 @@ def check_spelling(ctx: Any) -> list[Flag]:
 __all__ = [
     "FULLWIDTH", "Misspelling", "PunctuationRules", "Speller", "Unmatched", "check_punctuation", "check_spelling",
     "confusions", "dictionary_tag", "dictionary_tags", "doubled_spaces", "extra_words", "fullwidth_marks", "glossary_words", "misspellings",
-    "open_quote", "punctuation_rules", "spaces_before", "speller_for", "spelling_available", "track_names",
+    "open_quote", "punctuation_rules", "track_vocabulary", "abbreviations", "spaces_before", "speller_for", "spelling_available", "track_names",
     "unavailable_checks", "unbalanced_marks",
 ]

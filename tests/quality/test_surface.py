@@ -196,35 +196,45 @@ def test_misspelt_word_is_flagged_with_a_suggestion(english):
     assert reasons("I will receive your letter.", "spelling") == []
 
 
-def test_names_inside_a_sentence_are_not_spelling(english):
+def test_names_inside_a_sentence_or_called_out_are_not_spelling(english):
     assert reasons("I told Wanqing and Shen Mo everything.", "spelling") == []
+    assert reasons("Wanqing, wait! Zhaoyun!", "spelling") == []
+    assert reasons("I met Mr. Zhaoyun and J.T. Wanqing.", "spelling") == []  # not sentence starts
 
 
 def test_glossary_names_are_not_spelling(english, tmp_path):
     path = tmp_path / "g.csv"
     path.write_text("zh,en,es\n林晚晴,Lin Wanqing,Lin Wanqing\n阿福,Ah Fu,\n", encoding="utf-8")
     glossary = Glossary.load(path)
-    assert reasons("Wanqing, come here.", "spelling")  # a sentence start, with no glossary: unknown
-    assert reasons("Wanqing, come here.", "spelling", glossary=glossary) == []
+    assert reasons("Wanqing came here.", "spelling")  # a sentence start, with no glossary: unknown
+    assert reasons("Wanqing came here.", "spelling", glossary=glossary) == []
     assert reasons("Lin Wanqing! Fu is here.", "spelling", glossary=glossary) == []
     assert surface.glossary_words(glossary, "es") >= {"Lin", "Wanqing", "Ah", "Fu"}  # names of any column
 
 
 def test_repeatedly_capitalised_names_of_the_track(english):
-    texts = ["Zhaoyun, wait.", "Zhaoyun! Come back.", "Where is the teahouse?"]
+    texts = ["Zhaoyun waits.", "Zhaoyun! Come back.", "Where is the teahouse?"]
     assert "Zhaoyun" in surface.track_names(texts, "en")
     assert "Zhaoyun" not in surface.track_names(texts[:1], "en")  # once is not a name yet
     # a word also written in lower case is no name
     assert "Teh" not in surface.track_names(["Teh end.", "Teh cat.", "I saw teh cat."], "en")
-    ctx = _context("Zhaoyun, wait.", track_texts=texts)
+    ctx = _context("Zhaoyun waits.", track_texts=texts)
     assert surface.check_spelling(ctx) == []
-    assert surface.check_spelling(_context("Zhaoyun, wait.")) != []  # without the track it is unknown
+    assert surface.check_spelling(_context("Zhaoyun waits.")) != []  # without the track it is unknown
+
+
+def test_words_the_track_keeps_using_are_its_vocabulary(english):
+    texts = ["Some matcha?", "The matcha is cold.", "Matcha again.", "I like tea."]
+    assert {"matcha", "Matcha"} <= surface.track_vocabulary(texts)
+    assert "matcha" not in surface.track_vocabulary(texts[:2])
+    assert surface.check_spelling(_context("More matcha.", track_texts=texts)) == []
+    assert surface.check_spelling(_context("More matcha."))
 
 
 @pytest.mark.skipif("track_memo" not in CueContext.__dataclass_fields__,
                     reason="check_track does not share a track memo with the checks yet (see surface.py)")
 def test_track_names_reach_the_check_through_check_track(english):
-    flags = flags_of(["Zhaoyun, wait.", "Zhaoyun! Come back."], src=["赵云，等等。", "赵云！回来。"])
+    flags = flags_of(["Zhaoyun waits.", "Zhaoyun walks away."], src=["赵云等着。", "赵云走了。"])
     assert not [f for cue in flags for f in cue if f.code == "spelling"]
 
 
@@ -234,6 +244,15 @@ def test_acronyms_shouting_and_mixed_case_are_skipped(english):
 
 def test_words_next_to_digits_are_not_words(english):
     assert reasons("He came 3rd, x2.", "spelling") == []
+
+
+def test_french_typography(english):
+    needs_dictionary("fr", "hunspell-fr")
+    # capitals without their accent, oe for œ: traditional typography, not slips
+    assert reasons("Ecoutez, mon coeur.", "spelling", "fr") == []
+    assert reasons("Tu es superbe, M. Burgundy.", "spelling", "fr") == []
+    (reason,) = reasons("lls sont là?", "spelling", "fr")  # l for I: an OCR slip
+    assert "«lls»" in reason
 
 
 def test_british_and_american_spellings_for_a_bare_code(english):
