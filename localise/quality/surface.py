@@ -732,6 +732,7 @@ def _known_word(speller: Speller, word: str) -> bool:
 
 
 _VOCATIVE = frozenset(",!?")
+_POSSESSIVE = re.compile(r"['’]s$|(?<=s)['’]$")
 
 
 def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Speller | None = None,
@@ -752,8 +753,8 @@ def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Sp
     for m in WORD.finditer(text):
         word = m.group(0)
         status = speller.status(word)
-        if status == FINE or word in out or word in names:
-            continue
+        if status == FINE or word in out or word in names or _POSSESSIVE.sub("", word) in names:
+            continue  # Mingxuan's: the name's possessive
         if status == NAME_LIKE and (not _sentence_start(text, m.start(), abbreviated)
                                     or text[m.end():m.end() + 1] in _VOCATIVE):
             continue  # a name inside a sentence, or one called out ("Wanqing, wait!", "Howie!")

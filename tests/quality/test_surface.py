@@ -209,6 +209,7 @@ def test_glossary_names_are_not_spelling(english, tmp_path):
     assert reasons("Wanqing came here.", "spelling")  # a sentence start, with no glossary: unknown
     assert reasons("Wanqing came here.", "spelling", glossary=glossary) == []
     assert reasons("Lin Wanqing! Fu is here.", "spelling", glossary=glossary) == []
+    assert reasons("Wanqing's tea is cold.", "spelling", glossary=glossary) == []  # a name's possessive
     assert surface.glossary_words(glossary, "es") >= {"Lin", "Wanqing", "Ah", "Fu"}  # names of any column
 
 
