@@ -196,6 +196,14 @@ def test_misspelt_word_is_flagged_with_a_suggestion(english):
     assert reasons("I will receive your letter.", "spelling") == []
 
 
+def test_suggestions_are_common_typos_first(english):
+    speller = surface.speller_for("en")
+    assert [speller.near_miss(w) for w in ["teh", "Teh", "nnone", "busines", "definately", "affiars"]] == [
+        "the", "The", "none", "business", "definitely", "affairs"]
+    assert speller.near_miss("zorpq") is None
+    assert speller.suggestion("zorpq", search=False) is None
+
+
 def test_names_inside_a_sentence_or_called_out_are_not_spelling(english):
     assert reasons("I told Wanqing and Shen Mo everything.", "spelling") == []
     assert reasons("Wanqing, wait! Zhaoyun!", "spelling") == []
