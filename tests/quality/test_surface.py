@@ -346,3 +346,37 @@ def test_report_carries_the_new_codes():
     report = build_report(source, target, src_lang="zh", tgt_lang="en")
     assert report["summary"]["by_code"] == {"punctuation": 1}
     assert "punctuation" in render_html(report) and "«！»" in render_html(report)
+
+
+def test_spelling_unavailable_without_enchant(monkeypatch):
+    """pyenchant without libenchant-2 (or no pyenchant at all): the check reports itself unavailable."""
+    caches = (surface._broker, surface.dictionary_tags, surface.speller_for)
+    for fn in caches:
+        fn.cache_clear()
+    monkeypatch.setattr(surface, "_broker", lambda: None)
+    try:
+        assert surface.unavailable_checks("en") == ["spelling"]
+        assert surface.check_spelling(_context("I will recieve it.")) == []
+    finally:
+        for fn in caches[1:]:
+            fn.cache_clear()
+
+
+COMMON = ["the", "tea", "house", "is", "open", "today", "she", "never", "loved", "him", "we", "will", "wait",
+          "for", "you", "at", "hospital", "contract", "signed", "family", "money", "why", "did", "come", "back"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(COMMON), min_size=1, max_size=12),
+       st.lists(st.sampled_from(["Wanqing", "Shen", "Zhaoyun", "Lin"]), max_size=2),
+       st.sampled_from([".", "!", "?", "..."]))
+def test_dictionary_words_and_names_inside_sentences_never_raise_spelling(words, names, end):
+    if not surface.spelling_available("en"):
+        pytest.skip("no English dictionary")
+    words = list(words)
+    for name in names:  # a name inside the sentence, capitalised
+        words.insert(1, name)
+    text = " ".join(words) + end
+    text = text[:1].upper() + text[1:]
+    flags = surface.check_spelling(_context(text))
+    assert [f for f in flags if "dictionary" in f.reason] == [], text
