@@ -9,10 +9,11 @@ full-width mark; "You affairs…" for "Your affairs…".
 spaces, a space before a mark the language never spaces (per-language data: French spaces « : ; ! ? »),
 brackets and quotes that do not balance (apostrophes in don't, 'cause, students' are not quotes).
 
-``spelling`` (minor): words not in the target language's Hunspell dictionary (Debian ``hunspell-*``
-packages, reached through Enchant by ``pyenchant``), with the dictionary's first suggestion.
-Names are not misspellings: capitalised words inside a sentence, words of the series glossary's
-terms, and words the track capitalises again and again are skipped. Where no dictionary is
+``spelling`` (minor): words not in the target language's Hunspell dictionaries (Debian ``hunspell-*``
+packages, reached through Enchant by ``pyenchant``), with a suggestion (a known word one common
+typo away, else the dictionary's own). Names are not misspellings: capitalised words inside a
+sentence or called out ("Wanqing, wait!"), words of the series glossary, names and words the track
+itself keeps using are skipped. Answers are cached per distinct word: a track repeats its words. Where no dictionary is
 installed for the target language the check is unavailable: :func:`unavailable_checks` says so for
 the report, and the check raises nothing.
 
@@ -35,6 +36,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from localise.errors import ConfigError
 from localise.model import Flag
 from localise.quality.text import base_lang, char_script, plain_text, scripts_of
 
@@ -90,7 +92,7 @@ def _pairs(items: Iterable[str]) -> tuple[tuple[str, str], ...]:
     out = []
     for item in items:
         if len(item) != 2:
-            raise ValueError(f"surface.toml: a pair is two characters, not {item!r}")
+            raise ConfigError(f"localise/data/surface.toml: a pair is two characters, not {item!r}")
         out.append((item[0], item[1]))
     return tuple(out)
 
@@ -193,7 +195,8 @@ def spaces_before(text: str, marks: frozenset[str]) -> list[str]:
                 word_before = before.isalnum() or before in "”\"’)]»"
                 ends = not after or after.isspace() or after in "\"”’)]»" or (after in marks and mark != ".")
                 ellipsis = mark == "." and _ELLIPSIS_START.match(line, j) is not None
-                if word_before and ends and not ellipsis and not line[j:].startswith("…"):
+                emoticon = mark in ":;" and after in ")(DPp"
+                if word_before and ends and not ellipsis and not emoticon:
                     start = line.rfind(" ", 0, i) + 1
                     out.append(line[start:j + 1])
             i = line.find(" ", j)
@@ -291,12 +294,16 @@ def _single_quotes(text: str, elisions: frozenset[str]) -> list[Unmatched]:
     return sorted(out, key=lambda u: u.pos)
 
 
+_EMOTICON = re.compile(r"(?<!\S)[:;]-?[()\[\]](?!\S)")
+
+
 def unbalanced_marks(text: str, rules: PunctuationRules) -> list[Unmatched]:
     """Brackets, quotation marks and inverted marks of ``text`` that nothing balances."""
     out: list[Unmatched] = []
+    plain = _EMOTICON.sub(lambda m: " " * len(m.group(0)), text) if ":" in text or ";" in text else text
     for o, c in rules.brackets:
-        if o in text or c in text:
-            out.extend(_balance(text, o, c))
+        if o in plain or c in plain:
+            out.extend(_balance(plain, o, c))
     for group in rules.quotes:
         if not any(ch in text for pair in group for ch in pair):
             continue

@@ -84,7 +84,7 @@ def test_cjk_letters_left_in_the_line_are_untranslated_not_punctuation():
 
 
 def test_ellipses_and_ordinary_marks_are_fine():
-    for text in ["Wait...", "Wait…", "Wait ...", "Wait . . .", "...and then?", "It costs .5 yuan.",
+    for text in ["Wait...", "Wait…", "Wait ...", "Wait . . .", "...and then?", "It costs .5 yuan.", "Hi :)",
                  "- Who?\n- Me!", "Really?!", "I said: no.", "“Fine,” she said."]:
         assert reasons(text, "punctuation") == [], text
 
