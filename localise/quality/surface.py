@@ -523,6 +523,7 @@ class Speller:
         self._known: dict[str, bool] = {}
         self._status: dict[str, int] = {}
         self._fine: set[str] = set()  # the words whose status is FINE, for one superset test a line
+        self._fine_pieces: set[str] = set()  # whitespace-separated pieces made only of FINE words
         self._suggested: dict[str, str | None] = {}
         self._near: dict[str, str | None] = {}
         self._lock = threading.Lock()  # Hunspell handles are not safe across threads
@@ -564,6 +565,22 @@ class Speller:
             if found:
                 return True
         return False
+
+    def line_fine(self, text: str) -> bool:
+        """Whether every word of ``text`` is :data:`FINE`. Whitespace-separated pieces already seen
+        fine ("you?", "me.") answer in one set operation; the others are split into words."""
+        pieces = text.split()
+        fine = self._fine_pieces
+        if fine.issuperset(pieces):
+            return True
+        for piece in pieces:
+            if piece not in fine:
+                if self.any_doubtful(TOKENS.findall(piece)):
+                    return False
+                if len(fine) > self._MAX_CACHED:
+                    fine.clear()
+                fine.add(piece)
+        return True
 
     def known(self, word: str) -> bool:
         answer = self._known.get(word)
@@ -798,7 +815,7 @@ def misspellings(text: str, lang: str, *, names: Iterable[str] = (), speller: Sp
     another script than the language's.
     """
     speller = speller or speller_for(lang)
-    if speller is None or not speller.any_doubtful(TOKENS.findall(text)):
+    if speller is None or speller.line_fine(text):
         return []
     names = names if isinstance(names, (set, frozenset)) else frozenset(names)
     abbreviated = abbreviations(lang)
@@ -903,14 +920,13 @@ def check_spelling(ctx: Any) -> list[Flag]:
     if not text.strip():
         return []
     flags = []
-    tokens = TOKENS.findall(text)
-    if not _confusion_words(ctx.tgt_lang).isdisjoint(tokens):
+    if any(word in text for word in _confusion_words(ctx.tgt_lang)):
         slips = confusions(text, ctx.tgt_lang)
         if slips:
             flags.append(ctx.flag("spelling", "wrong word? " + ", ".join(f"«{a}» → «{b}»" for a, b in slips),
                                   case="confusion"))
     speller = speller_for(ctx.tgt_lang)
-    if speller is None or not speller.any_doubtful(tokens):
+    if speller is None or speller.line_fine(text):
         return flags
     if _letters(text) == _letters(ctx.source_plain):
         return flags  # the source line left as it is: `untranslated` says so, not a spelling slip
