@@ -176,10 +176,15 @@ def test_plain_balanced_text_never_raises_punctuation(text):
     assert surface.check_punctuation(ctx) == [], text
 
 
+class _TrackContext(CueContext):
+    """A cue context that shares its track (``track_memo``) the way :mod:`surface` reads it; a
+    plain subclass has a ``__dict__`` even where ``CueContext`` has slots."""
+
+
 def _context(text: str, lang: str = "en", *, glossary=None, track_texts=None, source: str = "你好。") -> CueContext:
     from localise.layout import style_for
 
-    ctx = CueContext(index=0, source=Cue(0, 3000, source), target=Cue(0, 3000, text), source_plain=source,
+    ctx = (_TrackContext if track_texts is not None else CueContext)(index=0, source=Cue(0, 3000, source), target=Cue(0, 3000, text), source_plain=source,
                      target_plain=text, src_lang="zh", tgt_lang=lang, source_format="srt", target_format="srt",
                      style=style_for(lang), thresholds=load_thresholds(lang), glossary=glossary,
                      unit_source=source, unit_target=text, unit_cues=(0,))
