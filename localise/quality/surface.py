@@ -854,9 +854,11 @@ def _confusion_trigger(lang: str) -> re.Pattern[str] | None:
 
 
 @lru_cache(maxsize=64)
-def _confusion_words(lang: str) -> frozenset[str]:
-    """The first words of the rules of ``lang`` as a line may write them (you, You, YOU)."""
-    return frozenset(f for r in confusion_rules(lang) for f in (r.word, r.word.capitalize(), r.word.upper()))
+def _confusion_probe(lang: str) -> re.Pattern[str] | None:
+    """Finds the first word of any rule of ``lang`` in any case (a line without one needs no rule)."""
+    words = {r.word for r in confusion_rules(lang)}
+    shortest = sorted(w for w in words if not any(o != w and o in w for o in words))  # "you" covers "your"
+    return re.compile("|".join(map(re.escape, shortest)), re.IGNORECASE) if shortest else None
 
 
 @lru_cache(maxsize=64)
@@ -920,7 +922,8 @@ def check_spelling(ctx: Any) -> list[Flag]:
     if not text.strip():
         return []
     flags = []
-    if any(word in text for word in _confusion_words(ctx.tgt_lang)):
+    probe = _confusion_probe(ctx.tgt_lang)
+    if probe is not None and probe.search(text):
         slips = confusions(text, ctx.tgt_lang)
         if slips:
             flags.append(ctx.flag("spelling", "wrong word? " + ", ".join(f"«{a}» → «{b}»" for a, b in slips),
