@@ -24,6 +24,7 @@ from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, sev
 from localise.quality.calibrate import ratio_bounds
 from localise.quality.numbers import Comparison as NumberComparison
 from localise.quality.numbers import compare_texts
+from localise.quality.surface import check_punctuation, check_spelling
 from localise.quality.text import (
     UNSPACED, base_lang, content_length, display_length, html_tags, ass_tags, plain_text,
     script_counts, scripts_of, tokens, unbalanced,
@@ -32,7 +33,7 @@ from localise.quality.thresholds import Thresholds, load_thresholds
 
 FLAG_CODES: tuple[str, ...] = (
     "empty", "untranslated", "glossary", "number", "repetition", "omission", "addition", "markup",
-    "length", "reading-speed", "timing", "low-confidence",
+    "length", "reading-speed", "timing", "low-confidence", "punctuation", "spelling",
 )
 
 _SCRIPT_NAMES = {"han": "Chinese characters", "kana": "kana", "hangul": "Hangul", "thai": "Thai script",
@@ -68,6 +69,7 @@ class CueContext:
     source_end_ms: int | None = None
     previous_source_end_ms: int | None = None
     memo: dict[str, Any] = field(default_factory=dict)  # results this cue's checks share
+    track_memo: dict[str, Any] = field(default_factory=dict)  # shared by every cue of one check_track call
     unit_memo: dict[str, Any] = field(default_factory=dict)  # results of the whole sentence, shared by its cues
 
     def flag(self, code: str, reason: str, case: str | None = None, severity: str | None = None) -> Flag:
@@ -543,9 +545,12 @@ CHECKS: dict[str, Callable[[CueContext], list[Flag]]] = {
     "reading-speed": check_reading_speed,
     "timing": check_timing,
     "low-confidence": check_low_confidence,
+    "punctuation": check_punctuation,
+    "spelling": check_spelling,
 }
 #: Checks about the words; skipped on an empty translation (``empty`` says it all).
-_TEXT_CHECKS = {"untranslated", "glossary", "number", "repetition", "omission", "addition", "length", "reading-speed"}
+_TEXT_CHECKS = {"untranslated", "glossary", "number", "repetition", "omission", "addition", "length", "reading-speed",
+                "punctuation", "spelling"}
 
 
 # --- alignment ---------------------------------------------------------------------------------
@@ -801,6 +806,7 @@ def _check_track(
     s_format, t_format = source.format, target.format
     out: list[list[Flag]] = []
     previous: Cue | None = None
+    track_memo: dict[str, Any] = {"target_plain": tgt_plain}
     for i, (s_cue, t_cue) in enumerate(zip(source.cues, target.cues)):
         g = groups[i]
         s_plain, t_plain = src_plain[i], tgt_plain[i]
@@ -823,7 +829,7 @@ def _check_track(
             previous=previous, unit_source=unit_source, unit_target=unit_target, unit_cues=g, unit_memo=unit_memo,
             unit_cue_sources=cue_sources,
             source_start_ms=timing[0] if timing else None, source_end_ms=timing[1] if timing else None,
-            previous_source_end_ms=before[1] if before else None,
+            previous_source_end_ms=before[1] if before else None, track_memo=track_memo,
         )
         previous = t_cue
         empty_flags = check_empty(ctx)
@@ -954,6 +960,14 @@ def summarise(
     return summary
 
 
+def unavailable_checks(src_lang: str, tgt_lang: str) -> list[str]:
+    """Checks that cannot run for this language pair here (no dictionary installed, no lexicon):
+    a report says so rather than letting silence read as a pass."""
+    from localise.quality import surface
+
+    return sorted(set(surface.unavailable_checks(tgt_lang)))
+
+
 def review_severity_of(thresholds: Thresholds | Mapping[str, Any] | None = None) -> str:
     """The severity from which a cue is routed to a person (review queue, publishing gate's default):
     ``review_severity`` in thresholds.toml (``major``); flags below it stay visible in reports."""
@@ -986,5 +1000,5 @@ def reaches(flags: Sequence[Sequence[Flag]], severity: str) -> bool:
 __all__ = [
     "CHECKS", "FLAG_CODES", "ONCE_PER_SENTENCE", "CueContext", "align_by_time", "check_track", "cue_score",
     "held_over", "needs_review", "passes", "sentence_pairs", "reaches", "review_severity_of", "sentence_cues", "source_findings",
-    "summarise", "timing_problems", "worst",
+    "summarise", "timing_problems", "unavailable_checks", "worst",
 ]

@@ -34,7 +34,8 @@ from typing import Any
 from localise.formats.base import paused_gc
 from localise.model import Flag, Track, Unit
 from localise.quality.checks import (
-    align_by_time, check_track, cue_score, needs_review, review_severity_of, source_findings, summarise, worst,
+    align_by_time, check_track, cue_score, needs_review, review_severity_of, source_findings, summarise,
+    unavailable_checks, worst,
 )
 from localise.quality.text import plain_text
 from localise.quality.thresholds import Thresholds, load_thresholds
@@ -130,7 +131,8 @@ def build_report(
     report["track"] = {
         "source_findings": source_findings(source_track, style, lang=lang),
         "findings": [dict(f) for f in track_findings or ()],
-        "checks_unavailable": sorted(set(checks_unavailable or ())),
+        "checks_unavailable": sorted(set(checks_unavailable if checks_unavailable is not None
+                                         else unavailable_checks(src_lang or "und", lang))),
     }
     return report
 
