@@ -251,10 +251,14 @@ def parse_tsv(lines: Iterable[str], tgt_lang: str) -> dict[str, frozenset[str]]:
 # --- where lexicons come from --------------------------------------------------------------------
 
 def _data_file(src: str, tgt: str) -> Path | None:
-    for ext in ("u8", "tsv"):
-        path = LEXICON_DIR / f"{src}-{tgt}.{ext}"
-        if path.is_file():
-            return path
+    """``<src>-<tgt>.u8|.tsv`` in ``$LOCALISE_LEXICONS`` (folders, ``os.pathsep``-separated) or
+    the packaged lexicon folder: a lexicon for a new pair is a data file, no code."""
+    folders = [Path(p) for p in os.environ.get("LOCALISE_LEXICONS", "").split(os.pathsep) if p] + [LEXICON_DIR]
+    for folder in folders:
+        for ext in ("u8", "tsv"):
+            path = folder / f"{src}-{tgt}.{ext}"
+            if path.is_file():
+                return path
     return None
 
 
@@ -270,6 +274,7 @@ def _cedict_file() -> Path | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def lexicon_source(src_lang: str, tgt_lang: str) -> Path | None:
     """The file a lexicon for the pair is built from, or ``None`` (no meaning checks for it)."""
     src, tgt = base_lang(src_lang), base_lang(tgt_lang)
@@ -282,7 +287,7 @@ def lexicon_source(src_lang: str, tgt_lang: str) -> Path | None:
 
 
 def available(src_lang: str, tgt_lang: str) -> bool:
-    """Whether a lexicon exists for the pair (no file is read beyond a stat)."""
+    """Whether a lexicon exists for the pair (no file is read beyond a stat, once per pair and process)."""
     return lexicon_source(src_lang, tgt_lang) is not None
 
 

@@ -33,7 +33,6 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import product
 from typing import Any
 
 from localise.model import Flag
@@ -202,31 +201,48 @@ def _clause_words(run: str, lex: Lexicon, function: frozenset[str], offset: int)
     return [SourceWord(w.text, w.start + offset, w.end + offset, w.keys, w.char_keys, w.number) for w in words], fkeys
 
 
-def _pinyin_spans(info: SourceInfo, lex: Lexicon) -> dict[str, list[tuple[int, int]]]:
-    """Toneless pinyin of every 1–3 character stretch of the source -> where it stands ("lin",
-    "wanqing", "linwanqing"): how a transliterated name is recognised in the translation."""
-    out: dict[str, list[tuple[int, int]]] = {}
-    text = info.text
-    readings = lex.readings
-    for m in _HAN.finditer(text):
-        run, base = m.group(), m.start()
-        for i in range(len(run)):
-            for j in range(i + 1, min(i + 3, len(run)) + 1):
-                options = [readings.get(ch) for ch in run[i:j]]
-                if not all(options):
-                    break
-                for combo in _capped_product(options):  # type: ignore[arg-type]
-                    out.setdefault("".join(combo), []).append((base + i, base + j))
-    return out
+def _reading_index(info: SourceInfo, lex: Lexicon) -> tuple[list[frozenset[str]], dict[str, list[int]]]:
+    """Per source character its toneless readings, and reading -> positions (built once per source)."""
+    memo = _READINGS.get(info.text)
+    if memo is None:
+        readings = lex.readings
+        per_char = [readings.get(ch, frozenset()) for ch in info.text]
+        starts: dict[str, list[int]] = {}
+        for i, rs in enumerate(per_char):
+            for r in rs:
+                starts.setdefault(r, []).append(i)
+        if len(_READINGS) > _CACHE_LIMIT:
+            _READINGS.clear()
+        memo = _READINGS[info.text] = (per_char, starts)
+    return memo
 
 
-def _capped_product(options: list[frozenset[str]], cap: int = 16) -> list[tuple[str, ...]]:
-    combos = []
-    for combo in product(*options):
-        combos.append(combo)
-        if len(combos) >= cap:
-            break
-    return combos
+_READINGS: dict[str, tuple[list[frozenset[str]], dict[str, list[int]]]] = {}
+
+
+def _name_span(token: str, info: SourceInfo, lex: Lexicon) -> tuple[int, int] | None:
+    """Where ``token`` ("Lin", "Wanqing") transliterates 1–3 consecutive source characters."""
+    per_char, starts = _reading_index(info, lex)
+    t = token.lower()
+    for size in range(1, min(6, len(t)) + 1):
+        for i in starts.get(t[:size], ()):
+            end = _spell(t, size, i + 1, per_char, 2)
+            if end is not None:
+                return (i, end)
+    return None
+
+
+def _spell(t: str, done: int, pos: int, per_char: list[frozenset[str]], left: int) -> int | None:
+    if done == len(t):
+        return pos
+    if not left or pos >= len(per_char):
+        return None
+    for r in per_char[pos]:
+        if t.startswith(r, done):
+            end = _spell(t, done + len(r), pos + 1, per_char, left - 1)
+            if end is not None:
+                return end
+    return None
 
 
 # --- target side ---------------------------------------------------------------------------------
@@ -355,27 +371,25 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     extra_keys: set[str] = set()
     if glossary is not None and src.words:
         low_target = tgt.text.casefold()
-        for m in glossary.find(src.text):
+        for m in _terms(glossary, src.text):
             term = glossary.target_for(m.targets, tgt_lang)
             if not term:
                 continue
             if term.casefold() in low_target:
                 covered_spans.append((m.start, m.end))
                 extra_keys.update(key_maker(tgt_lang).keys(term))
+                extra_keys.update(w.lower() for w in _SPACED_WORD.findall(term))  # "first" of "first love"
             else:
                 missing_terms.append((m.start, m.end))
     name_tokens: set[str] = set()
     t_words = tgt.words
     if src.words and any(w.key and w.key not in src.keys for w in t_words):
         # a word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
-        spans = None
         for w in t_words:
             if w.key and w.key not in src.keys and w.text[0].isupper():
-                if spans is None:
-                    spans = _pinyin_spans(src, lex)
-                where = spans.get(w.text.lower())
+                where = _name_span(w.text, src, lex)
                 if where:
-                    covered_spans.extend(where)
+                    covered_spans.append(where)
                     name_tokens.add(w.text)
     uncovered: list[str] = []
     uncovered_chars = 0
@@ -399,7 +413,7 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
         if not (w.key or w.number):
             continue
         if w.number:
-            ok = src.has_number
+            ok = src.has_number or w.text.lower() in extra_keys
         else:
             ok = w.key in s_keys or w.key in extra_keys or w.text in name_tokens
         if not ok and w.capital and not w.number:
@@ -424,6 +438,20 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
                 added_sentence = tuple(sentence_words[s])
     return Adequacy(len(s_words), len(s_words) - len(uncovered), tuple(uncovered), uncovered_chars, total,
                     accounted, tuple(unaccounted), tuple(best_span), added_sentence)
+
+
+_TERMS: dict[tuple[int, str], list[Any]] = {}
+
+
+def _terms(glossary: Any, text: str) -> list[Any]:
+    """``glossary.find(text)``, once per glossary and distinct text."""
+    ck = (id(glossary), text)
+    found = _TERMS.get(ck)
+    if found is None:
+        if len(_TERMS) > _CACHE_LIMIT:
+            _TERMS.clear()
+        found = _TERMS[ck] = glossary.find(text)
+    return found
 
 
 def _inside(w: SourceWord, spans: list[tuple[int, int]]) -> bool:
@@ -452,8 +480,8 @@ def omission_signal(a: Adequacy, th: Mapping[str, Any]) -> Signal | None:
     if n_un < th["meaning_omission_min_words"] or a.uncovered_chars < th["meaning_omission_min_chars"]:
         return None
     share = n_un / a.source_words
-    if share < th["meaning_omission_share"]:
-        return None
+    if share < th["meaning_omission_share"] or not a.target_words:
+        return None  # a translation without content words ("No!") gives the lexicon nothing to judge
     strong = share >= th["meaning_omission_strong_share"] and n_un >= th["meaning_omission_strong_words"]
     return Signal(strong, f"{n_un} of {a.source_words} source content words have no rendering in the "
                           f"translation: {_words(a.uncovered)}")
@@ -557,7 +585,7 @@ def _thresholds(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
 DEFAULTS: dict[str, Any] = {
     "meaning_omission_min_words": 2,
     "meaning_omission_min_chars": 3,
-    "meaning_omission_share": 0.5,
+    "meaning_omission_share": 0.6,
     "meaning_omission_strong_share": 0.75,
     "meaning_omission_strong_words": 4,
     "meaning_addition_span": 3,
@@ -570,7 +598,9 @@ DEFAULTS: dict[str, Any] = {
     "meaning_misalignment_margin": 0.35,
     "meaning_misalignment_min_words": 2,
     "meaning_shift_min_run": 3,
-    "meaning_shift_track_share": 0.5,
+    "meaning_misalignment_sample": 200,
+    "meaning_misalignment_sample_found": 0.1,
+    "meaning_shift_track_share": 0.6,
 }
 
 
@@ -586,9 +616,7 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
         else:
             ad.append(None)
     result = TrackMeaning(ad)
-    window = int(th["meaning_misalignment_window"])
     poor, min_words = float(th["meaning_misalignment_poor"]), int(th["meaning_misalignment_min_words"])
-    min_score, margin = float(th["meaning_misalignment_min_score"]), float(th["meaning_misalignment_margin"])
     # inverted index: key -> sorted source positions whose words may be rendered by it
     index: dict[str, list[int]] = {}
     candidates_for = [i for i, a in enumerate(ad) if a is not None and a.score < poor and a.target_words >= min_words]
@@ -597,15 +625,46 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
     for j, info in enumerate(s_infos):
         for k in info.keys:
             index.setdefault(k, []).append(j)
-    import bisect
 
     best: dict[int, tuple[int, float, float]] = {}
+    informative = sum(1 for a in ad if a is not None and a.target_words >= min_words)
+    sample_size = int(th["meaning_misalignment_sample"])
+    if len(candidates_for) > sample_size and len(candidates_for) > 0.5 * informative:
+        # most of the track matches its source poorly: a sample says whether neighbours explain it
+        # (a shifted file) or nothing does (another episode's source, a very free translation);
+        # then one finding for the track and no search per sentence, which would find noise
+        step = len(candidates_for) / sample_size
+        sample = [candidates_for[int(k * step)] for k in range(sample_size)]
+        _search(sample, ad, s_infos, t_infos, sources, targets, src_lang, tgt_lang, glossary, index, th, best)
+        if len(best) < th["meaning_misalignment_sample_found"] * sample_size:
+            result.findings.append(TrackFinding(
+                "misalignment", "major",
+                f"{len(candidates_for)} of {informative} sentences match their source poorly by the lexicon and "
+                f"no neighbouring source explains them: is this the translation of this source?",
+                candidates_for[0], candidates_for[-1], 0))
+            return result
+        best.clear()
+    _search(candidates_for, ad, s_infos, t_infos, sources, targets, src_lang, tgt_lang, glossary, index, th, best)
+    return _conclude(result, best, ad, informative, th)
+
+
+def _search(candidates_for: list[int], ad: list[Adequacy | None], s_infos: list[SourceInfo], t_infos: list[TargetInfo],
+            sources: list[str], targets: list[str], src_lang: str, tgt_lang: str, glossary: Any,
+            index: dict[str, list[int]], th: Mapping[str, Any], best: dict[int, tuple[int, float, float]]) -> None:
+    """For each position, the neighbouring source (within the window) that explains its translation best."""
+    import bisect
+
+    window = int(th["meaning_misalignment_window"])
+    min_words = int(th["meaning_misalignment_min_words"])
+    min_score, margin = float(th["meaning_misalignment_min_score"]), float(th["meaning_misalignment_margin"])
     for i in candidates_for:
         a = ad[i]
         assert a is not None
-        own_hits = len(t_infos[i].keys & s_infos[i].keys) if i < len(s_infos) else 0
+        t_keys = t_infos[i].keys
+        own_hits = len(t_keys & s_infos[i].keys) if i < len(s_infos) else 0
+        need = max(min_words, own_hits + 1, min_score * 0.75 * len(t_keys))  # else the score cannot reach min_score
         hits: Counter[int] = Counter()
-        for k in t_infos[i].keys:
+        for k in t_keys:
             posting = index.get(k)
             if not posting:
                 continue
@@ -617,17 +676,21 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
                 if j != i:
                     hits[j] += 1
         for j, h in hits.most_common(3):
-            if h < min_words or h <= own_hits:
+            if h < need:
                 break
             other = adequacy(sources[j], targets[i], src_lang, tgt_lang, glossary)
             if other is None or other.score < min_score or other.score < a.score + margin:
                 continue
             if i not in best or other.score > best[i][1]:
                 best[i] = (j, other.score, a.score)
+
+
+def _conclude(result: TrackMeaning, best: dict[int, tuple[int, float, float]], ad: list[Adequacy | None],
+              informative: int, th: Mapping[str, Any]) -> TrackMeaning:
+    """Shifted track, shifted runs and single misplaced sentences from the best neighbours found."""
     if not best:
         return result
     offsets = {i: j - i for i, (j, _, _) in best.items()}
-    informative = sum(1 for a in ad if a is not None and a.target_words >= min_words)
     # a whole track shifted: most informative sentences agree on one offset
     common = Counter(offsets.values()).most_common(1)[0]
     if informative >= 10 and common[1] >= th["meaning_shift_track_share"] * informative:
@@ -638,9 +701,9 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
         direction = "later" if d > 0 else "earlier"
         result.findings.append(TrackFinding(
             "misalignment", "major",
-            f"the translation is shifted against the source by {abs(d)} cue{'s' if abs(d) > 1 else ''} "
-            f"from cue {first + 1} to cue {last + 1}: each translation belongs to the source {abs(d)} "
-            f"position{'s' if abs(d) > 1 else ''} {direction} ({len(members)} of {informative} sentences agree)",
+            f"the translation is shifted against the source by {abs(d)} line{'s' if abs(d) > 1 else ''} "
+            f"from sentence {first + 1} to sentence {last + 1}: each translation belongs to the source {abs(d)} "
+            f"line{'s' if abs(d) > 1 else ''} {direction} ({len(members)} of {informative} sentences agree)",
             first, last, d))
     # runs of the same offset (gaps of uninformative sentences allowed)
     min_run = int(th["meaning_shift_min_run"])
@@ -854,6 +917,12 @@ def check_pivot(sources: Sequence[str], pivots: Sequence[str], src_lang: str, pi
                               + misalignment_reason(m, sources[m.belongs], m.belongs + 1)))
         out.append(flags)
     return out
+
+
+def clear_caches() -> None:
+    """Forget every memoised segmentation, adequacy and track analysis (benchmarks time a cold run)."""
+    for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS):
+        cache.clear()
 
 
 def available(src_lang: str, tgt_lang: str) -> bool:
