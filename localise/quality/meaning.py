@@ -101,7 +101,9 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
     for word in _SEGMENTER.cut(run):
         start, pos = pos, pos + len(word)
         if word in function or (len(word) == 2 and word[0] in _DETERMINERS and word[1] in lex.classifiers):
-            fkeys.update(lex.get(word) or ())
+            found = lex.get(word) or ()
+            if len(found) <= 4:  # 很 -> very, 又 -> again; not 在's or 上's dozen senses
+                fkeys.update(found)
             continue
         number = any(ch in _NUMERALS for ch in word)
         keys = lex.get(word) or frozenset()
@@ -330,6 +332,8 @@ class Adequacy:
     unaccounted: tuple[str, ...]
     added_span: tuple[str, ...]
     added_sentence: tuple[str, ...]
+    source_sentences: int = 1
+    target_sentences: int = 1
 
     @property
     def coverage(self) -> float:
@@ -437,7 +441,15 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
             if n >= 2 and not ok_n and n > len(added_sentence):
                 added_sentence = tuple(sentence_words[s])
     return Adequacy(len(s_words), len(s_words) - len(uncovered), tuple(uncovered), uncovered_chars, total,
-                    accounted, tuple(unaccounted), tuple(best_span), added_sentence)
+                    accounted, tuple(unaccounted), tuple(best_span), added_sentence,
+                    _sentence_count(src.text), len(per_sentence) or 1)
+
+
+_SOURCE_END = re.compile(r"[。！？!?…]+(?=.)")
+
+
+def _sentence_count(text: str) -> int:
+    return 1 + len(_SOURCE_END.findall(text.strip()))
 
 
 _TERMS: dict[tuple[int, str], list[Any]] = {}
@@ -474,14 +486,23 @@ def _words(words: Sequence[str], limit: int = 6) -> str:
     return shown + (" …" if len(words) > limit else "")
 
 
-def omission_signal(a: Adequacy, th: Mapping[str, Any]) -> Signal | None:
-    """Much of the source's content has no rendering in the translation."""
+def omission_signal(a: Adequacy, th: Mapping[str, Any], short: bool = False) -> Signal | None:
+    """Much of the source's content has no rendering in the translation. ``short``: the length
+    ratio already says the translation is short, so less lexical evidence confirms it."""
     n_un = len(a.uncovered)
+    if not a.target_words or not a.source_words:
+        return None  # a translation without content words ("No!") gives the lexicon nothing to judge
+    share = n_un / a.source_words
+    if short:
+        if (n_un >= 1 and a.uncovered_chars >= th["meaning_omission_short_min_chars"]
+                and share >= th["meaning_omission_short_share"]):
+            return Signal(True, f"{n_un} of {a.source_words} source content words have no rendering in the "
+                                f"translation: {_words(a.uncovered)}")
+        return None
     if n_un < th["meaning_omission_min_words"] or a.uncovered_chars < th["meaning_omission_min_chars"]:
         return None
-    share = n_un / a.source_words
-    if share < th["meaning_omission_share"] or not a.target_words:
-        return None  # a translation without content words ("No!") gives the lexicon nothing to judge
+    if share < th["meaning_omission_share"]:
+        return None
     strong = share >= th["meaning_omission_strong_share"] and n_un >= th["meaning_omission_strong_words"]
     return Signal(strong, f"{n_un} of {a.source_words} source content words have no rendering in the "
                           f"translation: {_words(a.uncovered)}")
@@ -491,7 +512,9 @@ def addition_signal(a: Adequacy, th: Mapping[str, Any]) -> Signal | None:
     """A stretch of the translation that no source word accounts for."""
     span = a.added_span
     if a.added_sentence and len(a.added_sentence) >= th["meaning_addition_sentence_words"]:
-        return Signal(len(a.added_sentence) >= th["meaning_addition_strong_span"] or len(span) >= th["meaning_addition_span"],
+        # a sentence more than the source has, none of whose words the source accounts for
+        extra = a.target_sentences > a.source_sentences
+        return Signal(extra or len(a.added_sentence) >= th["meaning_addition_strong_span"],
                       f"a sentence of the translation that no source word accounts for: «{_words(a.added_sentence)}»")
     if len(span) < th["meaning_addition_span"]:
         return None
@@ -588,6 +611,8 @@ DEFAULTS: dict[str, Any] = {
     "meaning_omission_share": 0.6,
     "meaning_omission_strong_share": 0.75,
     "meaning_omission_strong_words": 4,
+    "meaning_omission_short_min_chars": 2,
+    "meaning_omission_short_share": 0.5,
     "meaning_addition_span": 3,
     "meaning_addition_share": 0.5,
     "meaning_addition_strong_span": 5,
@@ -722,8 +747,8 @@ def _conclude(result: TrackMeaning, best: dict[int, tuple[int, float, float]], a
                 continue
             j = i + d
             mutual = offsets.get(j) == -d
-            if not in_run and abs(d) == 1 and not mutual:
-                continue  # neighbours' words often trade places across a sentence: only a clear swap
+            if not in_run and not mutual:
+                continue  # a lone chance match is noise: a single misplaced line must be a clear swap
             result.misplaced[i] = Misplaced(i, j, best[i][2], best[i][1], (run[0], run[-1]) if in_run else None)
     return result
 
@@ -836,7 +861,7 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return [ctx.flag("omission", length_reason)] if length_reason else []
     if _misplaced(ctx):
         return []  # the misalignment flag says why the words differ
-    signal = omission_signal(a, ctx.thresholds)
+    signal = omission_signal(a, ctx.thresholds, short=bool(length_reason))
     if length_reason and signal:
         return [ctx.flag("omission", length_reason + "; " + signal.reason + ctx.where)]
     if length_reason:
