@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from localise.model import Flag
 from localise.quality.lexicon import Lexicon, function_words, key_maker, load_lexicon, lexicon_source
@@ -47,8 +47,7 @@ _DETERMINERS = frozenset("这那每哪一两几某各整")  # + a measure word: 
 _SPACED_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*")
 
 
-@dataclass(frozen=True)
-class SourceWord:
+class SourceWord(NamedTuple):
     """A content word of the source: its place, its glosses' keys, its characters' keys."""
 
     text: str
@@ -93,8 +92,8 @@ _SEGMENTER = _Segmenter()
 
 
 def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tuple[SourceWord, ...], frozenset[str]]:
-    """(content words, keys of the function words): a function word is never counted as omitted,
-    but what it may be rendered by ("very" for 很, "again" for 又) is accounted for."""
+    """(content words, every key the run may be rendered by): a function word is never counted
+    as omitted, but what it may be rendered by ("very" for 很, "again" for 又) is accounted for."""
     out = []
     pos = 0
     fkeys: set[str] = set()
@@ -114,7 +113,7 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
         if not keys and not char_keys and not number and not _has_letters(word):
             continue  # nothing known about it (a rare character): it can neither match nor count
         out.append(SourceWord(word, start, pos, keys, char_keys, number))
-    return tuple(out), frozenset(fkeys)
+    return tuple(out), frozenset(fkeys.union(*(w.keys for w in out), *(w.char_keys for w in out)))
 
 
 def _part_keys(word: str, lex: Lexicon, function: frozenset[str]) -> frozenset[str]:
@@ -168,17 +167,18 @@ def source_info(text: str, lex: Lexicon) -> SourceInfo:
     found = _SOURCE_CACHE.get(ck)
     if found is not None:
         return found
-    fkeys: set[str] = set()
     if base_lang(lex.src_lang) in ("zh", "ja"):
         function = function_words(lex.src_lang)
         words: list[SourceWord] = []
+        run_keys: list[frozenset[str]] = []
         for m in _HAN.finditer(text):
             found, f = _clause_words(m.group(), lex, function, m.start())
             words.extend(found)
-            fkeys.update(f)
+            run_keys.append(f)
+        keys = run_keys[0] if len(run_keys) == 1 else frozenset().union(*run_keys)
     else:
         words = _spaced_source(text, lex)
-    keys = frozenset(fkeys.union(*(w.keys | w.char_keys for w in words)))
+        keys = frozenset().union(*(w.keys for w in words))
     info = SourceInfo(text, tuple(words), keys, any(w.number for w in words))
     if len(_SOURCE_CACHE) > _CACHE_LIMIT:
         _SOURCE_CACHE.clear()
@@ -234,6 +234,33 @@ def _name_span(token: str, info: SourceInfo, lex: Lexicon) -> tuple[int, int] | 
     return None
 
 
+@lru_cache(maxsize=65536)
+def _syllables(lex_id: int) -> frozenset[str]:
+    lex = _LEX_BY_ID[lex_id]
+    return frozenset().union(*lex.readings.values())
+
+
+_LEX_BY_ID: dict[int, Lexicon] = {}
+_SPELLABLE: dict[str, bool] = {}
+
+
+def _spellable(t: str, lex: Lexicon) -> bool:
+    """Whether ``t`` can be written as 1–3 pinyin syllables at all (once per word): only such
+    words are looked for as names among the source's characters."""
+    found = _SPELLABLE.get(t)
+    if found is None:
+        _LEX_BY_ID[id(lex)] = lex
+        syllables = _syllables(id(lex))
+
+        def ok(rest: str, left: int) -> bool:
+            if not rest:
+                return True
+            return left > 0 and any(rest[:k] in syllables and ok(rest[k:], left - 1) for k in range(1, min(6, len(rest)) + 1))
+
+        found = _SPELLABLE[t] = ok(t, 3)
+    return found
+
+
 def _spell(t: str, done: int, pos: int, per_char: list[frozenset[str]], left: int) -> int | None:
     if done == len(t):
         return pos
@@ -255,10 +282,11 @@ _NUMBER_WORDS = frozenset(
     "billion dozen half first second third fourth fifth once twice double triple k m".split()
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
+_DIGIT = re.compile(r"\d")
+_MAY_END = re.compile(r"[.!?…。！？]\s*\S")
 
 
-@dataclass(frozen=True)
-class TargetWord:
+class TargetWord(NamedTuple):
     text: str
     key: str | None  # None: a function word
     capital: bool  # capitalised and not the first word of a sentence: maybe a name
@@ -285,25 +313,25 @@ def target_info(text: str, lang: str) -> TargetInfo:
     found = _TARGET_CACHE.get(ck)
     if found is not None:
         return found
-    keys_of = key_maker(lang)
+    key = key_maker(lang).key
     words: list[TargetWord] = []
+    keys: set[str] = set()
+    has_number = False
     sentence = 0
-    first = True
-    last_end = 0
-    for m in _SPACED_WORD.finditer(text):
-        between = text[last_end : m.start()]
-        if words and _SENTENCE_END.search(between + " "):
+    for part in _SENTENCE_END.split(text) if _MAY_END.search(text) else (text,):
+        first = True
+        for w in _SPACED_WORD.findall(part):
+            low = w.lower()
+            number = w[0].isdigit() or low in _NUMBER_WORDS
+            k = None if number else key(w)
+            if k:
+                keys.add(k)
+            has_number = has_number or number
+            words.append(TargetWord(w, k, not first and w[0].isupper() and low != "i", number, sentence))
+            first = False
+        if not first:
             sentence += 1
-            first = True
-        last_end = m.end()
-        w = m.group()
-        low = w.lower()
-        number = w[0].isdigit() or low in _NUMBER_WORDS
-        key = None if number else keys_of.key(w)
-        words.append(TargetWord(w, key, w[0].isupper() and not first and low != "i", number, sentence))
-        first = False
-    info = TargetInfo(text, tuple(words), frozenset(w.key for w in words if w.key), any(w.number for w in words)
-                      or any(ch.isdigit() for ch in text), sentence + 1 if words else 0)
+    info = TargetInfo(text, tuple(words), frozenset(keys), has_number or _DIGIT.search(text) is not None, sentence)
     if len(_TARGET_CACHE) > _CACHE_LIMIT:
         _TARGET_CACHE.clear()
     _TARGET_CACHE[ck] = info
@@ -387,10 +415,10 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
                 missing_terms.append((m.start, m.end))
     name_tokens: set[str] = set()
     t_words = tgt.words
-    if src.words and any(w.key and w.key not in src.keys for w in t_words):
-        # a word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
+    if src.words and lex.readings:
+        # a capitalised word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
         for w in t_words:
-            if w.key and w.key not in src.keys and w.text[0].isupper():
+            if w.key and w.text[0].isupper() and w.key not in src.keys and _spellable(w.text.lower(), lex):
                 where = _name_span(w.text, src, lex)
                 if where:
                     covered_spans.append(where)
@@ -401,7 +429,7 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     s_words = [w for w in src.words if not _inside(w, missing_terms)] if missing_terms else src.words
     for w in s_words:
         if (not keys.isdisjoint(w.keys) or (w.char_keys and not keys.isdisjoint(w.char_keys))
-                or (w.number and tgt.has_number) or _inside(w, covered_spans)):
+                or (w.number and tgt.has_number) or (covered_spans and _inside(w, covered_spans))):
             continue
         uncovered.append(w.text)
         uncovered_chars += w.end - w.start
@@ -612,7 +640,7 @@ DEFAULTS: dict[str, Any] = {
     "meaning_omission_strong_share": 0.75,
     "meaning_omission_strong_words": 4,
     "meaning_omission_short_min_chars": 2,
-    "meaning_omission_short_share": 0.5,
+    "meaning_omission_short_share": 0.55,
     "meaning_addition_span": 3,
     "meaning_addition_share": 0.5,
     "meaning_addition_strong_span": 5,
@@ -642,15 +670,9 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
             ad.append(None)
     result = TrackMeaning(ad)
     poor, min_words = float(th["meaning_misalignment_poor"]), int(th["meaning_misalignment_min_words"])
-    # inverted index: key -> sorted source positions whose words may be rendered by it
-    index: dict[str, list[int]] = {}
     candidates_for = [i for i, a in enumerate(ad) if a is not None and a.score < poor and a.target_words >= min_words]
     if not candidates_for:
         return result
-    for j, info in enumerate(s_infos):
-        for k in info.keys:
-            index.setdefault(k, []).append(j)
-
     best: dict[int, tuple[int, float, float]] = {}
     informative = sum(1 for a in ad if a is not None and a.target_words >= min_words)
     sample_size = int(th["meaning_misalignment_sample"])
@@ -660,7 +682,7 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
         # then one finding for the track and no search per sentence, which would find noise
         step = len(candidates_for) / sample_size
         sample = [candidates_for[int(k * step)] for k in range(sample_size)]
-        _search(sample, ad, s_infos, t_infos, sources, targets, src_lang, tgt_lang, glossary, index, th, best)
+        _search(sample, ad, s_infos, t_infos, sources, targets, src_lang, tgt_lang, glossary, th, best)
         if len(best) < th["meaning_misalignment_sample_found"] * sample_size:
             result.findings.append(TrackFinding(
                 "misalignment", "major",
@@ -669,16 +691,14 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
                 candidates_for[0], candidates_for[-1], 0))
             return result
         best.clear()
-    _search(candidates_for, ad, s_infos, t_infos, sources, targets, src_lang, tgt_lang, glossary, index, th, best)
+    _search(candidates_for, ad, s_infos, t_infos, sources, targets, src_lang, tgt_lang, glossary, th, best)
     return _conclude(result, best, ad, informative, th)
 
 
 def _search(candidates_for: list[int], ad: list[Adequacy | None], s_infos: list[SourceInfo], t_infos: list[TargetInfo],
             sources: list[str], targets: list[str], src_lang: str, tgt_lang: str, glossary: Any,
-            index: dict[str, list[int]], th: Mapping[str, Any], best: dict[int, tuple[int, float, float]]) -> None:
+            th: Mapping[str, Any], best: dict[int, tuple[int, float, float]]) -> None:
     """For each position, the neighbouring source (within the window) that explains its translation best."""
-    import bisect
-
     window = int(th["meaning_misalignment_window"])
     min_words = int(th["meaning_misalignment_min_words"])
     min_score, margin = float(th["meaning_misalignment_min_score"]), float(th["meaning_misalignment_margin"])
@@ -688,18 +708,14 @@ def _search(candidates_for: list[int], ad: list[Adequacy | None], s_infos: list[
         t_keys = t_infos[i].keys
         own_hits = len(t_keys & s_infos[i].keys) if i < len(s_infos) else 0
         need = max(min_words, own_hits + 1, min_score * 0.75 * len(t_keys))  # else the score cannot reach min_score
+        # shared keys with each neighbouring source: a set intersection per neighbour, small
+        # target set against the source's set (no index to build for the whole track)
         hits: Counter[int] = Counter()
-        for k in t_keys:
-            posting = index.get(k)
-            if not posting:
-                continue
-            lo = bisect.bisect_left(posting, i - window)
-            hi = bisect.bisect_right(posting, i + window)
-            if hi - lo > 2 * window * 0.5:  # a key half the neighbourhood shares says nothing
-                continue
-            for j in posting[lo:hi]:
-                if j != i:
-                    hits[j] += 1
+        for j in range(max(0, i - window), min(len(s_infos), i + window + 1)):
+            if j != i:
+                h = len(t_keys & s_infos[j].keys)
+                if h >= need:
+                    hits[j] = h
         for j, h in hits.most_common(3):
             if h < need:
                 break
