@@ -79,7 +79,9 @@ def fpsluozi_tracks(corpus: Path = CORPUS) -> list[list[tuple[str, str]]]:
         pairs = []
         for s, e, t in en:
             best = max(zh, key=lambda z: min(e, z[1]) - max(s, z[0]), default=None)
-            if best and min(e, best[1]) - max(s, best[0]) > 0.5 * (e - s):
+            overlap = min(e, best[1]) - max(s, best[0]) if best else 0
+            # the same stretch of speech: most of each line's time is shared (not a title shown throughout)
+            if best and overlap > 0.5 * (e - s) and overlap > 0.5 * (best[1] - best[0]):
                 pairs.append((best[2], t))
         if len(pairs) >= 20:
             out.append(pairs)

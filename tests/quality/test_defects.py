@@ -55,7 +55,7 @@ def test_recall_script_prints_the_figures(capsys):
 
     main([])
     out = capsys.readouterr().out
-    for code in FLAG_CODES:
+    for code in set(FLAG_CODES) - LEXICON_CODES:
         assert code in out
     assert "false flags on clean cues" in out and "ja:" in out
 
