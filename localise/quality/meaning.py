@@ -378,7 +378,7 @@ class Adequacy:
         return 2 * c * a / (c + a) if c + a else 0.0
 
 
-_ADEQUACY_CACHE: dict[tuple[str, str, str, str, int], Adequacy] = {}
+_ADEQUACY_CACHE: dict[tuple[str, str, str, str, Any], Adequacy] = {}
 
 
 def adequacy(source: str, target: str, src_lang: str, tgt_lang: str, glossary: Any = None) -> Adequacy | None:
@@ -387,7 +387,7 @@ def adequacy(source: str, target: str, src_lang: str, tgt_lang: str, glossary: A
     lex = load_lexicon(src_lang, tgt_lang)
     if lex is None:
         return None
-    ck = (source, target, src_lang, tgt_lang, id(glossary))
+    ck = (source, target, src_lang, tgt_lang, _glossary_key(glossary))
     found = _ADEQUACY_CACHE.get(ck)
     if found is None:
         if len(_ADEQUACY_CACHE) > _CACHE_LIMIT:
@@ -480,12 +480,17 @@ def _sentence_count(text: str) -> int:
     return 1 + len(_SOURCE_END.findall(text.strip()))
 
 
-_TERMS: dict[tuple[int, str], list[Any]] = {}
+_TERMS: dict[tuple[Any, str], list[Any]] = {}
+
+
+def _glossary_key(glossary: Any) -> Any:
+    """A glossary's content hash (``Glossary.version``) for cache keys: an ``id`` may be reused."""
+    return None if glossary is None else getattr(glossary, "version", None) or id(glossary)
 
 
 def _terms(glossary: Any, text: str) -> list[Any]:
     """``glossary.find(text)``, once per glossary and distinct text."""
-    ck = (id(glossary), text)
+    ck = (_glossary_key(glossary), text)
     found = _TERMS.get(ck)
     if found is None:
         if len(_TERMS) > _CACHE_LIMIT:
@@ -603,7 +608,7 @@ def analyse_track(sources: Sequence[str], targets: Sequence[str], src_lang: str,
     ``targets[i]`` are sentence *i*'s texts. Memoised for the last few tracks (the per-cue check
     and the report's track section ask for the same)."""
     th = _thresholds(thresholds)
-    ck = (tuple(sources), tuple(targets), src_lang, tgt_lang, id(glossary), tuple(sorted(th.items())))
+    ck = (tuple(sources), tuple(targets), src_lang, tgt_lang, _glossary_key(glossary), tuple(sorted(th.items())))
     with _TRACK_LOCK:
         found = _TRACK_CACHE.get(ck)
     if found is not None:

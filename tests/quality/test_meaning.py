@@ -163,3 +163,18 @@ def test_cedict_parsing_drops_classifiers_surnames_and_variants():
     assert "lin" in readings["林"]
     assert "辆" in classifiers and "山上" in proper and "林" not in proper
     assert words["里"] == frozenset({"insid"})
+
+
+def test_a_sentence_over_two_cues_is_judged_as_one():
+    # word order differs: each cue's English renders the other cue's Chinese; as one sentence all is there
+    zh = ["三天之后，", "林晚晴会回来。"] + ZH[2:]
+    en = ["Lin Wanqing will be back", "in three days."] + EN[2:]
+    found = flags_of(zh, en, units=[[0, 1]] + [[i] for i in range(2, len(zh))])
+    assert [(i, f.code) for i, cue in enumerate(found) for f in cue
+            if f.code in ("omission", "addition", "misalignment")] == []
+    dropped = list(en)
+    dropped[0] = ""  # the name and the verb are gone; "in three days" is left
+    found = flags_of(zh, dropped, units=[[0, 1]] + [[i] for i in range(2, len(zh))])
+    om = [f for f in found[1] if f.code == "omission"]
+    assert om and om[0].severity == "major"
+    assert "回来" in om[0].reason and "三天" not in om[0].reason and "sentence over cues 1–2" in om[0].reason
