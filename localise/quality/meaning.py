@@ -61,9 +61,10 @@ class SourceWord(NamedTuple):
 @dataclass(frozen=True)
 class SourceInfo:
     text: str
-    words: tuple[SourceWord, ...]
+    words: tuple[SourceWord, ...]  # start/end relative to their Han run; add ``offsets[i]`` for the text
     keys: frozenset[str]  # every key any content word may be rendered by
     has_number: bool
+    offsets: tuple[int, ...] = ()  # per word, where its run starts in ``text``
 
 
 class _Segmenter:
@@ -170,16 +171,19 @@ def source_info(text: str, lex: Lexicon) -> SourceInfo:
     if base_lang(lex.src_lang) in ("zh", "ja"):
         function = function_words(lex.src_lang)
         words: list[SourceWord] = []
+        offsets: list[int] = []
         run_keys: list[frozenset[str]] = []
         for m in _HAN.finditer(text):
-            found, f = _clause_words(m.group(), lex, function, m.start())
+            found, f = _clause_words(m.group(), lex, function)
             words.extend(found)
+            offsets.extend([m.start()] * len(found))
             run_keys.append(f)
         keys = run_keys[0] if len(run_keys) == 1 else frozenset().union(*run_keys)
     else:
         words = _spaced_source(text, lex)
+        offsets = [0] * len(words)
         keys = frozenset().union(*(w.keys for w in words))
-    info = SourceInfo(text, tuple(words), keys, any(w.number for w in words))
+    info = SourceInfo(text, tuple(words), keys, any(w.number for w in words), tuple(offsets))
     if len(_SOURCE_CACHE) > _CACHE_LIMIT:
         _SOURCE_CACHE.clear()
     _SOURCE_CACHE[ck] = info
@@ -189,7 +193,7 @@ def source_info(text: str, lex: Lexicon) -> SourceInfo:
 _CLAUSE_CACHE: dict[tuple[str, int], tuple[tuple[SourceWord, ...], frozenset[str]]] = {}
 
 
-def _clause_words(run: str, lex: Lexicon, function: frozenset[str], offset: int) -> tuple[list[SourceWord], frozenset[str]]:
+def _clause_words(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tuple[SourceWord, ...], frozenset[str]]:
     """A Han run's words; runs repeat across lines ("什么", "对不起"), so they are segmented once."""
     ck = (run, id(lex))
     found = _CLAUSE_CACHE.get(ck)
@@ -197,10 +201,7 @@ def _clause_words(run: str, lex: Lexicon, function: frozenset[str], offset: int)
         if len(_CLAUSE_CACHE) > _CACHE_LIMIT:
             _CLAUSE_CACHE.clear()
         found = _CLAUSE_CACHE[ck] = _chinese_run(run, lex, function)
-    words, fkeys = found
-    if not offset:
-        return list(words), fkeys
-    return [SourceWord(w.text, w.start + offset, w.end + offset, w.keys, w.char_keys, w.number) for w in words], fkeys
+    return found
 
 
 def _reading_index(info: SourceInfo, lex: Lexicon) -> tuple[list[frozenset[str]], dict[str, list[int]]]:
@@ -283,6 +284,7 @@ _NUMBER_WORDS = frozenset(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
 _DIGIT = re.compile(r"\d")
+_new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (a third of the cost per word)
 _MAY_END = re.compile(r"[.!?…。！？]\s*\S")
 
 
@@ -327,7 +329,7 @@ def target_info(text: str, lang: str) -> TargetInfo:
             if k:
                 keys.add(k)
             has_number = has_number or number
-            words.append(TargetWord(w, k, not first and w[0].isupper() and low != "i", number, sentence))
+            words.append(_new_tuple(TargetWord, (w, k, not first and w[0].isupper() and low != "i", number, sentence)))
             first = False
         if not first:
             sentence += 1
@@ -426,10 +428,14 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     uncovered: list[str] = []
     uncovered_chars = 0
     keys = tgt.keys
-    s_words = [w for w in src.words if not _inside(w, missing_terms)] if missing_terms else src.words
-    for w in s_words:
+    pairs = zip(src.words, src.offsets)
+    if missing_terms:
+        pairs = [(w, o) for w, o in pairs if not _inside(w, o, missing_terms)]  # type: ignore[assignment]
+    n_words = 0
+    for w, o in pairs:
+        n_words += 1
         if (not keys.isdisjoint(w.keys) or (w.char_keys and not keys.isdisjoint(w.char_keys))
-                or (w.number and tgt.has_number) or (covered_spans and _inside(w, covered_spans))):
+                or (w.number and tgt.has_number) or (covered_spans and _inside(w, o, covered_spans))):
             continue
         uncovered.append(w.text)
         uncovered_chars += w.end - w.start
@@ -441,6 +447,7 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     best_span: list[str] = []
     per_sentence: dict[int, list[int]] = {}
     sentence_words: dict[int, list[str]] = {}
+    several = tgt.sentences > 1
     for w in t_words:
         if not (w.key or w.number):
             continue
@@ -451,15 +458,17 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
         if not ok and w.capital and not w.number:
             continue  # a name the source does not show in a form we know: neither way
         total += 1
-        counts = per_sentence.setdefault(w.sentence, [0, 0])
-        counts[0] += 1
+        if several:
+            counts = per_sentence.setdefault(w.sentence, [0, 0])
+            counts[0] += 1
+            counts[1] += ok
+            if not ok:
+                sentence_words.setdefault(w.sentence, []).append(w.text)
         if ok:
             accounted += 1
-            counts[1] += 1
             span = []
         else:
             unaccounted.append(w.text)
-            sentence_words.setdefault(w.sentence, []).append(w.text)
             span.append(w.text)
             if len(span) > len(best_span):
                 best_span = list(span)
@@ -468,9 +477,9 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
         for s, (n, ok_n) in per_sentence.items():
             if n >= 2 and not ok_n and n > len(added_sentence):
                 added_sentence = tuple(sentence_words[s])
-    return Adequacy(len(s_words), len(s_words) - len(uncovered), tuple(uncovered), uncovered_chars, total,
+    return Adequacy(n_words, n_words - len(uncovered), tuple(uncovered), uncovered_chars, total,
                     accounted, tuple(unaccounted), tuple(best_span), added_sentence,
-                    _sentence_count(src.text), len(per_sentence) or 1)
+                    _sentence_count(src.text), max(tgt.sentences, 1))
 
 
 _SOURCE_END = re.compile(r"[。！？!?…]+(?=.)")
@@ -499,8 +508,8 @@ def _terms(glossary: Any, text: str) -> list[Any]:
     return found
 
 
-def _inside(w: SourceWord, spans: list[tuple[int, int]]) -> bool:
-    return any(s < w.end and w.start < e for s, e in spans)
+def _inside(w: SourceWord, offset: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < w.end + offset and w.start + offset < e for s, e in spans)
 
 
 # --- omission and addition -----------------------------------------------------------------------
