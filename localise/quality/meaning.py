@@ -857,12 +857,13 @@ def _unit_adequacy(ctx: Any) -> Adequacy | None:
 
 
 def _misplaced(ctx: Any) -> bool:
-    """This cue's translation is explained by a misalignment (its own flag, or the track's)."""
-    found = _cue_analysis(ctx)
-    if found is None:
-        return False
-    result, pos = found
-    return pos in result.misplaced or pos in result.shifted
+    """This cue's translation is explained by a misalignment (its own flag, or the track's);
+    asked by omission and addition alike, answered once per sentence."""
+    memo = ctx.unit_memo
+    if "misplaced" not in memo:
+        found = _cue_analysis(ctx)
+        memo["misplaced"] = found is not None and (found[1] in found[0].misplaced or found[1] in found[0].shifted)
+    return memo["misplaced"]
 
 
 def check_misalignment(ctx: Any) -> list[Flag]:

@@ -178,3 +178,17 @@ def test_a_sentence_over_two_cues_is_judged_as_one():
     om = [f for f in found[1] if f.code == "omission"]
     assert om and om[0].severity == "major"
     assert "回来" in om[0].reason and "三天" not in om[0].reason and "sentence over cues 1–2" in om[0].reason
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(i=st.integers(0, len(ZH) - 1), j=st.integers(0, len(EN) - 1))
+def test_more_translation_never_uncovers_source_words(i, j):
+    """Adding words to a translation can only cover more of the source, never less; what it adds
+    can only make the accounted share's denominator larger."""
+    base = meaning.adequacy(ZH[i], EN[i], "zh", "en")
+    more = meaning.adequacy(ZH[i], EN[i] + " " + EN[j], "zh", "en")
+    assert set(more.uncovered) <= set(base.uncovered)
+    assert more.covered >= base.covered and more.target_words >= base.target_words
