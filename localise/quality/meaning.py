@@ -663,7 +663,7 @@ DEFAULTS: dict[str, Any] = {
     "meaning_misalignment_poor": 0.5,
     "meaning_misalignment_min_score": 0.6,
     "meaning_misalignment_margin": 0.35,
-    "meaning_misalignment_min_words": 2,
+    "meaning_misalignment_min_words": 1,
     "meaning_shift_min_run": 3,
     "meaning_misalignment_sample": 200,
     "meaning_misalignment_sample_found": 0.1,
