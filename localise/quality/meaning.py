@@ -68,7 +68,8 @@ class SourceInfo:
 
 
 class _Segmenter:
-    """jieba, initialised once per process and used for the source's Han runs."""
+    """jieba (its default tokenizer, dictionary mode without HMM: unknown names stay characters,
+    which the pinyin matching reads), initialised once per process, for the source's Han runs."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -83,9 +84,8 @@ class _Segmenter:
                     import jieba
 
                     jieba.setLogLevel(logging.WARNING)
-                    tokenizer = jieba.Tokenizer()
-                    tokenizer.initialize()
-                    self._cut = tokenizer.lcut
+                    jieba.dt.initialize()  # the process's default tokenizer: loaded once for every user of jieba
+                    self._cut = jieba.dt.lcut
         return self._cut(text, HMM=False)
 
 
