@@ -22,6 +22,7 @@ from typing import Any
 from localise.formats.base import paused_gc
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
+from localise.quality import meaning  # meaning checks (issue 13): lexicon-based omission/addition/misalignment
 from localise.quality.numbers import Comparison as NumberComparison
 from localise.quality.numbers import compare_texts
 from localise.quality.surface import check_punctuation, check_spelling
@@ -33,7 +34,7 @@ from localise.quality.thresholds import Thresholds, load_thresholds
 
 FLAG_CODES: tuple[str, ...] = (
     "empty", "untranslated", "glossary", "number", "repetition", "omission", "addition", "markup",
-    "length", "reading-speed", "timing", "low-confidence", "punctuation", "spelling",
+    "length", "reading-speed", "timing", "low-confidence", "punctuation", "spelling", "misalignment",
 )
 
 _SCRIPT_NAMES = {"han": "Chinese characters", "kana": "kana", "hangul": "Hangul", "thai": "Thai script",
@@ -71,6 +72,7 @@ class CueContext:
     memo: dict[str, Any] = field(default_factory=dict)  # results this cue's checks share
     track_memo: dict[str, Any] = field(default_factory=dict)  # shared by every cue of one check_track call
     unit_memo: dict[str, Any] = field(default_factory=dict)  # results of the whole sentence, shared by its cues
+    track: Any = None  # meaning.TrackContext: every cue's words and sentence, for checks across cues
 
     def flag(self, code: str, reason: str, case: str | None = None, severity: str | None = None) -> Flag:
         return Flag(code, severity or self.thresholds.severity_of(code, case), reason)  # type: ignore[arg-type]
@@ -322,7 +324,7 @@ def _ratio_check(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
 
 
 def _ratio_figures(ctx: CueContext) -> tuple[int, int, Any, float, float] | None:
-    if not ctx.unit_target.strip() or _mostly_source_script(ctx):
+    if _not_translated(ctx):
         return None  # empty / untranslated are their own flags
     s, t = content_length(ctx.unit_source), content_length(ctx.unit_target)
     bounds = _bounds(ctx.src_lang, ctx.tgt_lang, s)
@@ -339,20 +341,30 @@ def _ratio_reason(s: int, t: int, bounds: Any, low: float, high: float, ctx: Cue
             f"{low:.0f}–{high:.0f} letters, ratio {bounds.lower:.2f}–{bounds.upper:.2f}, {basis}){ctx.where}")
 
 
+def _not_translated(ctx: CueContext) -> bool:
+    if "not_translated" not in ctx.unit_memo:
+        ctx.unit_memo["not_translated"] = not ctx.unit_target.strip() or _mostly_source_script(ctx)
+    return ctx.unit_memo["not_translated"]
+
+
 def check_omission(ctx: CueContext) -> list[Flag]:
     found = _ratio_check(ctx)
+    reason = None
     if found and found[1] < found[3]:
-        return [ctx.flag("omission", "translation much shorter than the source, words may be missing: "
-                         + _ratio_reason(*found, ctx))]
-    return []
+        reason = "translation much shorter than the source, words may be missing: " + _ratio_reason(*found, ctx)
+    if _not_translated(ctx):  # empty / untranslated: their own flags
+        return []
+    return meaning.omission_flags(ctx, reason)  # length and lexicon combined
 
 
 def check_addition(ctx: CueContext) -> list[Flag]:
     found = _ratio_check(ctx)
+    reason = None
     if found and found[1] > found[4]:
-        return [ctx.flag("addition", "translation much longer than the source, words may have been added: "
-                         + _ratio_reason(*found, ctx))]
-    return []
+        reason = "translation much longer than the source, words may have been added: " + _ratio_reason(*found, ctx)
+    if _not_translated(ctx):
+        return []
+    return meaning.addition_flags(ctx, reason)  # length and lexicon combined
 
 
 _BASIC_STYLE = {"i", "b", "u", "s"}
@@ -547,10 +559,11 @@ CHECKS: dict[str, Callable[[CueContext], list[Flag]]] = {
     "low-confidence": check_low_confidence,
     "punctuation": check_punctuation,
     "spelling": check_spelling,
+    "misalignment": meaning.check_misalignment,
 }
 #: Checks about the words; skipped on an empty translation (``empty`` says it all).
 _TEXT_CHECKS = {"untranslated", "glossary", "number", "repetition", "omission", "addition", "length", "reading-speed",
-                "punctuation", "spelling"}
+                "punctuation", "spelling", "misalignment"}
 
 
 # --- alignment ---------------------------------------------------------------------------------
@@ -807,6 +820,7 @@ def _check_track(
     out: list[list[Flag]] = []
     previous: Cue | None = None
     track_memo: dict[str, Any] = {"target_plain": tgt_plain}
+    track = meaning.TrackContext(src_plain, tgt_plain, groups, src_lang, tgt_lang)
     for i, (s_cue, t_cue) in enumerate(zip(source.cues, target.cues)):
         g = groups[i]
         s_plain, t_plain = src_plain[i], tgt_plain[i]
@@ -830,6 +844,7 @@ def _check_track(
             unit_cue_sources=cue_sources,
             source_start_ms=timing[0] if timing else None, source_end_ms=timing[1] if timing else None,
             previous_source_end_ms=before[1] if before else None, track_memo=track_memo,
+            track=track,
         )
         previous = t_cue
         empty_flags = check_empty(ctx)

@@ -9,6 +9,8 @@ from benchmarks.quality_recall import DATA, evaluate, figures, read_expected
 from localise.quality.checks import FLAG_CODES
 
 LANGS = sorted(read_expected(DATA))
+#: Codes only a bilingual lexicon raises (misaligned lines): no defect of the set plants them.
+LEXICON_CODES = {"misalignment"}
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +22,8 @@ def test_the_set_covers_every_code_in_at_least_three_languages():
     expected = read_expected(DATA)
     assert len(LANGS) >= 3
     for code in FLAG_CODES:
+        if code in LEXICON_CODES:  # needs a bilingual lexicon (zh-en only): tests/quality/test_meaning*.py
+            continue
         langs = [lang for lang, cues in expected.items() if any(code in codes for codes, _ in cues.values())]
         assert len(langs) >= 3, f"{code} has defects in {langs} only"
 
@@ -40,7 +44,7 @@ def test_clean_cues_are_not_flagged(results, lang):
 
 def test_recall_figures(results):
     fig = figures(results)
-    assert set(fig["recall"]) == set(FLAG_CODES)
+    assert set(fig["recall"]) == set(FLAG_CODES) - LEXICON_CODES
     assert all(r["recall"] == 1.0 for r in fig["recall"].values())
     assert all(c["flagged"] == 0 for c in fig["clean_cues"].values())
     assert fig["unexpected"] == []
@@ -51,7 +55,7 @@ def test_recall_script_prints_the_figures(capsys):
 
     main([])
     out = capsys.readouterr().out
-    for code in FLAG_CODES:
+    for code in set(FLAG_CODES) - LEXICON_CODES:
         assert code in out
     assert "false flags on clean cues" in out and "ja:" in out
 

