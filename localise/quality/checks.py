@@ -674,17 +674,22 @@ def sentence_cues(
     """Cue groups that form sentences, built on both sides by the rules ``translate`` merges cues
     by: a source sentence over several cues, a target sentence over several cues ("Lin Wanqing
     will be back" | "in three days."), and a held-over target line are each judged as one."""
-    groups = sentence_runs(source, source_plain) + sentence_runs(target, target_plain)
+    groups = sentence_runs(source, source_plain) + sentence_runs(target, target_plain, cased=True)
     held = held if held is not None else held_over(target_plain, source_plain)
     groups += [[i - 1, i] for i, h in enumerate(held) if h]
     return groups
 
 
-def sentence_runs(track: Track, plain: Sequence[str], *, max_gap_ms: int = 1500, max_cues: int = 4) -> list[list[int]]:
+def sentence_runs(track: Track, plain: Sequence[str], *, max_gap_ms: int = 1500, max_cues: int = 4,
+                  cased: bool = False) -> list[list[int]]:
     """Runs of two or more cues that hold one sentence, by ``units.build_units``' merging rules (a
     cue without sentence-final punctuation runs on into the next cue that follows within
     ``max_gap_ms`` in the same style; a dialogue cue stands alone; at most ``max_cues``) — only the
-    grouping the checks need, at a fraction of ``build_units``' cost on a 20,000-cue track."""
+    grouping the checks need, at a fraction of ``build_units``' cost on a 20,000-cue track.
+
+    ``cased`` (a translation): in a script with capitals, a cue runs on only into a cue that starts
+    in lower case ("Lin Wanqing will be back" | "in three days."); a cue cut off mid-sentence
+    followed by a new sentence ("Why did you" | "Grandpa?") stays alone, so the cut is seen."""
     from localise.layout import split_dialogue
     from localise.units import _same_context, ends_sentence
 
@@ -701,7 +706,7 @@ def sentence_runs(track: Track, plain: Sequence[str], *, max_gap_ms: int = 1500,
             continue
         if current and previous is not None and (
                 not 0 <= cue.start_ms - previous.end_ms <= max_gap_ms or not _same_context(previous, cue)
-                or len(current) >= max_cues):
+                or len(current) >= max_cues or (cased and _starts_new_sentence(text))):
             if len(current) > 1:
                 runs.append(current)
             current = []
@@ -714,6 +719,16 @@ def sentence_runs(track: Track, plain: Sequence[str], *, max_gap_ms: int = 1500,
     if len(current) > 1:
         runs.append(current)
     return runs
+
+
+def _starts_new_sentence(text: str) -> bool:
+    """A line that starts with a capital letter or a digit (in a script that has capitals)."""
+    for ch in text:
+        if ch.isalpha():
+            return ch.isupper()
+        if ch.isdigit():
+            return True
+    return False
 
 
 def _source_timings(source: Track, n: int) -> list[tuple[int, int] | None]:

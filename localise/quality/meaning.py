@@ -886,6 +886,21 @@ def check_misalignment(ctx: Any) -> list[Flag]:
                      + ctx.where)]
 
 
+#: marks that end a source sentence; a translated sentence may end with any mark instead of a letter
+_SOURCE_FINAL_MARKS = "。？！?!…"
+_TARGET_END_OK = re.compile(r"[^\w\s]\W*$|^\W*$")
+
+
+def stops_mid_sentence(source: str, target: str) -> str | None:
+    """The translation's last words when it ends on a letter although its source sentence ends with
+    a full stop, question or exclamation mark: a line cut off ("Why did you"). On the calibration
+    split no clean sentence does this (0 of 3,844), while a truncated engine output always does."""
+    source, target = source.rstrip(), target.rstrip()
+    if not source or not target or source[-1] not in _SOURCE_FINAL_MARKS or _TARGET_END_OK.search(target):
+        return None
+    return " ".join(target.split()[-3:])
+
+
 def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
     """``omission`` from the length ratio (``length_reason``, or None when the length is fine)
     and the lexicon together: both agree -> major; the length alone while the lexicon finds the
@@ -898,6 +913,11 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
     if _misplaced(ctx):
         return []  # the misalignment flag says why the words differ
     signal = omission_signal(a, ctx.thresholds, short=bool(length_reason))
+    cut = stops_mid_sentence(ctx.unit_source, ctx.unit_target)
+    if cut and a.uncovered and not length_reason:
+        return [ctx.flag("omission", f"the translation stops mid-sentence («…{cut}», no closing mark where the source "
+                                     f"has one) and {len(a.uncovered)} of {a.source_words} source content words have "
+                                     f"no rendering: {_words(a.uncovered)}{ctx.where}")]
     if length_reason and signal:
         return [ctx.flag("omission", length_reason + "; " + signal.reason + ctx.where)]
     if length_reason:

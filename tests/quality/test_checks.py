@@ -167,7 +167,7 @@ def test_length_reading_speed_timing_follow_the_style_table():
     assert [(f.code, f.severity) for f in fast] == [("reading-speed", "major")] and "hard ceiling 26.0" in fast[0].reason
     # 43 characters on a line that re-wrapping would fit: minor; words that fit no two lines: major
     assert [f.severity for f in check_track(track((0, 4000, "我们必须在警察到来之前离开这个城市。")),
-                                            track((0, 4000, "We have to get out of this city before police")),
+                                            track((0, 4000, "We must leave this city before police come.")),
                                             src_lang="zh", tgt_lang="en", style={"max_cps": 99})[0]] == ["minor"]
     crowded = "We have to get out of this city before the police arrive and take every one of us away tonight."
     flags = check_track(track((0, 9000, "我们必须在警察到来之前离开这个城市。")), track((0, 9000, "\n".join([crowded[:48], crowded[48:]]))),

@@ -173,7 +173,8 @@ def test_a_sentence_over_two_cues_is_judged_as_one():
     assert [(i, f.code) for i, cue in enumerate(found) for f in cue
             if f.code in ("omission", "addition", "misalignment")] == []
     dropped = list(en)
-    dropped[0] = ""  # the name and the verb are gone; "in three days" is left
+    dropped[0] = ""  # the name and the verb are gone; "in three days" is left, cut off before its full stop
+    dropped[1] = "in three days"
     found = flags_of(zh, dropped, units=[[0, 1]] + [[i] for i in range(2, len(zh))])
     om = [f for f in found[0] + found[1] if f.code == "omission"]  # once per sentence, on its first cue
     assert len(om) == 1 and om[0].severity == "major"
@@ -192,3 +193,16 @@ def test_more_translation_never_uncovers_source_words(i, j):
     more = meaning.adequacy(ZH[i], EN[i] + " " + EN[j], "zh", "en")
     assert set(more.uncovered) <= set(base.uncovered)
     assert more.covered >= base.covered and more.target_words >= base.target_words
+
+
+def test_a_translation_cut_off_mid_sentence_is_an_omission():
+    """"Why did you come to the mountain?" -> "Why did you": the source ends its sentence, the translation
+    stops on a word; with source words unrendered that is a major omission naming them."""
+    found = check_track(track(["你为什么要上山来？", "爷爷？"]), track(["Why did you", "Grandpa?"]), src_lang="zh",
+                        tgt_lang="en")
+    om = [f for f in found[0] if f.code == "omission"]
+    assert len(om) == 1 and om[0].severity == "major" and "stops mid-sentence" in om[0].reason
+    assert "上山" in om[0].reason or "山" in om[0].reason
+    # a sentence that runs on into the next cue in lower case is not cut off
+    assert check_track(track(["三天之后，", "林晚晴会回来。"]), track(["Lin Wanqing will be back", "in three days."]),
+                       src_lang="zh", tgt_lang="en") == [[], []]
