@@ -36,6 +36,7 @@ from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
     episode_name,
+    episode_strays,
     join_key,
     list_sources,
     open_store,
@@ -43,6 +44,7 @@ from localise.storage import (
     read_manifest,
     safe_segment,
     sha256,
+    tidy_episode,
 )
 
 if TYPE_CHECKING:
@@ -235,6 +237,7 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
     scan = Scan([], [])
     for item in _each(one, keys):
         (scan.pending if isinstance(item, Episode) else scan.settled).append(item)
+    tidy_current(dest_url, scan, logger)
     return scan
 
 
@@ -242,14 +245,42 @@ def current_manifest(dest_url: str, episode: Episode, signature: Mapping[str, An
     """The destination's manifest when it already holds this exact source localised with this
     signature and quality gate (nothing to do), else ``None``."""
     manifest = read_manifest(open_store(dest_url), episode.series, episode.episode)
-    if manifest is None:
-        return None
-    current = (
-        manifest.get("source", {}).get("sha256") == episode.sha256
+    return manifest if manifest is not None and is_current(manifest, episode, signature, settings) else None
+
+
+def is_current(manifest: Mapping[str, Any], episode: Episode, signature: Mapping[str, Any], settings: Settings) -> bool:
+    """Whether a manifest was published from this very source with this signature and gate
+    (reviewed lines applied since included): republishing the machine tracks would undo work."""
+    return (
+        (manifest.get("source") or {}).get("sha256") == episode.sha256
         and manifest.get("signature") == json.loads(json.dumps(dict(signature), default=str))
         and manifest.get("quality_gate") == settings.quality_gate.model_dump()
     )
-    return manifest if current else None
+
+
+def tidy_current(dest_url: str, scan: Scan, logger: Any = log) -> int:
+    """Sweep what interrupted runs left under episodes a batch will not publish (a run that
+    stopped after uploading, staging folders of older versions): one listing per series, and
+    the episode's lease only where something is left. Never fails the batch."""
+    store = open_store(dest_url)
+    swept = 0
+    current = [row for row in scan.settled if row.status == "current"]
+    for series in dict.fromkeys(row.series for row in current):
+        try:
+            keys = store.list(join_key(series))
+            for row in (r for r in current if r.series == series):
+                base = join_key(row.series, row.episode)
+                names = {k[len(base) + 1:] for k in keys if k.startswith(f"{base}/")}
+                manifest = read_manifest(store, row.series, row.episode)
+                if episode_strays(manifest, names):
+                    gone = tidy_episode(store, row.series, row.episode)
+                    swept += len(gone)
+                    if gone:
+                        logger.info("%s/%s: swept %d object(s) left by an interrupted run", row.series,
+                                    row.episode, len(gone))
+        except Exception as exc:  # noqa: BLE001 - tidying is a courtesy; the next run tries again
+            logger.warning("%s: leftovers not swept: %s", series, exc)
+    return swept
 
 
 # ------------------------------------------------------------------ translating
@@ -328,10 +359,13 @@ def translate_episodes(
 
 def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], signature: Mapping[str, Any],
             settings: Settings) -> Outcome:
-    """Publish one episode (tracks, reports, manifest last) and describe what happened."""
+    """Publish one episode (tracks, reports, manifest last, under the episode's lease) and describe
+    what happened. A manifest that another run published from the same source and settings
+    meanwhile (reviewed lines applied since included) is kept as it is."""
     store = open_store(dest_url)
     done = publish_episode(store, episode.series, episode.episode, results, source=episode.describe(),
-                           signature=dict(signature), quality_gate=settings.quality_gate)
+                           signature=dict(signature), quality_gate=settings.quality_gate,
+                           keep_if=lambda manifest: is_current(manifest, episode, signature, settings))
     if settings.review_db_url and not done.unchanged:
         done = send_to_review(store, episode, done, settings)
     statuses = {lang["status"] for lang in done.languages.values()}
