@@ -189,6 +189,20 @@ def acquire_lease(store: Store, key: str, *, ttl: float = LEASE_TTL_S, wait: flo
     deadline = time.monotonic() + (ttl + 30.0 if wait is None else max(0.0, wait))
     delay = 0.05
     holder: dict[str, Any] | None = None
+    # Listed as held here *before* the write: another thread of this process reading the new
+    # record in between must not find it abandoned.
+    with _HELD_LOCK:
+        _HELD_HERE.add(owner)
+    try:
+        return _acquire(store, key, owner, ttl, purpose, deadline, delay, holder)
+    except BaseException:
+        with _HELD_LOCK:
+            _HELD_HERE.discard(owner)
+        raise
+
+
+def _acquire(store: Store, key: str, owner: str, ttl: float, purpose: str, deadline: float, delay: float,
+             holder: dict[str, Any] | None) -> Lease:
     while True:
         record = json.dumps(lease_record(owner, ttl, purpose)).encode()
         etag: str | None = None
@@ -209,8 +223,6 @@ def acquire_lease(store: Store, key: str, *, ttl: float = LEASE_TTL_S, wait: flo
                 except PublishConflict:
                     etag = None  # someone else was quicker
         if etag is not None:
-            with _HELD_LOCK:
-                _HELD_HERE.add(owner)
             return Lease(store, key, owner, ttl, purpose, etag)
         left = deadline - time.monotonic()
         if left <= 0:
