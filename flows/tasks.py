@@ -216,6 +216,7 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
     failed. Listing errors raise (nothing can be done without the list); an episode whose file
     cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
     keys = list_source_keys(source_url)
+    manifests: dict[str, dict[str, Any]] = {}  # of the current episodes, for tidy_current
 
     def one(key: str) -> Episode | Outcome:
         try:
@@ -231,13 +232,14 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
             logger.error("%s: cannot read its manifest: %s", episode.id, exc)
             return failed(episode, exc)
         if manifest is not None:  # published from these very bytes with these settings
+            manifests[episode.id] = manifest
             return outcome(dest_url, episode, manifest["languages"], "current")
         return episode
 
     scan = Scan([], [])
     for item in _each(one, keys):
         (scan.pending if isinstance(item, Episode) else scan.settled).append(item)
-    tidy_current(dest_url, scan, logger)
+    tidy_current(dest_url, scan, manifests, logger)
     return scan
 
 
@@ -258,10 +260,12 @@ def is_current(manifest: Mapping[str, Any], episode: Episode, signature: Mapping
     )
 
 
-def tidy_current(dest_url: str, scan: Scan, logger: Any = log) -> int:
+def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str, Any]] | None = None,
+                 logger: Any = log) -> int:
     """Sweep what interrupted runs left under episodes a batch will not publish (a run that
     stopped after uploading, staging folders of older versions): one listing per series, and
-    the episode's lease only where something is left. Never fails the batch."""
+    the episode's lease only where something is left. ``manifests`` are those the scan read
+    (by episode id), so no manifest is read twice. Never fails the batch."""
     store = open_store(dest_url)
     swept = 0
     current = [row for row in scan.settled if row.status == "current"]
@@ -271,7 +275,9 @@ def tidy_current(dest_url: str, scan: Scan, logger: Any = log) -> int:
             for row in (r for r in current if r.series == series):
                 base = join_key(row.series, row.episode)
                 names = {k[len(base) + 1:] for k in keys if k.startswith(f"{base}/")}
-                manifest = read_manifest(store, row.series, row.episode)
+                manifest = (manifests or {}).get(f"{row.series}/{row.episode}")
+                if manifest is None:
+                    manifest = read_manifest(store, row.series, row.episode)
                 if episode_strays(manifest, names):
                     gone = tidy_episode(store, row.series, row.episode)
                     swept += len(gone)

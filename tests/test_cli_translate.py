@@ -316,10 +316,11 @@ def test_control_characters_never_reach_file_names(tmp_path: Path, tiny_model: P
     assert names == ["ep_[31m01__.en.report.html", "ep_[31m01__.en.report.json", "ep_[31m01__.en.srt"]
 
 
+@pytest.mark.parametrize("kill", ["SIGKILL", "SIGTERM"])
 def test_staging_folder_of_a_killed_run_is_swept_by_the_next_run(inputs: list[Path], tmp_path: Path,
-                                                                  tiny_model: Path) -> None:
-    """SIGKILL while a run works: its hidden .localise-* folder stays; the next run removes it,
-    and never the folder of a run still working (it holds a lock on it)."""
+                                                                  tiny_model: Path, kill: str) -> None:
+    """SIGKILL or SIGTERM while a run works: its hidden .localise-* folder stays; the next run
+    removes it, and never the folder of a run still working (it holds a lock on it)."""
     import os
     import signal
     import subprocess
@@ -342,7 +343,7 @@ def test_staging_folder_of_a_killed_run_is_swept_by_the_next_run(inputs: list[Pa
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(getattr(signal, kill))
         proc.wait(timeout=30)
     [dead] = list(out.glob(".localise-*"))
 

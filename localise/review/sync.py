@@ -43,17 +43,33 @@ def ingest_published(review: ReviewStore, store: Any, series: str, episode: str,
                      languages: Sequence[str] | None = None) -> dict[str, IngestResult]:
     """Ingest the reports of an episode's published (or held) tracks; ``track_version`` is the
     manifest version. Lines already approved or edited stay as reviewers left them."""
+    # Read without the lease: a republish may sweep the objects of the manifest just read, so a
+    # missing report means "read the new manifest", a couple of times at most.
+    for attempt in range(3):
+        try:
+            return _ingest_published(review, store, series, episode, languages)
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest_published(review: ReviewStore, store: Any, series: str, episode: str,
+                      languages: Sequence[str] | None) -> dict[str, IngestResult]:
     from localise.storage import episode_prefix
 
     manifest = _manifest(store, series, episode)
     base = episode_prefix(series, episode)
     src_lang = (manifest.get("signature") or {}).get("src") or "zh"
+    wanted = _languages(manifest, languages)
+    # every report first: one version of the episode is ingested, never half of two
+    reports = {lang: json.loads(store.read(f"{base}/{manifest['languages'][lang]['report']}")) for lang in wanted}
     out: dict[str, IngestResult] = {}
-    for lang in _languages(manifest, languages):
+    for lang in wanted:
         entry = manifest["languages"][lang]
-        report = json.loads(store.read(f"{base}/{entry['report']}"))
-        out[lang] = review.ingest_report(report, series=series, episode=episode, language=lang, src_lang=src_lang,
-                                         track_version=str(manifest.get("version", "")), format=entry.get("format"))
+        out[lang] = review.ingest_report(reports[lang], series=series, episode=episode, language=lang,
+                                         src_lang=src_lang, track_version=str(manifest.get("version", "")),
+                                         format=entry.get("format"))
     return out
 
 

@@ -86,3 +86,36 @@ def test_translate_tasks_are_tagged_only_when_the_settings_say_so(monkeypatch):
     assert set(translate_task_for(Settings(translate_tags="localise-translate, gpu")).tags) == {"localise-translate", "gpu"}
     monkeypatch.setenv("LOCALISE_TRANSLATE_TAGS", "localise-translate")
     assert set(translate_task_for(Settings()).tags) == {"localise-translate"}
+
+
+def test_scan_sweeps_leftovers_of_current_episodes_and_publish_keeps_a_current_manifest(tiny_model, tmp_path):
+    """A batch that finds an episode current sweeps the `.staging/` folder and uploads an
+    interrupted run left beside it (under the episode's lease); publishing machine tracks over a
+    manifest from the same source and settings (e.g. with reviewed lines applied) changes nothing."""
+    import shutil
+
+    from flows.tasks import load_episode, publish, scan_sources
+    from localise.storage import LocalStore, read_manifest, verify_store
+
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(REPO / "samples" / "tingyu-teahouse" / "ep01.srt", source / "ep01.srt")
+    dest = str(tmp_path / "out")
+    settings = Settings(targets=["en"], model=str(tiny_model))
+    signature = run_signature(settings, ["en"])
+    episode = load_episode(str(source), "ep01.srt", "s")
+    results = translate_episodes([episode], ["en"], settings, signature)[episode.id]
+    first = publish(dest, episode, results, signature, settings)
+    assert first.status in ("published", "held")
+
+    store = LocalStore(dest)
+    store.write("s/ep01/.staging/0a1b2c/en.srt", b"left by a killed run of an earlier version")
+    store.write("s/ep01/0123456789abcdef/en.srt", b"uploaded; its manifest never came")
+    scan = scan_sources(str(source), "s", dest, signature, settings)
+    assert [row.status for row in scan.settled] == ["current"] and not scan.pending
+    assert verify_store(store) == []
+
+    other = [r.__class__(source=r.source, lang=r.lang, track=r.track.with_texts(["x"] * len(r.track.cues)),
+                         report=r.report) for r in results]
+    again = publish(dest, episode, other, signature, settings)
+    assert again.status == "unchanged" and read_manifest(store, "s", "ep01")["version"] == 1
