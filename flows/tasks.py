@@ -217,6 +217,7 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
     cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
     keys = list_source_keys(source_url)
     manifests: dict[str, dict[str, Any]] = {}  # of the current episodes, for tidy_current
+    current: dict[str, Episode] = {}
 
     def one(key: str) -> Episode | Outcome:
         try:
@@ -233,13 +234,17 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
             return failed(episode, exc)
         if manifest is not None:  # published from these very bytes with these settings
             manifests[episode.id] = manifest
+            current[episode.id] = episode
             return outcome(dest_url, episode, manifest["languages"], "current")
         return episode
 
     scan = Scan([], [])
     for item in _each(one, keys):
         (scan.pending if isinstance(item, Episode) else scan.settled).append(item)
-    tidy_current(dest_url, scan, manifests, logger)
+    broken = tidy_current(dest_url, scan, manifests, logger)
+    if broken:  # current by its manifest, yet objects it names are gone: publish again (repairs)
+        scan.settled = [row for row in scan.settled if f"{row.series}/{row.episode}" not in broken]
+        scan.pending.extend(current[key] for key in broken)
     return scan
 
 
@@ -261,13 +266,14 @@ def is_current(manifest: Mapping[str, Any], episode: Episode, signature: Mapping
 
 
 def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str, Any]] | None = None,
-                 logger: Any = log) -> int:
+                 logger: Any = log) -> list[str]:
     """Sweep what interrupted runs left under episodes a batch will not publish (a run that
     stopped after uploading, staging folders of older versions): one listing per series, and
     the episode's lease only where something is left. ``manifests`` are those the scan read
-    (by episode id), so no manifest is read twice. Never fails the batch."""
+    (by episode id), so no manifest is read twice. Returns the ids of current episodes whose
+    manifest names objects that are gone (to be published again). Never fails the batch."""
     store = open_store(dest_url)
-    swept = 0
+    broken: list[str] = []
     current = [row for row in scan.settled if row.status == "current"]
     for series in dict.fromkeys(row.series for row in current):
         try:
@@ -278,15 +284,18 @@ def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str,
                 manifest = (manifests or {}).get(f"{row.series}/{row.episode}")
                 if manifest is None:
                     manifest = read_manifest(store, row.series, row.episode)
-                if episode_strays(manifest, names):
+                if not set((manifest or {}).get("files") or {}) <= names:
+                    logger.warning("%s/%s: objects named by its manifest are missing; publishing again",
+                                   row.series, row.episode)
+                    broken.append(f"{row.series}/{row.episode}")
+                elif episode_strays(manifest, names):
                     gone = tidy_episode(store, row.series, row.episode)
-                    swept += len(gone)
                     if gone:
                         logger.info("%s/%s: swept %d object(s) left by an interrupted run", row.series,
                                     row.episode, len(gone))
         except Exception as exc:  # noqa: BLE001 - tidying is a courtesy; the next run tries again
             logger.warning("%s: leftovers not swept: %s", series, exc)
-    return swept
+    return broken
 
 
 # ------------------------------------------------------------------ translating

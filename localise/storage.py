@@ -245,13 +245,17 @@ class LocalStore(Store):
             return 0
         cutoff = time.time() - older_than_s
         gone = 0
-        for path in base.rglob(".tmp-*"):
-            try:
-                if path.is_file() and path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    gone += 1
-            except OSError:
-                continue
+        for folder, _dirs, names in os.walk(base):
+            for name in names:
+                if not name.startswith(".tmp-"):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    if os.stat(path, follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(path)
+                        gone += 1
+                except OSError:
+                    continue
         return gone
 
     def read(self, key: str) -> bytes:
@@ -267,10 +271,14 @@ class LocalStore(Store):
             return [prefix]
         if not base.is_dir():
             return []
+        # os.walk, not rglob: a folder another writer removes during the walk (a swept content
+        # folder) is skipped instead of failing the listing with FileNotFoundError.
+        root = str(self.root)
         return sorted(
-            p.relative_to(self.root).as_posix()
-            for p in base.rglob("*")
-            if p.is_file() and not p.name.startswith(".tmp-")
+            os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+            for folder, _dirs, names in os.walk(base)
+            for name in names
+            if not name.startswith(".tmp-")
         )
 
     def delete(self, key: str) -> None:
@@ -716,7 +724,8 @@ def publish_episode(
     # Read-only fast path: an identical rerun takes no lease and writes nothing at all.
     previous = read_manifest(store, series, episode)
     if previous is not None and _settled(previous, core, keep_if):
-        if not episode_strays(previous, _episode_names(store, base)):
+        names = _episode_names(store, base)
+        if not episode_strays(previous, names) and set(previous.get("files") or {}) <= names:
             return _unchanged(out, previous)
     with acquire_lease(store, f"{base}/{LEASE}", ttl=lease_ttl, wait=lease_wait) as held:
         return _publish_held(store, base, held, files, core, out, keep_if)
@@ -729,9 +738,16 @@ def _publish_held(store: Store, base: str, lease: Lease, files: Mapping[str, byt
     lease.ensure()
     previous, etag = _read_manifest(store, out.manifest_key)
     existing = _episode_names(store, base)
-    if previous is not None and _settled(previous, core, keep_if):
+    complete = previous is not None and set(previous.get("files") or {}) <= existing
+    if previous is not None and (_same_content(previous, core) or (complete and _settled(previous, core, keep_if))):
+        repairs = [name for name in files if name not in existing]  # [] unless the very same content
+        for name in repairs:  # named by the manifest in place, yet gone: put the same bytes back
+            lease.ensure()
+            store.write(f"{base}/{name}", files[name], _content_type(name))
         _sweep(store, base, lease, set(previous.get("files") or {}), existing)
-        return _unchanged(out, previous)
+        _unchanged(out, previous)
+        out.uploaded = len(repairs)
+        return out
     uploads = [name for name in files if name not in existing]  # content-addressed: present = complete
     for name in uploads:
         lease.ensure()

@@ -54,14 +54,16 @@ def test_threads_publishing_the_same_episodes(tmp_path):
                     with lock:
                         written.append((episode, result.version))
         except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+            import traceback
+
+            errors.append("".join(traceback.format_exception(exc)))
 
     threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert not errors, errors
+    assert not errors, errors[0]
     assert verify_store(store) == []
     _no_lost_updates(written, store)
 
@@ -172,3 +174,27 @@ def test_partial_files_of_a_killed_write_are_swept_by_the_next_publish(tmp_path)
     fresh.write_bytes(b"another writer's, right now")
     publish_variant(store, "s", "e", 1)
     assert not leftover.exists() and fresh.exists()  # only what is old enough to be abandoned
+
+
+def test_listing_while_another_writer_removes_folders(tmp_path):
+    """A sweep removes emptied content folders while another writer lists the episode (the
+    read-only fast path takes no lease): the listing skips them (rglob raised FileNotFoundError)."""
+    store = LocalStore(tmp_path)
+    stop = threading.Event()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            key = f"s/e/{i % 50:016x}/en.srt"
+            store.write(key, b"x")
+            store.delete(key)
+            i += 1
+
+    thread = threading.Thread(target=churn)
+    thread.start()
+    try:
+        for _ in range(2000):
+            assert all(k.startswith("s/e/") for k in store.list("s/e"))
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -357,3 +357,20 @@ def test_s3_stores_share_one_client_per_configuration(monkeypatch: pytest.Monkey
     assert other_endpoint.client is not first.client
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-two")  # other credentials: never the old client
     assert open_store("s3://bucket/a", endpoint_url="http://127.0.0.1:1", region="us-east-1").client is not first.client
+
+
+def test_a_rerun_puts_back_objects_its_manifest_names_that_are_gone(tmp_path):
+    store = LocalStore(tmp_path)
+    results = [_result("en", ["a"]), _result("es", ["b"])]
+    publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
+    track = _track_key(store, "s", "e", "en")
+    store.delete(track)
+    assert [p.kind for p in verify_store(store)] == ["missing"]
+    again = publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
+    assert again.unchanged and again.uploaded == 1 and again.version == 1
+    assert verify_store(store) == []
+    # a manifest kept by keep_if whose objects are gone is not kept: it is replaced
+    store.delete(track)
+    replaced = publish_episode(store, "s", "e", [_result("en", ["c"]), results[1]], source=SOURCE,
+                               signature=SIGNATURE, keep_if=lambda m: True)
+    assert not replaced.unchanged and replaced.version == 2 and verify_store(store) == []
