@@ -115,6 +115,14 @@ def test_scan_sweeps_leftovers_of_current_episodes_and_publish_keeps_a_current_m
     assert [row.status for row in scan.settled] == ["current"] and not scan.pending
     assert verify_store(store) == []
 
+    # an object the manifest names is gone: the episode is no longer current, it is published again
+    named = read_manifest(store, "s", "ep01")["languages"]["en"]["report_html"]
+    store.delete(f"s/ep01/{named}")
+    rescan = scan_sources(str(source), "s", dest, signature, settings)
+    assert [e.episode for e in rescan.pending] == ["ep01"] and not rescan.settled
+    repaired = publish(dest, episode, results, signature, settings)
+    assert repaired.status == "unchanged" and repaired.uploaded == 1 and verify_store(store) == []
+
     other = [r.__class__(source=r.source, lang=r.lang, track=r.track.with_texts(["x"] * len(r.track.cues)),
                          report=r.report) for r in results]
     again = publish(dest, episode, other, signature, settings)
