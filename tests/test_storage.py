@@ -374,3 +374,20 @@ def test_a_rerun_puts_back_objects_its_manifest_names_that_are_gone(tmp_path):
     replaced = publish_episode(store, "s", "e", [_result("en", ["c"]), results[1]], source=SOURCE,
                                signature=SIGNATURE, keep_if=lambda m: True)
     assert not replaced.unchanged and replaced.version == 2 and verify_store(store) == []
+
+
+def test_storage_verify_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from localise.cli import app
+
+    runner = CliRunner()
+    store = LocalStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["a"])], source=SOURCE, signature=SIGNATURE)
+    assert runner.invoke(app, ["storage", "verify", str(tmp_path)]).exit_code == 0
+    store.write("s/e/.staging/run/en.srt", b"left by a killed run")
+    found = runner.invoke(app, ["storage", "verify", str(tmp_path), "--series", "s", "--no-checksums"])
+    assert found.exit_code == 1 and "unlisted: s/e/.staging/run/en.srt" in found.output
+    tidied = runner.invoke(app, ["storage", "verify", str(tmp_path), "--tidy"])
+    assert tidied.exit_code == 0 and "swept 1 object(s)" in tidied.output and "consistent" in tidied.output
+    assert runner.invoke(app, ["storage", "verify", "ftp://nowhere"]).exit_code == 2
