@@ -738,10 +738,12 @@ def _publish_held(store: Store, base: str, lease: Lease, files: Mapping[str, byt
     lease.ensure()
     previous, etag = _read_manifest(store, out.manifest_key)
     existing = _episode_names(store, base)
+    same = previous is not None and _same_content(previous, core)
     complete = previous is not None and set(previous.get("files") or {}) <= existing
-    if previous is not None and (_same_content(previous, core) or (complete and _settled(previous, core, keep_if))):
-        repairs = [name for name in files if name not in existing]  # [] unless the very same content
-        for name in repairs:  # named by the manifest in place, yet gone: put the same bytes back
+    if previous is not None and (same or (complete and _settled(previous, core, keep_if))):
+        # named by the manifest in place (these very files), yet gone: put the same bytes back
+        repairs = [name for name in files if name not in existing] if same else []
+        for name in repairs:
             lease.ensure()
             store.write(f"{base}/{name}", files[name], _content_type(name))
         _sweep(store, base, lease, set(previous.get("files") or {}), existing)

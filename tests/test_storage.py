@@ -391,3 +391,18 @@ def test_storage_verify_command(tmp_path):
     tidied = runner.invoke(app, ["storage", "verify", str(tmp_path), "--tidy"])
     assert tidied.exit_code == 0 and "swept 1 object(s)" in tidied.output and "consistent" in tidied.output
     assert runner.invoke(app, ["storage", "verify", "ftp://nowhere"]).exit_code == 2
+
+
+def test_keep_if_under_the_lease_uploads_nothing(tmp_path):
+    """A manifest kept by keep_if under the lease (another run's content) gets none of this
+    publish's objects, not even for a moment."""
+    from localise.lease import acquire_lease
+
+    store = CountingStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["reviewed"])], source=SOURCE, signature=SIGNATURE)
+    before = store.writes
+    with acquire_lease(store, "s/e/.lease") as lease:
+        lease_writes = store.writes - before
+        kept = publish_episode(store, "s", "e", [_result("en", ["machine"])], source=SOURCE, signature=SIGNATURE,
+                               keep_if=lambda m: True, lease=lease)
+        assert kept.unchanged and kept.uploaded == 0 and store.writes - before == lease_writes
