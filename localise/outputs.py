@@ -89,9 +89,16 @@ class OutputBatch:
         self.created = not self.out.exists()
         self.out.mkdir(parents=True, exist_ok=True)
         sweep_stale_staging(self.out)
-        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
-        self._lock = os.open(self.staging, os.O_RDONLY)
-        _try_lock(self._lock)  # held until the batch ends: a later run knows this one is alive
+        try:
+            self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.out))
+        except BaseException:
+            if self.created:
+                shutil.rmtree(self.out, ignore_errors=True)
+            raise
+        self._lock: int | None = None
+        with contextlib.suppress(OSError):  # (folders cannot be opened on Windows: nothing is swept there)
+            self._lock = os.open(self.staging, os.O_RDONLY)
+            _try_lock(self._lock)  # held until the batch ends: a later run knows this one is alive
         self.written: list[Path] = []
         self._names: set[str] = set()
         self.committed = False
@@ -130,8 +137,10 @@ class OutputBatch:
 
     def close(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            os.close(self._lock)
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)
+            self._lock = None
         if not self.committed and self.created:
             shutil.rmtree(self.out, ignore_errors=True)
 
