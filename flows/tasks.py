@@ -381,7 +381,7 @@ def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], 
     done = publish_episode(store, episode.series, episode.episode, results, source=episode.describe(),
                            signature=dict(signature), quality_gate=settings.quality_gate,
                            keep_if=lambda manifest: is_current(manifest, episode, signature, settings))
-    if settings.review_db_url and not done.unchanged:
+    if settings.review_db_url and not (done.unchanged and in_review(settings, episode, done)):
         done = send_to_review(store, episode, done, settings)
     statuses = {lang["status"] for lang in done.languages.values()}
     status = "unchanged" if done.unchanged else (
@@ -404,6 +404,18 @@ def publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[s
             return failed(episode, exc)
 
     return _each(one, episodes)
+
+
+def in_review(settings: Settings, episode: Episode, done: Any) -> bool:
+    """Whether the review queue holds every language of this manifest version already. Why ask:
+    a publish whose ingest failed (storage gone right after the manifest) is retried, finds the
+    manifest unchanged, and must still put the flagged lines into the queue."""
+    review = _review_store(settings.review_db_url)
+    for lang in done.languages:
+        track = review.track(episode.series, episode.episode, lang)
+        if track is None or str(track.track_version) != str(done.version):
+            return False
+    return True
 
 
 def send_to_review(store: Any, episode: Episode, done: Any, settings: Settings) -> Any:

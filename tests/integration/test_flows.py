@@ -39,9 +39,12 @@ def env(prefect_server, s3_server, tiny_model, tmp_path, monkeypatch):
     for key, value in s3_server.env.items():
         monkeypatch.setenv(key, value)
     config = tmp_path / "localise.toml"
-    config.write_text(f'targets = ["en", "es"]\nmodel = "{tiny_model}"\n[quality_gate]\nmax_flagged_share = 1.0\n')
+    review_db = f"sqlite:///{tmp_path / 'review.db'}"
+    config.write_text(f'targets = ["en", "es"]\nmodel = "{tiny_model}"\nreview_db_url = "{review_db}"\n'
+                      '[quality_gate]\nmax_flagged_share = 1.0\n')
     with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: str(tmp_path / "results")}):
-        yield {"config": str(config), "bucket": s3_server.make_bucket("flows"), "model": str(tiny_model)}
+        yield {"config": str(config), "bucket": s3_server.make_bucket("flows"), "model": str(tiny_model),
+               "review_db": review_db}
 
 
 @pytest.fixture
@@ -123,12 +126,19 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
     # ep02 (en and es: two calls per episode)
     client = s3_server.client()
 
+    from localise.review.store import ReviewStore
+
+    review = ReviewStore(env["review_db"])
+
     def stop_s3_once_ep01_is_published(n: int) -> None:
+        # published = manifest written and its flagged lines in the review queue (the last step
+        # of publishing that talks to storage)
         if n != 3 or not s3_server.running:
             return
         deadline = time.monotonic() + 120
         key = f"out/{SERIES}/ep01/manifest.json"
-        while not client.list_objects_v2(Bucket=env["bucket"], Prefix=key).get("KeyCount"):
+        while not (client.list_objects_v2(Bucket=env["bucket"], Prefix=key).get("KeyCount")
+                   and all(review.track(SERIES, "ep01", lang) for lang in ("en", "es"))):
             assert time.monotonic() < deadline, "ep01 was never published"
             time.sleep(0.2)
         s3_server.stop()

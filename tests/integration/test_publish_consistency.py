@@ -45,16 +45,20 @@ def _copy_samples(dest: Path, change: bool = False) -> Path:
 
 
 def _run_in_threads(*calls):
-    """Run the calls at once; their results (or exceptions) in order."""
+    """Run the calls at once; their results (or exceptions) in order. Each thread runs in a copy
+    of this thread's context: Prefect keeps its settings (the test server's API URL, the private
+    result storage) in context variables, which a new thread would not see."""
+    import contextvars
+
     results: list = [None] * len(calls)
 
-    def run(i, fn):
+    def run(i, fn, context):
         try:
-            results[i] = fn()
+            results[i] = context.run(fn)
         except BaseException as exc:  # noqa: BLE001 - handed back to the test
             results[i] = exc
 
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    threads = [threading.Thread(target=run, args=(i, fn, contextvars.copy_context())) for i, fn in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
