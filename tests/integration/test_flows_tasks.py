@@ -127,3 +127,29 @@ def test_scan_sweeps_leftovers_of_current_episodes_and_publish_keeps_a_current_m
                          report=r.report) for r in results]
     again = publish(dest, episode, other, signature, settings)
     assert again.status == "unchanged" and read_manifest(store, "s", "ep01")["version"] == 1
+
+
+def test_a_retried_publish_still_sends_its_lines_to_review(tiny_model, tmp_path):
+    """The first attempt wrote the manifest but could not ingest (storage gone, or as here a review
+    queue that never saw it): the retry finds the manifest unchanged and ingests all the same."""
+    import shutil
+
+    from flows.tasks import load_episode, publish
+    from localise.review.store import ReviewStore
+
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(REPO / "samples" / "tingyu-teahouse" / "ep02.srt", source / "ep02.srt")
+    dest = str(tmp_path / "out")
+    first_db, second_db = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+    settings = Settings(targets=["en"], model=str(tiny_model), review_db_url=first_db)
+    signature = run_signature(settings, ["en"])
+    episode = load_episode(str(source), "ep02.srt", "s")
+    results = translate_episodes([episode], ["en"], settings, signature)[episode.id]
+    assert publish(dest, episode, results, signature, settings).status in ("published", "held")
+    assert ReviewStore(first_db).track("s", "ep02", "en").track_version == "1"
+
+    elsewhere = settings.model_copy(update={"review_db_url": second_db})
+    again = publish(dest, episode, results, signature, elsewhere)
+    assert again.status == "unchanged" and again.uploaded == 0
+    assert ReviewStore(second_db).track("s", "ep02", "en").track_version == "1"
