@@ -1,8 +1,11 @@
 """`apply-review`: republish episodes with the lines reviewers approved or edited.
 
-Thin over :func:`localise.review.sync.apply_review` (tracks first, manifest last, a new manifest
-version; nothing new when nothing was reviewed since). One task per episode, retried with backoff
-for storage hiccups; a failed episode does not stop the others and is reported in the summary."""
+Thin over :func:`localise.review.sync.apply_review` (under the episode's lease, taken before the
+published tracks are read, so a batch publishing the same episode waits or goes first; tracks
+first, the manifest last and conditionally, a new manifest version; nothing new when nothing was
+reviewed since). One task per episode, retried with backoff for storage hiccups and for an episode
+another writer held too long (``PublishConflict``); a failed episode does not stop the others and is
+reported in the summary."""
 
 from __future__ import annotations
 

@@ -36,6 +36,7 @@ from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
     episode_name,
+    episode_strays,
     join_key,
     list_sources,
     open_store,
@@ -43,6 +44,7 @@ from localise.storage import (
     read_manifest,
     safe_segment,
     sha256,
+    tidy_episode,
 )
 
 if TYPE_CHECKING:
@@ -214,6 +216,8 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
     failed. Listing errors raise (nothing can be done without the list); an episode whose file
     cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
     keys = list_source_keys(source_url)
+    manifests: dict[str, dict[str, Any]] = {}  # of the current episodes, for tidy_current
+    current: dict[str, Episode] = {}
 
     def one(key: str) -> Episode | Outcome:
         try:
@@ -229,12 +233,18 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
             logger.error("%s: cannot read its manifest: %s", episode.id, exc)
             return failed(episode, exc)
         if manifest is not None:  # published from these very bytes with these settings
+            manifests[episode.id] = manifest
+            current[episode.id] = episode
             return outcome(dest_url, episode, manifest["languages"], "current")
         return episode
 
     scan = Scan([], [])
     for item in _each(one, keys):
         (scan.pending if isinstance(item, Episode) else scan.settled).append(item)
+    broken = tidy_current(dest_url, scan, manifests, logger)
+    if broken:  # current by its manifest, yet objects it names are gone: publish again (repairs)
+        scan.settled = [row for row in scan.settled if f"{row.series}/{row.episode}" not in broken]
+        scan.pending.extend(current[key] for key in broken)
     return scan
 
 
@@ -242,14 +252,50 @@ def current_manifest(dest_url: str, episode: Episode, signature: Mapping[str, An
     """The destination's manifest when it already holds this exact source localised with this
     signature and quality gate (nothing to do), else ``None``."""
     manifest = read_manifest(open_store(dest_url), episode.series, episode.episode)
-    if manifest is None:
-        return None
-    current = (
-        manifest.get("source", {}).get("sha256") == episode.sha256
+    return manifest if manifest is not None and is_current(manifest, episode, signature, settings) else None
+
+
+def is_current(manifest: Mapping[str, Any], episode: Episode, signature: Mapping[str, Any], settings: Settings) -> bool:
+    """Whether a manifest was published from this very source with this signature and gate
+    (reviewed lines applied since included): republishing the machine tracks would undo work."""
+    return (
+        (manifest.get("source") or {}).get("sha256") == episode.sha256
         and manifest.get("signature") == json.loads(json.dumps(dict(signature), default=str))
         and manifest.get("quality_gate") == settings.quality_gate.model_dump()
     )
-    return manifest if current else None
+
+
+def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str, Any]] | None = None,
+                 logger: Any = log) -> list[str]:
+    """Sweep what interrupted runs left under episodes a batch will not publish (a run that
+    stopped after uploading, staging folders of older versions): one listing per series, and
+    the episode's lease only where something is left. ``manifests`` are those the scan read
+    (by episode id), so no manifest is read twice. Returns the ids of current episodes whose
+    manifest names objects that are gone (to be published again). Never fails the batch."""
+    store = open_store(dest_url)
+    broken: list[str] = []
+    current = [row for row in scan.settled if row.status == "current"]
+    for series in dict.fromkeys(row.series for row in current):
+        try:
+            keys = store.list(join_key(series))
+            for row in (r for r in current if r.series == series):
+                base = join_key(row.series, row.episode)
+                names = {k[len(base) + 1:] for k in keys if k.startswith(f"{base}/")}
+                manifest = (manifests or {}).get(f"{row.series}/{row.episode}")
+                if manifest is None:
+                    manifest = read_manifest(store, row.series, row.episode)
+                if not set((manifest or {}).get("files") or {}) <= names:
+                    logger.warning("%s/%s: objects named by its manifest are missing; publishing again",
+                                   row.series, row.episode)
+                    broken.append(f"{row.series}/{row.episode}")
+                elif episode_strays(manifest, names):
+                    gone = tidy_episode(store, row.series, row.episode)
+                    if gone:
+                        logger.info("%s/%s: swept %d object(s) left by an interrupted run", row.series,
+                                    row.episode, len(gone))
+        except Exception as exc:  # noqa: BLE001 - tidying is a courtesy; the next run tries again
+            logger.warning("%s: leftovers not swept: %s", series, exc)
+    return broken
 
 
 # ------------------------------------------------------------------ translating
@@ -328,11 +374,14 @@ def translate_episodes(
 
 def publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], signature: Mapping[str, Any],
             settings: Settings) -> Outcome:
-    """Publish one episode (tracks, reports, manifest last) and describe what happened."""
+    """Publish one episode (tracks, reports, manifest last, under the episode's lease) and describe
+    what happened. A manifest that another run published from the same source and settings
+    meanwhile (reviewed lines applied since included) is kept as it is."""
     store = open_store(dest_url)
     done = publish_episode(store, episode.series, episode.episode, results, source=episode.describe(),
-                           signature=dict(signature), quality_gate=settings.quality_gate)
-    if settings.review_db_url and not done.unchanged:
+                           signature=dict(signature), quality_gate=settings.quality_gate,
+                           keep_if=lambda manifest: is_current(manifest, episode, signature, settings))
+    if settings.review_db_url and not (done.unchanged and in_review(settings, episode, done)):
         done = send_to_review(store, episode, done, settings)
     statuses = {lang["status"] for lang in done.languages.values()}
     status = "unchanged" if done.unchanged else (
@@ -355,6 +404,18 @@ def publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[s
             return failed(episode, exc)
 
     return _each(one, episodes)
+
+
+def in_review(settings: Settings, episode: Episode, done: Any) -> bool:
+    """Whether the review queue holds every language of this manifest version already. Why ask:
+    a publish whose ingest failed (storage gone right after the manifest) is retried, finds the
+    manifest unchanged, and must still put the flagged lines into the queue."""
+    review = _review_store(settings.review_db_url)
+    for lang in done.languages:
+        track = review.track(episode.series, episode.episode, lang)
+        if track is None or str(track.track_version) != str(done.version):
+            return False
+    return True
 
 
 def send_to_review(store: Any, episode: Episode, done: Any, settings: Settings) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from localise.commands import check, inspect, models, review, serve, translate
+from localise.commands import check, inspect, models, review, serve, storage, translate
 
 app = typer.Typer(
     name="localise",
@@ -16,7 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for command_module in (inspect, translate, check, models, serve, review):
+for command_module in (inspect, translate, check, models, serve, review, storage):
     command_module.register(app)
 
 

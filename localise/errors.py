@@ -80,5 +80,10 @@ class PublishError(LocaliseError):
     """Storage refused a write; nothing was published for the episode (tracks first, manifest last)."""
 
 
+class PublishConflict(PublishError):
+    """Another writer holds the episode's lease or changed its manifest first (a conditional write
+    failed); nothing was published by this attempt, and trying again from a fresh read is safe."""
+
+
 class ReviewError(LocaliseError, ValueError):
     """A review file (XLIFF/TMX) or review action does not match its track; nothing was changed."""

@@ -21,8 +21,6 @@ import functools
 import gc
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -399,11 +397,11 @@ def localise_tracks(
 
 
 def _check_targets(targets: Iterable[str], src: str) -> list[str]:
+    from localise.langtags import check_language, check_languages
+
+    check_language(src, "source language")
     seen: list[str] = []
-    for lang in targets:
-        lang = lang.strip()
-        if not lang:
-            continue
+    for lang in check_languages(targets):  # BCP 47 tags: they become file names and keys
         if lang == src:
             raise ConfigError(f"target language {lang!r} is the source language")
         if lang not in seen:
@@ -417,8 +415,12 @@ def _check_targets(targets: Iterable[str], src: str) -> list[str]:
 
 
 def output_paths(source: Path, lang: str, out_dir: Path, ext: str) -> dict[str, Path]:
-    """``OUT/<stem>.<lang>.<ext>`` and its ``.report.json`` / ``.report.html`` beside it."""
-    base = f"{source.stem}.{lang}"
+    """``OUT/<stem>.<lang>.<ext>`` and its ``.report.json`` / ``.report.html`` beside it (the stem
+    without control characters, the language a checked BCP 47 tag)."""
+    from localise.langtags import check_language
+    from localise.outputs import safe_file_part
+
+    base = f"{safe_file_part(source.stem)}.{check_language(lang)}"
     return {
         "track": out_dir / f"{base}.{ext}",
         "json": out_dir / f"{base}.report.json",
@@ -465,6 +467,7 @@ def localise_files(
     whole run succeeded: a failed run writes nothing. Returns the written paths.
     """
     from localise.io import read_track, write_track
+    from localise.outputs import OutputBatch
     from localise.quality.report import render_html
 
     targets = _check_targets(targets, options.src)
@@ -474,9 +477,10 @@ def localise_files(
     out = Path(out_dir)
     stems: dict[str, Path] = {}
     for path in sources:
-        if path.stem in stems and stems[path.stem] != path:
-            raise ConfigError(f"{path}: same file name as {stems[path.stem]}; outputs would overwrite each other")
-        stems[path.stem] = path
+        stem = _output_stem(path)
+        if stem in stems and stems[stem] != path:
+            raise ConfigError(f"{path}: same file name as {stems[stem]}; outputs would overwrite each other")
+        stems[stem] = path
     sources = list(dict.fromkeys(sources))
 
     sizes: dict[Path, int] = {}
@@ -492,11 +496,8 @@ def localise_files(
 
     total = len(sources) * len(targets)
     done = 0
-    written: list[Path] = []
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".localise-", dir=out))
-    try:
+    # All or nothing: staged inside OUT, moved into place at the end (localise.outputs).
+    with OutputBatch(out) as batch:
         for group in _chunks(sources, sizes, chunk_cues):
             tracks = [cache.pop(p, None) or read_track(p) for p in group]
 
@@ -508,26 +509,23 @@ def localise_files(
             for path, result in zip((p for p in group for _ in targets), results):
                 ext = fmt or result.track.format
                 names = output_paths(path, result.lang, out, ext)
-                write_track(result.track, staging / names["track"].name, format=ext)
-                (staging / names["json"].name).write_text(
+                write_track(result.track, batch.stage(names["track"]), format=ext)
+                batch.stage(names["json"]).write_text(
                     json.dumps(result.report, ensure_ascii=False, indent=2), encoding="utf-8"
                 )
-                (staging / names["html"].name).write_text(render_html(result.report), encoding="utf-8")
-                written.extend(names.values())
+                batch.stage(names["html"]).write_text(render_html(result.report), encoding="utf-8")
                 done += 1
                 if progress is not None:
                     progress(done, total, f"wrote {names['track'].name}")
             del tracks, results
             gc.collect()  # a group's cyclic garbage (templates, tracebacks) goes now, not groups later
-        for path in written:
-            os.replace(staging / path.name, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
-    return written
+        return batch.commit()
+
+
+def _output_stem(path: Path) -> str:
+    from localise.outputs import safe_file_part
+
+    return safe_file_part(path.stem)
 
 
 __all__ = [

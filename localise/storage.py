@@ -3,22 +3,26 @@
 
 Layout under a store's prefix (every segment sanitised by :func:`safe_segment`)::
 
-    <series>/<episode>/<lang>.<ext>            published track
-    <series>/<episode>/<lang>.report.json      its quality report (and .report.html)
-    <series>/<episode>/held/<lang>.<ext>       held for review by the quality gate (+ reports)
-    <series>/<episode>/manifest.json           what is published, written last
+    <series>/<episode>/manifest.json               the pointer: what is published, written last
+    <series>/<episode>/<hash>/<lang>.<ext>         a published track (immutable, content-addressed)
+    <series>/<episode>/<hash>/<lang>.report.json   its quality report (and .report.html)
+    <series>/<episode>/held/<hash>/<lang>.<ext>    held for review by the quality gate (+ reports)
+    <series>/<episode>/.lease                      who is publishing the episode now (internal)
 
-Why "tracks first, manifest last": players and CDNs read the manifest, so a run that fails
-part-way must leave the previous manifest pointing at the previous, complete files. New files
-are uploaded to a staging folder first (a failure there changes nothing a user sees), then
-copied into place, then the manifest is written; if the copy phase fails the previous objects
-are put back (best effort: storage that is down cannot be repaired from here, and the next
-run republishes). Files whose bytes did not change are not uploaded again, so an identical
-rerun writes nothing.
+Why content-addressed keys and "manifest last": S3 cannot change two objects at once, so a track
+at a fixed key (``en.srt``) and the manifest describing it disagree whenever a run stops between
+the two writes. Here an object's key is derived from its bytes and never rewritten with other
+bytes; a publish uploads the objects the new manifest will name, then swaps the manifest
+(a conditional write on the ETag it started from), then sweeps the objects no manifest names any
+more. Whatever stops a run, the manifest in place names exactly objects that exist with the
+checksums it lists; a rerun finds the objects already uploaded and writes only what is missing.
+One writer per episode at a time holds the episode's lease (:mod:`localise.lease`); players and
+CDNs follow the manifest, the only pointer. Identical content writes nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,16 +30,17 @@ import os
 import re
 import tempfile
 import threading
+import time
 import unicodedata
-import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from localise.errors import ConfigError, PublishError
+from localise.errors import ConfigError, PublishConflict, PublishError
+from localise.lease import LEASE, LEASE_TTL_S, Lease, acquire_lease
 
 if TYPE_CHECKING:
     from localise.config import QualityGate
@@ -44,9 +49,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-MANIFEST_SCHEMA = 1
+MANIFEST_SCHEMA = 2  # 2: content-addressed keys (<hash>/<lang>.<ext>), leases
 HELD = "held"
-STAGING = ".staging"
+STAGING = ".staging"  # earlier versions staged here; swept when found
 SUBTITLE_EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa")
 _CONTENT_TYPES = {
     ".srt": "application/x-subrip; charset=utf-8",
@@ -133,9 +138,29 @@ class Store(ABC):
         """Where a person finds the object (a path or an ``s3://`` URL)."""
         return f"{self.url.rstrip('/')}/{key}"
 
+    # Conditional writes: what leases and the manifest's compare-and-swap are made of.
+
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and its current ETag; ``FileNotFoundError`` when there is none."""
+        raise PublishError(f"{self.url}: this store has no conditional writes")
+
+    def write_if(self, key: str, data: bytes, *, etag: str | None, content_type: str | None = None) -> str:
+        """Write only if the object's ETag is still ``etag`` (``None``: only if there is no
+        object), atomically against every other conditional writer; returns the new ETag.
+        Raises :class:`PublishConflict` when the condition does not hold."""
+        raise PublishError(f"{self.url}: this store has no conditional writes")
+
+    def sweep_partial(self, prefix: str, older_than_s: float = 600.0) -> int:
+        """Remove half-written files an interrupted write left under ``prefix`` (none on S3:
+        a PutObject is all or nothing). Returns how many went."""
+        return 0
+
 
 def _content_type(key: str) -> str:
     return _CONTENT_TYPES.get(PurePosixPath(key).suffix.lower(), "application/octet-stream")
+
+
+_LOCAL_FALLBACK_LOCK = threading.Lock()
 
 
 class LocalStore(Store):
@@ -161,13 +186,77 @@ class LocalStore(Store):
 
     def write(self, key: str, data: bytes, content_type: str | None = None) -> None:
         path = self._path(key)
+        tmp: str | None = None
         try:
             fd, tmp = self._temp_file(path.parent)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
             os.replace(tmp, path)
+            tmp = None
         except OSError as exc:
             raise PublishError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        finally:
+            if tmp is not None:  # a full disk or a failed rename leaves no .tmp-* behind
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    @contextlib.contextmanager
+    def _folder_lock(self, folder: Path) -> Iterator[None]:
+        """An exclusive ``flock`` on a folder: conditional writes in it run one at a time, across
+        threads and processes (the kernel drops the lock of a process that dies)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: one process at a time is all we can promise
+            with _LOCAL_FALLBACK_LOCK:
+                yield
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError as exc:
+            raise PublishError(f"{folder}: cannot lock: {exc.strerror or exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        data = self.read(key)
+        return data, sha256(data)
+
+    def write_if(self, key: str, data: bytes, *, etag: str | None, content_type: str | None = None) -> str:
+        path = self._path(key)
+        with self._folder_lock(path.parent):
+            try:
+                current: str | None = sha256(path.read_bytes())
+            except FileNotFoundError:
+                current = None
+            except OSError as exc:
+                raise PublishError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+            if current != etag:
+                raise PublishConflict(f"{path}: changed by another writer" if etag else f"{path}: exists already")
+            self.write(key, data, content_type)
+        return sha256(data)
+
+    def sweep_partial(self, prefix: str, older_than_s: float = 600.0) -> int:
+        base = self._path(prefix) if prefix else self.root
+        if not base.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        gone = 0
+        for folder, _dirs, names in os.walk(base):
+            for name in names:
+                if not name.startswith(".tmp-"):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    if os.stat(path, follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(path)
+                        gone += 1
+                except OSError:
+                    continue
+        return gone
 
     def read(self, key: str) -> bytes:
         path = self._path(key)
@@ -182,10 +271,14 @@ class LocalStore(Store):
             return [prefix]
         if not base.is_dir():
             return []
+        # os.walk, not rglob: a folder another writer removes during the walk (a swept content
+        # folder) is skipped instead of failing the listing with FileNotFoundError.
+        root = str(self.root)
         return sorted(
-            p.relative_to(self.root).as_posix()
-            for p in base.rglob("*")
-            if p.is_file() and not p.name.startswith(".tmp-")
+            os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+            for folder, _dirs, names in os.walk(base)
+            for name in names
+            if not name.startswith(".tmp-")
         )
 
     def delete(self, key: str) -> None:
@@ -304,6 +397,72 @@ class S3Store(Store):
         except Exception as exc:
             raise self._fail("delete", key, exc) from exc
 
+    def read_with_etag(self, key: str) -> tuple[bytes, str]:
+        from botocore.exceptions import ClientError
+
+        try:
+            reply = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return reply["Body"].read(), reply["ETag"]
+        except ClientError as exc:
+            if _error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                raise FileNotFoundError(f"{self.url}/{key}") from None
+            raise self._fail("download", key, exc) from exc
+        except Exception as exc:
+            raise self._fail("download", key, exc) from exc
+
+    def write_if(self, key: str, data: bytes, *, etag: str | None, content_type: str | None = None) -> str:
+        from botocore.exceptions import ClientError
+
+        self.check_conditional_writes()
+        condition = {"IfMatch": etag} if etag is not None else {"IfNoneMatch": "*"}
+        try:
+            reply = self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data,
+                                           ContentType=content_type or _content_type(key), **condition)
+        except ClientError as exc:
+            # 412: the condition failed; 409: a concurrent conditional write won; 404: If-Match
+            # on an object that is gone (AWS).
+            if _error_code(exc) in _CONFLICT_CODES:
+                raise PublishConflict(f"{self.url}/{key}: changed by another writer" if etag
+                                      else f"{self.url}/{key}: exists already") from None
+            raise self._fail("conditional upload", key, exc) from exc
+        except Exception as exc:
+            raise self._fail("conditional upload", key, exc) from exc
+        return reply["ETag"]
+
+    def check_conditional_writes(self) -> None:
+        """Refuse to publish through a server that ignores ``If-None-Match`` (leases and the
+        manifest's compare-and-swap would silently stop protecting anything): once per process
+        and bucket, a probe object is created twice under ``.localise/`` and must be refused the
+        second time."""
+        probe_key = (self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or "", self.bucket)
+        with _S3_CLIENTS_LOCK:
+            if probe_key in _CONDITIONAL_OK:
+                return
+        from botocore.exceptions import ClientError
+
+        key = f"{self.prefix}/.localise/probe-{os.urandom(8).hex()}" if self.prefix else \
+            f".localise/probe-{os.urandom(8).hex()}"
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=b"1", IfNoneMatch="*")
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=b"2", IfNoneMatch="*")
+                honoured = False
+            except ClientError as exc:
+                if _error_code(exc) not in _CONFLICT_CODES:
+                    raise
+                honoured = True
+        except Exception as exc:
+            raise self._fail("conditional-write check", key, exc) from exc
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+        if not honoured:
+            raise PublishError(f"{self.url}: the S3 server ignores conditional writes (If-None-Match); "
+                               "publishing needs them (AWS S3, SeaweedFS 4, MinIO): without them two "
+                               "writers could both take an episode's lease")
+        with _S3_CLIENTS_LOCK:
+            _CONDITIONAL_OK.add(probe_key)
+
     def copy(self, src: str, dst: str) -> None:
         try:
             self.client.copy_object(
@@ -315,6 +474,15 @@ class S3Store(Store):
             )
         except Exception as exc:
             raise self._fail("copy", f"{src} -> {dst}", exc) from exc
+
+
+_CONFLICT_CODES = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404")
+_CONDITIONAL_OK: set[tuple[str, str]] = set()  # (endpoint, bucket) whose server honours conditions
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code") or response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
 
 
 _S3_CLIENTS: dict[tuple[Any, ...], Any] = {}
@@ -392,13 +560,22 @@ def episode_prefix(series: str, episode: str) -> str:
 
 def read_manifest(store: Store, series: str, episode: str) -> dict[str, Any] | None:
     """The episode's published manifest, or ``None`` when nothing was published yet."""
-    key = f"{episode_prefix(series, episode)}/{MANIFEST}"
+    return _read_manifest(store, f"{episode_prefix(series, episode)}/{MANIFEST}")[0]
+
+
+def _read_manifest(store: Store, key: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The manifest at ``key`` and its ETag (the condition of the next manifest write)."""
     try:
-        return json.loads(store.read(key))
+        data, etag = store.read_with_etag(key)
     except FileNotFoundError:
-        return None
+        return None, None
+    try:
+        manifest = json.loads(data)
     except ValueError as exc:
         raise PublishError(f"{store.location(key)}: manifest is not JSON: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise PublishError(f"{store.location(key)}: manifest is not a JSON object")
+    return manifest, etag
 
 
 def flag_stats(report: Mapping[str, Any], severity: str = "minor") -> dict[str, Any]:
@@ -459,6 +636,47 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+#: ``keep_if(manifest)``: whether the manifest found under the lease already says what this
+#: publish would (e.g. the same source and settings, reviewed lines applied since): then nothing
+#: is written.
+ManifestCheck = Callable[[Mapping[str, Any]], bool]
+
+
+def content_folder(files: Mapping[str, bytes], held: bool = False) -> str:
+    """The immutable folder of one language's files: a hash of their names and bytes, under
+    ``held/`` when the quality gate holds them. The same files always get the same folder."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{sha256(files[name])}\0".encode())
+    return f"{HELD}/{digest.hexdigest()[:16]}" if held else digest.hexdigest()[:16]
+
+
+def _episode_files(results: Sequence[LocalisedTrack], quality_gate: QualityGate | None,
+                   fmt: str | None) -> tuple[dict[str, bytes], dict[str, dict[str, Any]]]:
+    """Every file of the episode under its content-addressed name, and the manifest's languages."""
+    from localise.io import render_track
+
+    files: dict[str, bytes] = {}
+    languages: dict[str, dict[str, Any]] = {}
+    for result in results:
+        lang = safe_segment(result.lang)
+        ext = (fmt or result.track.format).lower()
+        status, stats = gate(result.report, quality_gate)
+        track_bytes = render_track(result.track, ext).encode("utf-8")
+        own = {
+            f"{lang}.{ext}": track_bytes,
+            f"{lang}.report.json": json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True).encode(),
+            f"{lang}.report.html": _render_html(result.report).encode("utf-8"),
+        }
+        folder = content_folder(own, held=status == "held")
+        files.update({f"{folder}/{name}": data for name, data in own.items()})
+        names = {"track": f"{folder}/{lang}.{ext}", "report": f"{folder}/{lang}.report.json",
+                 "report_html": f"{folder}/{lang}.report.html"}
+        languages[lang] = {"status": status, **names, "sha256": sha256(track_bytes), "bytes": len(track_bytes),
+                           "format": ext, **stats, "summary": result.report.get("summary")}
+    return files, languages
+
+
 def publish_episode(
     store: Store,
     series: str,
@@ -470,40 +688,25 @@ def publish_episode(
     quality_gate: QualityGate | None = None,
     fmt: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    keep_if: ManifestCheck | None = None,
+    lease: Lease | None = None,
+    lease_ttl: float = LEASE_TTL_S,
+    lease_wait: float | None = None,
 ) -> PublishResult:
     """Publish one episode's localised tracks (one per language) with reports and manifest.
 
     ``source`` describes the input (at least ``sha256`` and ``name``); ``signature`` is what
     produced the tracks (engine, model, glossary version, settings) and goes into the manifest as
-    is. The quality gate sends each language to ``<lang>.<ext>`` or ``held/<lang>.<ext>``.
-    Raises :class:`PublishError` when storage fails; the previous manifest then still stands.
+    is. The quality gate sends each language to ``<hash>/<lang>.<ext>`` or
+    ``held/<hash>/<lang>.<ext>``. Runs under the episode's lease (``lease`` when the caller holds
+    it already, else taken here, waiting up to ``lease_wait`` seconds). Nothing is written when the
+    manifest in place already names these very files, or when ``keep_if(manifest)`` says it is
+    what this publish would say. Raises :class:`PublishError` when storage fails (the manifest in
+    place still names complete objects), :class:`PublishConflict` when another writer held the
+    episode too long or changed the manifest first (trying again is safe and cheap).
     """
-    from localise.io import render_track
-
     base = episode_prefix(series, episode)
-    previous = read_manifest(store, series, episode)
-    prev_files: dict[str, str] = dict((previous or {}).get("files", {}))  # relative key -> sha256
-
-    files: dict[str, bytes] = {}
-    languages: dict[str, dict[str, Any]] = {}
-    for result in results:
-        lang = safe_segment(result.lang)
-        ext = (fmt or result.track.format).lower()
-        status, stats = gate(result.report, quality_gate)
-        folder = f"{HELD}/" if status == "held" else ""
-        track_bytes = render_track(result.track, ext).encode("utf-8")
-        names = {
-            "track": f"{folder}{lang}.{ext}",
-            "report": f"{folder}{lang}.report.json",
-            "report_html": f"{folder}{lang}.report.html",
-        }
-        files[names["track"]] = track_bytes
-        files[names["report"]] = json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True).encode()
-        files[names["report_html"]] = _render_html(result.report).encode("utf-8")
-        languages[lang] = {"status": status, **names, "sha256": sha256(track_bytes), "bytes": len(track_bytes),
-                           "format": ext, **stats, "summary": result.report.get("summary")}
-
-    checksums = {name: sha256(data) for name, data in files.items()}
+    files, languages = _episode_files(results, quality_gate, fmt)
     core = {
         "schema": MANIFEST_SCHEMA,
         "series": series,
@@ -512,51 +715,71 @@ def publish_episode(
         "signature": dict(signature),
         "quality_gate": quality_gate.model_dump() if quality_gate is not None else None,
         "languages": languages,
-        "files": checksums,
+        "files": {name: sha256(data) for name, data in files.items()},
         **(dict(extra) if extra else {}),
     }
-    manifest_key = f"{base}/{MANIFEST}"
-    out = PublishResult(series, episode, manifest_key, languages)
-    if previous is not None and _same_content(previous, core):
-        out.unchanged, out.version = True, int(previous.get("version", 0))
-        return out
+    out = PublishResult(series, episode, f"{base}/{MANIFEST}", languages)
+    if lease is not None:
+        return _publish_held(store, base, lease, files, core, out, keep_if)
+    # Read-only fast path: an identical rerun takes no lease and writes nothing at all.
+    previous = read_manifest(store, series, episode)
+    if previous is not None and _settled(previous, core, keep_if):
+        names = _episode_names(store, base)
+        if not episode_strays(previous, names) and set(previous.get("files") or {}) <= names:
+            return _unchanged(out, previous)
+    with acquire_lease(store, f"{base}/{LEASE}", ttl=lease_ttl, wait=lease_wait) as held:
+        return _publish_held(store, base, held, files, core, out, keep_if)
 
-    changed = [name for name, digest in checksums.items() if prev_files.get(name) != digest]
-    run = uuid.uuid4().hex[:12]
-    staging = f"{base}/{STAGING}/{run}"
-    for name in changed:  # 1. stage: a failure here leaves everything users see untouched
-        store.write(f"{staging}/{name}", files[name], _content_type(name))
-    backups = [name for name in changed if name in prev_files]
-    promoted: list[str] = []
-    try:
-        for name in backups:  # 2. keep the files the previous manifest describes, to put them back
-            store.copy(f"{base}/{name}", f"{staging}/.previous/{name}")
-        # 3. promote into place
-        for name in changed:
-            store.copy(f"{staging}/{name}", f"{base}/{name}")
-            promoted.append(name)
-        now = _now()
-        manifest = {
-            **core,
-            "version": int((previous or {}).get("version", 0)) + 1,
-            "created_at": (previous or {}).get("created_at", now),
-            "published_at": now,
-            "localise_version": _package_version(),
-        }
-        # 4. the manifest, last
-        store.write(manifest_key, json.dumps(manifest, ensure_ascii=False, indent=2).encode(), _content_type(MANIFEST))
-    except Exception:
-        _restore(store, base, staging, promoted, prev_files)
-        _cleanup(store, staging, changed, backups)
-        raise
-    _sweep_staging(store, base)
-    for name in set(prev_files) - set(files):  # 5. files the new manifest no longer lists
-        try:
-            store.delete(f"{base}/{name}")
-        except PublishError as exc:
-            log.warning("stale file left in place: %s", exc)
-    out.uploaded = len(changed) + 1
+
+def _publish_held(store: Store, base: str, lease: Lease, files: Mapping[str, bytes], core: Mapping[str, Any],
+                  out: PublishResult, keep_if: ManifestCheck | None) -> PublishResult:
+    """The publish itself, under the episode's lease: upload what is missing, swap the manifest
+    conditionally, sweep what no manifest names any more."""
+    lease.ensure()
+    previous, etag = _read_manifest(store, out.manifest_key)
+    existing = _episode_names(store, base)
+    same = previous is not None and _same_content(previous, core)
+    complete = previous is not None and set(previous.get("files") or {}) <= existing
+    if previous is not None and (same or (complete and _settled(previous, core, keep_if))):
+        # named by the manifest in place (these very files), yet gone: put the same bytes back
+        repairs = [name for name in files if name not in existing] if same else []
+        for name in repairs:
+            lease.ensure()
+            store.write(f"{base}/{name}", files[name], _content_type(name))
+        _sweep(store, base, lease, set(previous.get("files") or {}), existing)
+        _unchanged(out, previous)
+        out.uploaded = len(repairs)
+        return out
+    uploads = [name for name in files if name not in existing]  # content-addressed: present = complete
+    for name in uploads:
+        lease.ensure()
+        store.write(f"{base}/{name}", files[name], _content_type(name))
+    now = _now()
+    manifest = {
+        **core,
+        "version": int((previous or {}).get("version", 0)) + 1,
+        "created_at": (previous or {}).get("created_at", now),
+        "published_at": now,
+        "localise_version": _package_version(),
+    }
+    lease.ensure()
+    # The manifest, last and conditionally: it replaces exactly the one this publish started from.
+    store.write_if(out.manifest_key, json.dumps(manifest, ensure_ascii=False, indent=2).encode(),
+                   etag=etag, content_type=_content_type(MANIFEST))
+    _sweep(store, base, lease, set(files), existing | set(uploads))
+    out.uploaded = len(uploads) + 1
     out.version = manifest["version"]
+    return out
+
+
+def _settled(previous: Mapping[str, Any], core: Mapping[str, Any], keep_if: ManifestCheck | None) -> bool:
+    """Whether the manifest in place already says what this publish would."""
+    return _same_content(previous, core) or (keep_if is not None and bool(keep_if(previous)))
+
+
+def _unchanged(out: PublishResult, previous: Mapping[str, Any]) -> PublishResult:
+    out.unchanged, out.version = True, int(previous.get("version", 0))
+    out.languages = dict(previous.get("languages") or out.languages)
     return out
 
 
@@ -565,38 +788,124 @@ def _same_content(previous: Mapping[str, Any], core: Mapping[str, Any]) -> bool:
     return all(previous.get(k) == v for k, v in json.loads(json.dumps(core)).items())
 
 
-def _restore(store: Store, base: str, staging: str, promoted: list[str], prev_files: Mapping[str, str]) -> None:
-    """Undo promoted copies so the previous manifest matches its files again (best effort)."""
-    for name in promoted:
-        try:
-            if name in prev_files:
-                store.copy(f"{staging}/.previous/{name}", f"{base}/{name}")
-            else:
-                store.delete(f"{base}/{name}")
-        except Exception as exc:  # noqa: BLE001 - storage may be down; the next run republishes
-            log.warning("could not restore %s/%s: %s", base, name, exc)
+def _episode_names(store: Store, base: str) -> set[str]:
+    """Names (relative to the episode) of every object under the episode's prefix."""
+    return {key[len(base) + 1:] for key in store.list(base) if key.startswith(f"{base}/")}
 
 
-def _sweep_staging(store: Store, base: str) -> None:
-    """Remove this run's staging files and any an interrupted earlier run left behind."""
-    try:
-        leftovers = store.list(f"{base}/{STAGING}")
-    except PublishError as exc:
-        log.debug("staging not swept: %s", exc)
-        return
-    for key in leftovers:
+# What publishing itself creates: content-addressed folders, the flat names of the earlier layout,
+# staging folders of earlier versions. Only such objects are ever swept; anything else under an
+# episode is left alone (and reported by verify_store).
+_OURS = re.compile(
+    r"^(?:held/)?(?:[0-9a-f]{16}/[^/]+|[A-Za-z0-9][A-Za-z0-9-]*\.(?:srt|vtt|ass|ssa|report\.json|report\.html))$"
+    r"|^\.staging/"
+)
+
+
+def episode_strays(manifest: Mapping[str, Any] | None, names: Sequence[str] | set[str]) -> list[str]:
+    """Objects of an episode (relative names) that publishing made and the manifest no longer
+    names: superseded versions, uploads of a run that stopped, old staging folders."""
+    named = set((manifest or {}).get("files") or {})
+    return sorted(n for n in names if n not in named and n not in (MANIFEST, LEASE) and _OURS.match(n))
+
+
+def _sweep(store: Store, base: str, lease: Lease, keep: set[str], existing: set[str]) -> list[str]:
+    """Delete the episode's strays, once the manifest that no longer names them is in place.
+    A delete that fails leaves an unnamed object for the next run, never a wrong manifest."""
+    gone = []
+    for name in episode_strays({"files": dict.fromkeys(keep)}, existing):
+        lease.ensure()
         try:
-            store.delete(key)
+            store.delete(f"{base}/{name}")
+            gone.append(name)
         except PublishError as exc:
-            log.debug("staging file left: %s", exc)
+            log.warning("superseded object left in place: %s", exc)
+    store.sweep_partial(base)
+    return gone
 
 
-def _cleanup(store: Store, staging: str, names: Sequence[str], backups: Sequence[str]) -> None:
-    for key in [f"{staging}/{n}" for n in names] + [f"{staging}/.previous/{n}" for n in backups]:
-        try:
-            store.delete(key)
-        except Exception as exc:  # noqa: BLE001
-            log.debug("staging file left: %s", exc)
+def tidy_episode(store: Store, series: str, episode: str, *, wait: float = 0.0,
+                 lease_ttl: float = LEASE_TTL_S) -> list[str]:
+    """Sweep what earlier runs left under an episode that is otherwise current (a run that
+    stopped after uploading, staging folders of older versions), under the episode's lease.
+    Returns the removed names; ``[]`` when another writer holds the lease (its publish sweeps)."""
+    base = episode_prefix(series, episode)
+    try:
+        lease = acquire_lease(store, f"{base}/{LEASE}", ttl=lease_ttl, wait=wait, purpose="tidy")
+    except PublishConflict:
+        return []
+    with lease:
+        manifest, _ = _read_manifest(store, f"{base}/{MANIFEST}")
+        return _sweep(store, base, lease, set((manifest or {}).get("files") or {}), _episode_names(store, base))
+
+
+# ------------------------------------------------------------------ verification
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a store disagrees with its manifests.
+
+    ``kind``: ``missing`` (named, absent), ``checksum`` (named, other bytes), ``unlisted`` (an
+    object under an episode that its manifest does not name), ``held-public`` (a held language
+    whose track is outside ``held/``), ``manifest`` (unreadable or inconsistent manifest)."""
+
+    kind: str
+    key: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.key}" + (f" ({self.detail})" if self.detail else "")
+
+
+def verify_store(store: Store, series: str | None = None, *, checksums: bool = True) -> list[Problem]:
+    """Check that every manifest under the store (or one series) names objects that exist with the
+    checksums it lists, and that no object under an episode is outside its manifest.
+
+    ``checksums=False`` checks existence only (no object is downloaded). Returns the problems,
+    ``[]`` for a consistent store. Internal objects (``.lease``, ``.localise/`` probes) are ignored."""
+    prefix = safe_segment(series) if series else ""
+    keys = [k for k in store.list(prefix) if not prefix or k.startswith(f"{prefix}/")]
+    by_episode: dict[str, set[str]] = {}
+    problems: list[Problem] = []
+    for key in keys:
+        parts = key.split("/")
+        if parts[0].startswith(".") and not prefix:  # the store's own internal objects
+            continue
+        if len(parts) < 3:
+            problems.append(Problem("unlisted", key, "not inside a <series>/<episode>/ folder"))
+            continue
+        by_episode.setdefault("/".join(parts[:2]), set()).add("/".join(parts[2:]))
+    for base, names in sorted(by_episode.items()):
+        manifest: dict[str, Any] | None = None
+        if MANIFEST in names:
+            try:
+                manifest, _ = _read_manifest(store, f"{base}/{MANIFEST}")
+            except PublishError as exc:
+                problems.append(Problem("manifest", f"{base}/{MANIFEST}", str(exc)))
+        files: dict[str, str] = dict((manifest or {}).get("files") or {})
+        for name, digest in sorted(files.items()):
+            key = f"{base}/{name}"
+            if name not in names:
+                problems.append(Problem("missing", key, "named by the manifest"))
+            elif checksums:
+                try:
+                    actual = sha256(store.read(key))
+                except FileNotFoundError:
+                    problems.append(Problem("missing", key, "named by the manifest"))
+                    continue
+                if actual != digest:
+                    problems.append(Problem("checksum", key, f"manifest {digest[:12]}, object {actual[:12]}"))
+        for lang, entry in sorted(((manifest or {}).get("languages") or {}).items()):
+            track = str((entry or {}).get("track", ""))
+            if track not in files:
+                problems.append(Problem("manifest", f"{base}/{MANIFEST}", f"{lang} track {track!r} not in files"))
+            if (entry or {}).get("status") == "held" and not track.startswith(f"{HELD}/"):
+                problems.append(Problem("held-public", f"{base}/{track}", f"{lang} is held"))
+        for name in sorted(names - set(files) - {MANIFEST, LEASE}):
+            problems.append(Problem("unlisted", f"{base}/{name}",
+                                    "no manifest" if manifest is None else "not named by the manifest"))
+    return problems
 
 
 def _render_html(report: Mapping[str, Any]) -> str:

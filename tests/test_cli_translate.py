@@ -269,3 +269,89 @@ def test_output_folder_that_cannot_be_made_is_an_error(inputs: list[Path], tmp_p
     blocker.write_text("", encoding="utf-8")
     result = translate(str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--out", str(blocker / "out"))
     assert result.exit_code != 0 and "a-file" in result.output
+
+
+# ---------------------------------------------------------------- output safety (issue 12)
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.mark.parametrize("to", ["x/../../y", "en,x/../../y", "../en", "en/..", "en\x1b[31m", "e\nn", "e n", "en_US",
+                                "xx-zz-invalid-tag-here", "/etc/passwd"])
+def test_language_codes_that_are_not_bcp47_are_refused_before_anything_is_written(
+    inputs: list[Path], tmp_path: Path, tiny_model: Path, to: str
+) -> None:
+    before = _tree(tmp_path)
+    out = tmp_path / "out"
+    result = translate(str(inputs[0]), "--to", to, "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert "BCP 47" in result.output and "\x1b" not in result.output
+    assert _tree(tmp_path) == before  # no en outputs, no out folder, nothing beside it
+    assert _tree(tmp_path.parent) == sorted(str(p.relative_to(tmp_path.parent)) for p in tmp_path.parent.rglob("*"))
+
+
+def test_source_language_is_checked_too(inputs: list[Path], tmp_path: Path) -> None:
+    result = translate(str(inputs[0]), "--to", "en", "--from", "zh/../x", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "source language" in result.output and not (tmp_path / "out").exists()
+
+
+def test_valid_tags_of_several_subtags_are_accepted(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
+    out = tmp_path / "out"
+    result = translate(str(inputs[0]), "--to", "en-GB", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert (out / "ep01.en-GB.srt").is_file()
+
+
+def test_control_characters_never_reach_file_names(tmp_path: Path, tiny_model: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source = folder / "ep\x1b[31m01\u202e\x07.srt"  # a terminal escape, a bidi override, a bell
+    source.write_text(SRT, encoding="utf-8")
+    out = tmp_path / "out"
+    result = translate(str(source), "--to", "en", "--model", str(tiny_model), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["ep_[31m01__.en.report.html", "ep_[31m01__.en.report.json", "ep_[31m01__.en.srt"]
+
+
+@pytest.mark.parametrize("kill", ["SIGKILL", "SIGTERM"])
+def test_staging_folder_of_a_killed_run_is_swept_by_the_next_run(inputs: list[Path], tmp_path: Path,
+                                                                  tiny_model: Path, kill: str) -> None:
+    """SIGKILL or SIGTERM while a run works: its hidden .localise-* folder stays; the next run
+    removes it, and never the folder of a run still working (it holds a lock on it)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    many = tmp_path / "many.srt"
+    many.write_text("".join(f"{i + 1}\n00:{i // 60:02d}:{i % 60:02d},000 --> 00:{i // 60:02d}:{i % 60:02d},800\n"
+                            f"第{i}句话，你听我说。\n\n" for i in range(600)), encoding="utf-8")
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "localise", "translate", str(many), "--to", "en,es",
+                             "--model", str(tiny_model), "--out", str(out)], cwd=repo,
+                            env={**os.environ, "PYTHONPATH": str(repo)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".localise-*")):
+            assert proc.poll() is None, "the run ended before it staged anything"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(getattr(signal, kill))
+        proc.wait(timeout=30)
+    [dead] = list(out.glob(".localise-*"))
+
+    from localise.outputs import OutputBatch
+
+    with OutputBatch(out) as alive:  # a run working right now, beside the next one
+        result = translate(str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert not dead.exists() and alive.staging.exists()
+    assert not list(out.glob(".localise-*"))
+    assert sorted(p.name for p in out.iterdir()) == ["ep01.en.report.html", "ep01.en.report.json", "ep01.en.srt"]

@@ -1,10 +1,14 @@
-"""localise.storage on the local-folder backend: key sanitising, layout, quality gate, manifest,
-idempotent republish, and a failed publish leaving the previous manifest and tracks in place."""
+"""localise.storage on the local-folder backend: key sanitising, content-addressed layout, quality
+gate, manifest, idempotent republish, outages mid-publish leaving a manifest that names exactly
+what exists, the manifest's compare-and-swap, sweeping leftovers, and verify_store.
+Concurrency and crashes (threads, processes, SIGKILL, a full disk): tests/test_publish_concurrency.py."""
 
 from __future__ import annotations
 
 import json
 import pickle
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from localise.config import QualityGate
-from localise.errors import PublishError
+from localise.errors import PublishConflict, PublishError
 from localise.model import Cue, Track
 from localise.pipeline import LocalisedTrack
 from localise.storage import (
@@ -26,6 +30,8 @@ from localise.storage import (
     read_manifest,
     safe_segment,
     sha256,
+    tidy_episode,
+    verify_store,
 )
 
 SOURCE = {"name": "ep01.srt", "sha256": "abc"}
@@ -97,22 +103,32 @@ def test_chinese_names_survive():
     assert episode_name("第1集.srt") == "第1集"
 
 
+def _track_key(store, series, episode, lang):
+    manifest = read_manifest(store, series, episode)
+    return f"{series}/{episode}/{manifest['languages'][lang]['track']}"
+
+
 def test_publish_layout_and_manifest(tmp_path):
     store = LocalStore(tmp_path)
     results = [_result("en", ["Hello", "Bye"]), _result("es", ["Hola", "Adiós"])]
     out = publish_episode(store, "Series", "ep01", results, source=SOURCE, signature=SIGNATURE,
                           quality_gate=QualityGate(max_flagged_share=0.5))
     assert out.uploaded == 7 and out.version == 1 and not out.unchanged
-    keys = store.list("Series/ep01")
-    assert "Series/ep01/en.srt" in keys and "Series/ep01/es.report.json" in keys
-    assert not any(".staging" in k for k in keys)
     manifest = read_manifest(store, "Series", "ep01")
+    en, es = manifest["languages"]["en"], manifest["languages"]["es"]
+    # content-addressed: <hash>/<lang>.<ext>, the file name a player downloads stays <lang>.<ext>
+    assert re.fullmatch(r"[0-9a-f]{16}/en\.srt", en["track"]) and en["report"] == en["track"][:-4] + ".report.json"
+    assert es["report_html"].endswith("/es.report.html") and en["track"].split("/")[0] != es["track"].split("/")[0]
+    keys = set(store.list("Series/ep01"))
+    assert {f"Series/ep01/{name}" for name in manifest["files"]} | {"Series/ep01/manifest.json",
+                                                                      "Series/ep01/.lease"} == keys
     assert manifest["source"] == SOURCE and manifest["signature"] == SIGNATURE
-    assert manifest["languages"]["en"]["status"] == "published"
+    assert en["status"] == "published" and manifest["schema"] == 2
     for name, digest in manifest["files"].items():
         assert sha256(store.read(f"Series/ep01/{name}")) == digest
-    assert "Hola" in store.read("Series/ep01/es.srt").decode()
+    assert "Hola" in store.read(f"Series/ep01/{es['track']}").decode()
     assert manifest["published_at"] and manifest["created_at"]
+    assert verify_store(store) == [] and verify_store(store, "Series") == []
 
 
 def test_quality_gate_holds_flagged_tracks(tmp_path):
@@ -120,15 +136,24 @@ def test_quality_gate_holds_flagged_tracks(tmp_path):
     results = [_result("en", ["a", "b", "c", "d"], flagged=2), _result("es", ["a", "b", "c", "d"], flagged=0)]
     out = publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE,
                           quality_gate=QualityGate(max_flagged_share=0.25))
-    assert out.languages["en"]["status"] == "held" and out.languages["en"]["track"] == "held/en.srt"
+    assert out.languages["en"]["status"] == "held" and re.fullmatch(r"held/[0-9a-f]{16}/en\.srt",
+                                                                     out.languages["en"]["track"])
     assert out.languages["en"]["flagged"] == 2 and out.languages["en"]["flag_counts"] == {"glossary": 2}
-    assert store.exists("s/e/held/en.srt") and not store.exists("s/e/en.srt")
-    assert store.exists("s/e/es.srt")
-    # reviewed later: en passes and moves out of held/, the stale held file goes
+    en_tracks = [k for k in store.list("s/e") if k.endswith("/en.srt")]
+    assert en_tracks == [f"s/e/{out.languages['en']['track']}"]  # no public en track at all
+    assert store.exists(_track_key(store, "s", "e", "es")) and not _track_key(store, "s", "e", "es").count("held")
+    # reviewed later: en passes and moves out of held/, the superseded held files go
     fixed = [_result("en", ["A", "B", "C", "D"]), results[1]]
-    publish_episode(store, "s", "e", fixed, source=SOURCE, signature=SIGNATURE,
+    again = publish_episode(store, "s", "e", fixed, source=SOURCE, signature=SIGNATURE,
+                            quality_gate=QualityGate(max_flagged_share=0.25))
+    assert again.languages["en"]["status"] == "published"
+    assert not [k for k in store.list("s/e") if "/held/" in k]
+    assert verify_store(store) == []
+    # and held again: the public en track goes as soon as the new manifest is in place
+    publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE,
                     quality_gate=QualityGate(max_flagged_share=0.25))
-    assert store.exists("s/e/en.srt") and not store.exists("s/e/held/en.srt")
+    assert [k for k in store.list("s/e") if k.endswith("/en.srt")] == [_track_key(store, "s", "e", "en")]
+    assert "/held/" in _track_key(store, "s", "e", "en") and verify_store(store) == []
 
 
 def test_identical_republish_writes_nothing(tmp_path):
@@ -137,28 +162,167 @@ def test_identical_republish_writes_nothing(tmp_path):
     results = [_result("en", ["Hello"]), es]
     publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
     before = store.writes
+    lease_before = (tmp_path / "s/e/.lease").stat().st_mtime_ns
     again = publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
     assert again.unchanged and again.uploaded == 0 and store.writes == before
+    assert (tmp_path / "s/e/.lease").stat().st_mtime_ns == lease_before  # not even the lease
     # one language changes: only its track and reports, and the manifest, are written
-    es_mtime = (tmp_path / "s/e/es.srt").stat().st_mtime_ns
+    es_path = tmp_path / _track_key(store, "s", "e", "es")
+    es_mtime = es_path.stat().st_mtime_ns
     changed = publish_episode(store, "s", "e", [_result("en", ["Hello there"]), es], source=SOURCE, signature=SIGNATURE)
     assert changed.version == 2 and changed.uploaded == 4
-    assert (tmp_path / "s/e/es.srt").stat().st_mtime_ns == es_mtime
+    assert es_path.stat().st_mtime_ns == es_mtime
+    assert verify_store(store) == []
 
 
-def test_failed_promote_keeps_previous_manifest_and_tracks(tmp_path):
-    store = CountingStore(tmp_path)
-    publish_episode(store, "s", "e", [_result("en", ["one"]), _result("es", ["uno"])], source=SOURCE, signature=SIGNATURE)
+class FailingStore(LocalStore):
+    """A real local store whose plain writes start failing after ``ok_writes`` (storage gone
+    mid-publish); conditional writes (lease, manifest) fail too while it is down."""
+
+    def __init__(self, root: Path, ok_writes: int | None = None) -> None:
+        super().__init__(root)
+        self.ok_writes = ok_writes
+        self.writes = 0
+
+    def _down(self) -> bool:
+        return self.ok_writes is not None and self.writes >= self.ok_writes
+
+    def write(self, key, data, content_type=None):
+        if self._down():
+            raise PublishError(f"injected outage writing {key}")
+        self.writes += 1
+        super().write(key, data, content_type)
+
+    def delete(self, key):
+        if self._down():
+            raise PublishError(f"injected outage deleting {key}")
+        super().delete(key)
+
+
+@pytest.mark.parametrize("ok_writes", [0, 1, 2, 3, 4, 5, 6, 7])
+def test_outage_mid_republish_keeps_a_true_manifest_and_a_rerun_repairs(tmp_path, ok_writes):
+    """Storage gone after n writes of a republish (uploads; manifest; sweep): the manifest in
+    place always names exactly what exists; the rerun uploads only what is missing."""
+    store = FailingStore(tmp_path)
+    first = [_result("en", ["one"]), _result("es", ["uno"])]
+    publish_episode(store, "s", "e", first, source=SOURCE, signature=SIGNATURE)
     old_manifest = store.read("s/e/manifest.json")
-    store.fail_copy_at = store.copies + 4  # 2 backups, then the first promote works, the second fails
-    with pytest.raises(PublishError):
-        publish_episode(store, "s", "e", [_result("en", ["two"]), _result("es", ["dos"])],
-                        source={**SOURCE, "sha256": "new"}, signature=SIGNATURE)
-    assert store.read("s/e/manifest.json") == old_manifest
-    manifest = json.loads(old_manifest)
-    for name, digest in manifest["files"].items():
-        assert sha256(store.read(f"s/e/{name}")) == digest, name
-    assert not any(".staging" in k for k in store.list("s/e"))
+    second = [_result("en", ["two"]), _result("es", ["dos"])]
+    store.writes, store.ok_writes = 0, ok_writes
+    try:
+        publish_episode(store, "s", "e", second, source={**SOURCE, "sha256": "new"}, signature=SIGNATURE)
+        finished = True
+    except PublishError:
+        finished = False
+    problems = verify_store(store)
+    assert not [p for p in problems if p.kind != "unlisted"], problems  # never missing or wrong bytes
+    manifest = read_manifest(store, "s", "e")
+    if not finished:
+        assert store.read("s/e/manifest.json") == old_manifest  # nothing users see changed
+    store.ok_writes = None
+    kept = set(store.list("s/e"))
+    rerun = publish_episode(store, "s", "e", second, source={**SOURCE, "sha256": "new"}, signature=SIGNATURE)
+    assert verify_store(store) == []
+    after = read_manifest(store, "s", "e")
+    assert after["source"]["sha256"] == "new"
+    if not finished:  # what the outage left uploaded is not uploaded again
+        assert rerun.uploaded == len({f"s/e/{n}" for n in after["files"]} - kept) + 1
+        assert ok_writes < 2 or rerun.uploaded < 7
+    else:
+        assert rerun.unchanged and manifest["version"] == 2
+
+
+def test_write_if_is_a_compare_and_swap(tmp_path):
+    store = LocalStore(tmp_path)
+    etag = store.write_if("a/b.json", b"1", etag=None)
+    with pytest.raises(PublishConflict):
+        store.write_if("a/b.json", b"2", etag=None)
+    newer = store.write_if("a/b.json", b"2", etag=etag)
+    with pytest.raises(PublishConflict):
+        store.write_if("a/b.json", b"3", etag=etag)  # stale ETag
+    assert store.read_with_etag("a/b.json") == (b"2", newer)
+    with pytest.raises(PublishConflict):
+        store.write_if("a/missing.json", b"x", etag=newer)
+
+
+def test_stale_manifest_etag_refuses_to_overwrite_a_newer_publish(tmp_path):
+    """A writer whose lease was taken over (it stalled past the TTL) cannot replace the manifest
+    the new holder wrote: the manifest write is conditional on the ETag it started from."""
+    from localise.lease import acquire_lease
+
+    store = LocalStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["one"])], source=SOURCE, signature=SIGNATURE)
+    stalled = acquire_lease(store, "s/e/.lease", ttl=0.2)
+    time.sleep(0.3)  # expired: the next writer takes over
+    publish_episode(store, "s", "e", [_result("en", ["two"])], source=SOURCE, signature=SIGNATURE, lease_wait=2)
+    with pytest.raises(PublishConflict):
+        publish_episode(store, "s", "e", [_result("en", ["three"])], source=SOURCE, signature=SIGNATURE,
+                        lease=stalled)
+    assert "two" in store.read(_track_key(store, "s", "e", "en")).decode() and verify_store(store) == []
+
+
+def test_keep_if_leaves_a_manifest_that_already_says_it(tmp_path):
+    store = LocalStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["reviewed"])], source=SOURCE, signature=SIGNATURE)
+    kept = publish_episode(store, "s", "e", [_result("en", ["machine"])], source=SOURCE, signature=SIGNATURE,
+                           keep_if=lambda m: m["source"] == SOURCE)
+    assert kept.unchanged and kept.version == 1 and "reviewed" in store.read(_track_key(store, "s", "e", "en")).decode()
+    assert kept.languages["en"]["track"] == read_manifest(store, "s", "e")["languages"]["en"]["track"]
+
+
+def test_earlier_layout_and_leftovers_are_swept_on_republish(tmp_path):
+    """Schema-1 stores (flat <lang>.<ext>, a public en.srt left beside a held manifest, .staging/
+    of a killed run) become the content-addressed layout at the next publish; other files stay."""
+    store = LocalStore(tmp_path)
+    for name in ("en.srt", "en.report.json", "held/es.srt", ".staging/abc/en.srt", ".staging/abc/.previous/en.srt"):
+        store.write(f"s/e/{name}", b"old")
+    store.write("s/e/notes.txt", b"someone else's")
+    store.write("s/e/manifest.json", json.dumps({"schema": 1, "files": {"held/es.srt": sha256(b"old")},
+                                                 "languages": {}, "version": 3}).encode())
+    kinds = sorted({p.kind for p in verify_store(store)})
+    assert kinds == ["unlisted"]
+    out = publish_episode(store, "s", "e", [_result("en", ["a"])], source=SOURCE, signature=SIGNATURE)
+    assert out.version == 4
+    assert [str(p) for p in verify_store(store)] == ["unlisted: s/e/notes.txt (not named by the manifest)"]
+    assert store.read("s/e/notes.txt") == b"someone else's"
+    assert not (tmp_path / "s/e/.staging").exists()
+
+
+def test_tidy_episode_sweeps_an_interrupted_runs_uploads(tmp_path):
+    store = LocalStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["a"])], source=SOURCE, signature=SIGNATURE)
+    store.write("s/e/0123456789abcdef/en.srt", b"an upload whose manifest never came")
+    store.write("s/e/.staging/x/en.srt", b"old staging")
+    assert {p.kind for p in verify_store(store)} == {"unlisted"}
+    assert tidy_episode(store, "s", "e") == [".staging/x/en.srt", "0123456789abcdef/en.srt"]
+    assert verify_store(store) == []
+
+
+def test_verify_store_names_each_kind_of_problem(tmp_path):
+    store = LocalStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["a", "b"], flagged=2), _result("es", ["a"])],
+                    source=SOURCE, signature=SIGNATURE, quality_gate=QualityGate(max_flagged_share=0.1))
+    manifest = read_manifest(store, "s", "e")
+    en, es = dict(manifest["languages"]["en"]), manifest["languages"]["es"]
+    store.delete(f"s/e/{es['report_html']}")
+    store.write(f"s/e/{es['track']}", b"other bytes")
+    # a manifest that says "held" but points at a public track, which it lists but which is missing
+    manifest["languages"]["en"]["track"] = en["track"].removeprefix("held/")
+    manifest["files"][manifest["languages"]["en"]["track"]] = manifest["files"].pop(en["track"])
+    store.write("s/e/manifest.json", json.dumps(manifest).encode())
+    store.write("s/e2/en.srt", b"no manifest")
+    store.write("stray.txt", b"x")
+    found = {(p.kind, p.key) for p in verify_store(store)}
+    assert found == {
+        ("missing", f"s/e/{es['report_html']}"),
+        ("checksum", f"s/e/{es['track']}"),
+        ("missing", f"s/e/{manifest['languages']['en']['track']}"),
+        ("held-public", f"s/e/{manifest['languages']['en']['track']}"),
+        ("unlisted", f"s/e/{en['track']}"),
+        ("unlisted", "s/e2/en.srt"),
+        ("unlisted", "stray.txt"),
+    }
+    assert {p.kind for p in verify_store(store, checksums=False)} == {"missing", "held-public", "unlisted"}
 
 
 def test_list_sources_skips_hidden_and_non_subtitles(tmp_path):
@@ -193,3 +357,52 @@ def test_s3_stores_share_one_client_per_configuration(monkeypatch: pytest.Monkey
     assert other_endpoint.client is not first.client
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-two")  # other credentials: never the old client
     assert open_store("s3://bucket/a", endpoint_url="http://127.0.0.1:1", region="us-east-1").client is not first.client
+
+
+def test_a_rerun_puts_back_objects_its_manifest_names_that_are_gone(tmp_path):
+    store = LocalStore(tmp_path)
+    results = [_result("en", ["a"]), _result("es", ["b"])]
+    publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
+    track = _track_key(store, "s", "e", "en")
+    store.delete(track)
+    assert [p.kind for p in verify_store(store)] == ["missing"]
+    again = publish_episode(store, "s", "e", results, source=SOURCE, signature=SIGNATURE)
+    assert again.unchanged and again.uploaded == 1 and again.version == 1
+    assert verify_store(store) == []
+    # a manifest kept by keep_if whose objects are gone is not kept: it is replaced
+    store.delete(track)
+    replaced = publish_episode(store, "s", "e", [_result("en", ["c"]), results[1]], source=SOURCE,
+                               signature=SIGNATURE, keep_if=lambda m: True)
+    assert not replaced.unchanged and replaced.version == 2 and verify_store(store) == []
+
+
+def test_storage_verify_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from localise.cli import app
+
+    runner = CliRunner()
+    store = LocalStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["a"])], source=SOURCE, signature=SIGNATURE)
+    assert runner.invoke(app, ["storage", "verify", str(tmp_path)]).exit_code == 0
+    store.write("s/e/.staging/run/en.srt", b"left by a killed run")
+    found = runner.invoke(app, ["storage", "verify", str(tmp_path), "--series", "s", "--no-checksums"])
+    assert found.exit_code == 1 and "unlisted: s/e/.staging/run/en.srt" in found.output
+    tidied = runner.invoke(app, ["storage", "verify", str(tmp_path), "--tidy"])
+    assert tidied.exit_code == 0 and "swept 1 object(s)" in tidied.output and "consistent" in tidied.output
+    assert runner.invoke(app, ["storage", "verify", "ftp://nowhere"]).exit_code == 2
+
+
+def test_keep_if_under_the_lease_uploads_nothing(tmp_path):
+    """A manifest kept by keep_if under the lease (another run's content) gets none of this
+    publish's objects, not even for a moment."""
+    from localise.lease import acquire_lease
+
+    store = CountingStore(tmp_path)
+    publish_episode(store, "s", "e", [_result("en", ["reviewed"])], source=SOURCE, signature=SIGNATURE)
+    before = store.writes
+    with acquire_lease(store, "s/e/.lease") as lease:
+        lease_writes = store.writes - before
+        kept = publish_episode(store, "s", "e", [_result("en", ["machine"])], source=SOURCE, signature=SIGNATURE,
+                               keep_if=lambda m: True, lease=lease)
+        assert kept.unchanged and kept.uploaded == 0 and store.writes - before == lease_writes

@@ -63,6 +63,7 @@ def translate(
             model=model,
             engine=engine,
         )
+        _check_languages(settings)
         written = _run(inputs, settings, out, fmt)
     except (LocaliseError, OSError) as exc:  # bad input, settings, model; an unwritable output folder
         from rich.markup import escape
@@ -71,6 +72,15 @@ def translate(
         raise typer.Exit(EXIT_ERROR) from None
     tracks = [p for p in written if not p.name.endswith((".report.json", ".report.html"))]
     Console().print(f"wrote {len(tracks)} tracks and {len(written) - len(tracks)} reports to {out}")
+
+
+def _check_languages(settings) -> None:  # type: ignore[no-untyped-def]
+    """Refuse language codes that are not BCP 47 tags before anything is read or written: they
+    become part of output file names (``--to 'x/../../y'`` must never name a path)."""
+    from localise.langtags import check_language, check_languages
+
+    check_language(settings.source_language, "source language")
+    check_languages(settings.targets)
 
 
 def _run(inputs: list[Path], settings, out: Path, fmt: str | None) -> list[Path]:  # type: ignore[no-untyped-def]

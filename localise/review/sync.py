@@ -5,7 +5,11 @@
 * :func:`apply_review` republishes the episode with the reviewed lines through
   :func:`localise.storage.publish_episode`, which writes tracks first, the manifest last, and bumps
   the manifest version. Reviewed lines no longer count as flagged, so a held track whose doubtful
-  lines were all settled passes the quality gate and is published."""
+  lines were all settled passes the quality gate and is published.
+
+Why :func:`apply_review` takes the episode's lease *before* it reads the manifest and tracks: the
+reviewed tracks are built from what is published, so a batch republishing the episode between
+the read and the write would otherwise be overwritten by tracks made from its predecessor."""
 
 from __future__ import annotations
 
@@ -39,17 +43,33 @@ def ingest_published(review: ReviewStore, store: Any, series: str, episode: str,
                      languages: Sequence[str] | None = None) -> dict[str, IngestResult]:
     """Ingest the reports of an episode's published (or held) tracks; ``track_version`` is the
     manifest version. Lines already approved or edited stay as reviewers left them."""
+    # Read without the lease: a republish may sweep the objects of the manifest just read, so a
+    # missing report means "read the new manifest", a couple of times at most.
+    for attempt in range(3):
+        try:
+            return _ingest_published(review, store, series, episode, languages)
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _ingest_published(review: ReviewStore, store: Any, series: str, episode: str,
+                      languages: Sequence[str] | None) -> dict[str, IngestResult]:
     from localise.storage import episode_prefix
 
     manifest = _manifest(store, series, episode)
     base = episode_prefix(series, episode)
     src_lang = (manifest.get("signature") or {}).get("src") or "zh"
+    wanted = _languages(manifest, languages)
+    # every report first: one version of the episode is ingested, never half of two
+    reports = {lang: json.loads(store.read(f"{base}/{manifest['languages'][lang]['report']}")) for lang in wanted}
     out: dict[str, IngestResult] = {}
-    for lang in _languages(manifest, languages):
+    for lang in wanted:
         entry = manifest["languages"][lang]
-        report = json.loads(store.read(f"{base}/{entry['report']}"))
-        out[lang] = review.ingest_report(report, series=series, episode=episode, language=lang, src_lang=src_lang,
-                                         track_version=str(manifest.get("version", "")), format=entry.get("format"))
+        out[lang] = review.ingest_report(reports[lang], series=series, episode=episode, language=lang,
+                                         src_lang=src_lang, track_version=str(manifest.get("version", "")),
+                                         format=entry.get("format"))
     return out
 
 
@@ -73,10 +93,23 @@ def _reviewed_report(report: dict[str, Any], reviewed: dict[int, Any]) -> dict[s
 
 
 def apply_review(review: ReviewStore, store: Any, series: str, episode: str, *,
-                 quality_gate: Any = None) -> Any:
+                 quality_gate: Any = None, lease_wait: float | None = None) -> Any:
     """Republish every language of the episode with its approved and edited lines (all languages,
     so the new manifest still lists each track). Returns the storage's ``PublishResult``; its
-    ``version`` is the new manifest version (unchanged when nothing was reviewed since)."""
+    ``version`` is the new manifest version (unchanged when nothing was reviewed since).
+    Reads and publishes under the episode's lease (waiting up to ``lease_wait`` seconds for it)."""
+    from localise.lease import acquire_lease
+    from localise.storage import LEASE, episode_prefix
+
+    _manifest(store, series, episode)  # nothing published: fail before taking a lease
+    key = f"{episode_prefix(series, episode)}/{LEASE}"
+    kwargs = {} if lease_wait is None else {"wait": lease_wait}
+    with acquire_lease(store, key, purpose="apply-review", **kwargs) as lease:
+        return _apply_review_held(review, store, series, episode, quality_gate, lease)
+
+
+def _apply_review_held(review: ReviewStore, store: Any, series: str, episode: str, quality_gate: Any,
+                       lease: Any) -> Any:
     from localise.config import QualityGate
     from localise.io import read_track
     from localise.pipeline import LocalisedTrack
@@ -106,7 +139,7 @@ def apply_review(review: ReviewStore, store: Any, series: str, episode: str, *,
         store, series, episode, results,
         source=manifest.get("source") or {}, signature=manifest.get("signature") or {},
         quality_gate=quality_gate, fmt=None,
-        extra={"review": {"reviewed_lines": counts}},
+        extra={"review": {"reviewed_lines": counts}}, lease=lease,
     )
     for lang in counts:
         review.set_track_version(series, episode, lang, str(result.version))

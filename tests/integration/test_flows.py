@@ -3,7 +3,7 @@ offline tiny model for every language pair.
 
 Covers: batch publish to S3 and an identical rerun that uploads nothing; S3 stopped in the middle
 of a batch (per-episode retries, failure, no manifest pointing at missing or wrong files, a rerun after the
-restart that translates nothing again); an unreadable file failing only its episode; the episode
+restart that translates nothing again and leaves nothing outside a manifest); an unreadable file failing only its episode; the episode
 flow from an s3:// source; a served deployment triggered through the REST API with parameters.
 """
 
@@ -39,9 +39,12 @@ def env(prefect_server, s3_server, tiny_model, tmp_path, monkeypatch):
     for key, value in s3_server.env.items():
         monkeypatch.setenv(key, value)
     config = tmp_path / "localise.toml"
-    config.write_text(f'targets = ["en", "es"]\nmodel = "{tiny_model}"\n[quality_gate]\nmax_flagged_share = 1.0\n')
+    review_db = f"sqlite:///{tmp_path / 'review.db'}"
+    config.write_text(f'targets = ["en", "es"]\nmodel = "{tiny_model}"\nreview_db_url = "{review_db}"\n'
+                      '[quality_gate]\nmax_flagged_share = 1.0\n')
     with temporary_settings(updates={PREFECT_LOCAL_STORAGE_PATH: str(tmp_path / "results")}):
-        yield {"config": str(config), "bucket": s3_server.make_bucket("flows"), "model": str(tiny_model)}
+        yield {"config": str(config), "bucket": s3_server.make_bucket("flows"), "model": str(tiny_model),
+               "review_db": review_db}
 
 
 @pytest.fixture
@@ -79,10 +82,15 @@ def _objects(s3_server, bucket: str) -> dict[str, tuple[str, object]]:
     return out
 
 
-def _check_manifests(s3_server, bucket: str, prefix: str) -> dict[str, dict]:
-    """Every manifest in the bucket, after checking that each file it lists exists with its checksum."""
+def _check_manifests(s3_server, bucket: str, prefix: str, *, complete: bool = True) -> dict[str, dict]:
+    """Every manifest in the bucket, after checking that each file it lists exists with its checksum
+    (and, when ``complete``, with ``localise.storage.verify_store``: nothing outside a manifest)."""
     import hashlib
 
+    from localise.storage import open_store, verify_store
+
+    problems = verify_store(open_store(f"s3://{bucket}/{prefix}"))
+    assert [p for p in problems if complete or p.kind != "unlisted"] == [], problems
     client = s3_server.client()
     manifests = {}
     for key in _objects(s3_server, bucket):
@@ -118,12 +126,19 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
     # ep02 (en and es: two calls per episode)
     client = s3_server.client()
 
+    from localise.review.store import ReviewStore
+
+    review = ReviewStore(env["review_db"])
+
     def stop_s3_once_ep01_is_published(n: int) -> None:
+        # published = manifest written and its flagged lines in the review queue (the last step
+        # of publishing that talks to storage)
         if n != 3 or not s3_server.running:
             return
         deadline = time.monotonic() + 120
         key = f"out/{SERIES}/ep01/manifest.json"
-        while not client.list_objects_v2(Bucket=env["bucket"], Prefix=key).get("KeyCount"):
+        while not (client.list_objects_v2(Bucket=env["bucket"], Prefix=key).get("KeyCount")
+                   and all(review.track(SERIES, "ep01", lang) for lang in ("en", "es"))):
             assert time.monotonic() < deadline, "ep01 was never published"
             time.sleep(0.2)
         s3_server.stop()
@@ -154,7 +169,7 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
     engine_calls.hooks.clear()
     engine_calls.fresh()
     s3_server.start()
-    manifests = _check_manifests(s3_server, env["bucket"], "out")
+    manifests = _check_manifests(s3_server, env["bucket"], "out", complete=False)
     assert "ep01" in manifests  # and ep02/ep03, if any, point only at complete files (checked above)
 
     second = localise_batch(str(source), destination=dest, config=env["config"], max_concurrency=1, chunk_cues=1)
@@ -163,6 +178,7 @@ def test_s3_stopped_mid_batch_then_rerun_translates_nothing_again(env, s3_server
     manifests = _check_manifests(s3_server, env["bucket"], "out")
     assert sorted(manifests) == EPISODES
     assert not [key for key in _objects(s3_server, env["bucket"]) if "/.staging/" in key]  # swept
+    # nothing left outside a manifest: what the failed run uploaded is named or swept (checked above)
     for manifest in manifests.values():
         assert set(manifest["languages"]) == {"en", "es"}
         assert manifest["source"]["sha256"] and manifest["signature"]["models"]["es"]
@@ -209,7 +225,9 @@ def test_episode_flow_reads_from_s3(env, s3_server):
     assert outcome["status"] == "published"
     manifest = _check_manifests(s3_server, env["bucket"], "out")["ep03"]
     assert manifest["source"]["format"] == "ass" and manifest["signature"]["glossary_version"]
-    track = client.get_object(Bucket=env["bucket"], Key=f"out/{SERIES}/ep03/es.ass")["Body"].read().decode()
+    key = f"out/{SERIES}/ep03/{manifest['languages']['es']['track']}"  # <hash>/es.ass: the manifest is the pointer
+    assert key.endswith("/es.ass")
+    track = client.get_object(Bucket=env["bucket"], Key=key)["Body"].read().decode()
     assert "Style: Flashback" in track and track.count("Dialogue:") == 18
 
 
@@ -271,4 +289,5 @@ def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, 
     keys = _objects(s3_server, env["bucket"])
     for episode in EPISODES:
         ext = "ass" if episode == "ep03" else "srt"
-        assert {f"published/{SERIES}/{episode}/en.{ext}", f"published/{SERIES}/{episode}/es.{ext}"} <= set(keys)
+        tracks = {f"published/{SERIES}/{episode}/{manifests[episode]['languages'][lang]['track']}" for lang in ("en", "es")}
+        assert tracks <= set(keys) and {t.rsplit("/", 1)[1] for t in tracks} == {f"en.{ext}", f"es.{ext}"}

@@ -86,3 +86,70 @@ def test_translate_tasks_are_tagged_only_when_the_settings_say_so(monkeypatch):
     assert set(translate_task_for(Settings(translate_tags="localise-translate, gpu")).tags) == {"localise-translate", "gpu"}
     monkeypatch.setenv("LOCALISE_TRANSLATE_TAGS", "localise-translate")
     assert set(translate_task_for(Settings()).tags) == {"localise-translate"}
+
+
+def test_scan_sweeps_leftovers_of_current_episodes_and_publish_keeps_a_current_manifest(tiny_model, tmp_path):
+    """A batch that finds an episode current sweeps the `.staging/` folder and uploads an
+    interrupted run left beside it (under the episode's lease); publishing machine tracks over a
+    manifest from the same source and settings (e.g. with reviewed lines applied) changes nothing."""
+    import shutil
+
+    from flows.tasks import load_episode, publish, scan_sources
+    from localise.storage import LocalStore, read_manifest, verify_store
+
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(REPO / "samples" / "tingyu-teahouse" / "ep01.srt", source / "ep01.srt")
+    dest = str(tmp_path / "out")
+    settings = Settings(targets=["en"], model=str(tiny_model))
+    signature = run_signature(settings, ["en"])
+    episode = load_episode(str(source), "ep01.srt", "s")
+    results = translate_episodes([episode], ["en"], settings, signature)[episode.id]
+    first = publish(dest, episode, results, signature, settings)
+    assert first.status in ("published", "held")
+
+    store = LocalStore(dest)
+    store.write("s/ep01/.staging/0a1b2c/en.srt", b"left by a killed run of an earlier version")
+    store.write("s/ep01/0123456789abcdef/en.srt", b"uploaded; its manifest never came")
+    scan = scan_sources(str(source), "s", dest, signature, settings)
+    assert [row.status for row in scan.settled] == ["current"] and not scan.pending
+    assert verify_store(store) == []
+
+    # an object the manifest names is gone: the episode is no longer current, it is published again
+    named = read_manifest(store, "s", "ep01")["languages"]["en"]["report_html"]
+    store.delete(f"s/ep01/{named}")
+    rescan = scan_sources(str(source), "s", dest, signature, settings)
+    assert [e.episode for e in rescan.pending] == ["ep01"] and not rescan.settled
+    repaired = publish(dest, episode, results, signature, settings)
+    assert repaired.status == "unchanged" and repaired.uploaded == 1 and verify_store(store) == []
+
+    other = [r.__class__(source=r.source, lang=r.lang, track=r.track.with_texts(["x"] * len(r.track.cues)),
+                         report=r.report) for r in results]
+    again = publish(dest, episode, other, signature, settings)
+    assert again.status == "unchanged" and read_manifest(store, "s", "ep01")["version"] == 1
+
+
+def test_a_retried_publish_still_sends_its_lines_to_review(tiny_model, tmp_path):
+    """The first attempt wrote the manifest but could not ingest (storage gone, or as here a review
+    queue that never saw it): the retry finds the manifest unchanged and ingests all the same."""
+    import shutil
+
+    from flows.tasks import load_episode, publish
+    from localise.review.store import ReviewStore
+
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(REPO / "samples" / "tingyu-teahouse" / "ep02.srt", source / "ep02.srt")
+    dest = str(tmp_path / "out")
+    first_db, second_db = (f"sqlite:///{tmp_path / name}" for name in ("a.db", "b.db"))
+    settings = Settings(targets=["en"], model=str(tiny_model), review_db_url=first_db)
+    signature = run_signature(settings, ["en"])
+    episode = load_episode(str(source), "ep02.srt", "s")
+    results = translate_episodes([episode], ["en"], settings, signature)[episode.id]
+    assert publish(dest, episode, results, signature, settings).status in ("published", "held")
+    assert ReviewStore(first_db).track("s", "ep02", "en").track_version == "1"
+
+    elsewhere = settings.model_copy(update={"review_db_url": second_db})
+    again = publish(dest, episode, results, signature, elsewhere)
+    assert again.status == "unchanged" and again.uploaded == 0
+    assert ReviewStore(second_db).track("s", "ep02", "en").track_version == "1"
