@@ -448,13 +448,16 @@ def outcome(dest_url: str, episode: Episode, languages: Mapping[str, Mapping[str
 
 def summary_markdown(rows: Iterable[Outcome]) -> str:
     """A table for the Prefect artifact and the logs: one line per episode and language."""
-    lines = ["| series | episode | status | language | flagged | track | error |", "|---|---|---|---|---|---|---|"]
+    lines = ["| series | episode | status | language | need review | flagged | track | error |",
+             "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         if not row.languages:
-            lines.append(f"| {row.series} | {row.episode} | {row.status} | | | | {row.error or ''} |")
+            lines.append(f"| {row.series} | {row.episode} | {row.status} | | | | | {row.error or ''} |")
         for lang, info in row.languages.items():
             flagged = f"{info.get('flagged', 0)}/{info.get('cues', 0)}"
-            lines.append(f"| {row.series} | {row.episode} | {row.status} | {lang} | {flagged} | {info.get('track', '')} | |")
+            review = f"{info.get('need_review', 0)} ({100 * info.get('need_review_share', 0.0):.1f} %)"
+            lines.append(f"| {row.series} | {row.episode} | {row.status} | {lang} | {review} | {flagged} "
+                         f"| {info.get('track', '')} | |")
     return "\n".join(lines)
 
 

@@ -599,7 +599,11 @@ def flag_stats(report: Mapping[str, Any], severity: str = "minor") -> dict[str, 
                 hit = True
         flagged += hit
     total = len(cues)
+    # cues a person should look at (the report's own routing, `need_review`; major or worse)
+    need_review = sum(1 for cue in cues if cue.get("need_review", any(
+        severity_rank(f.get("severity", "minor")) >= severity_rank("major") for f in cue.get("flags") or [])))
     return {"cues": total, "flagged": flagged, "flagged_share": round(flagged / total, 4) if total else 0.0,
+            "need_review": need_review, "need_review_share": round(need_review / total, 4) if total else 0.0,
             "flag_counts": dict(sorted(counts.items()))}
 
 

@@ -406,3 +406,25 @@ def test_keep_if_under_the_lease_uploads_nothing(tmp_path):
         kept = publish_episode(store, "s", "e", [_result("en", ["machine"])], source=SOURCE, signature=SIGNATURE,
                                keep_if=lambda m: True, lease=lease)
         assert kept.unchanged and kept.uploaded == 0 and store.writes - before == lease_writes
+
+
+def test_flag_stats_count_the_cues_that_need_review() -> None:
+    from localise.storage import flag_stats
+
+    report = {"cues": [
+        {"flags": [{"code": "length", "severity": "minor"}], "need_review": False},
+        {"flags": [{"code": "number", "severity": "major"}], "need_review": True},
+        {"flags": [{"code": "empty", "severity": "critical"}]},  # an older report without the field
+        {"flags": []},
+    ]}
+    stats = flag_stats(report)
+    assert (stats["flagged"], stats["need_review"], stats["need_review_share"]) == (3, 2, 0.5)
+
+
+def test_the_batch_summary_shows_need_review_per_episode_and_language() -> None:
+    from flows.tasks import Outcome, summary_markdown
+
+    row = Outcome("s", "ep01", "ep01.srt", "published", None,
+                  {"en": {"cues": 40, "flagged": 6, "need_review": 2, "need_review_share": 0.05, "track": "x"}}, 3, "m")
+    table = summary_markdown([row])
+    assert "| need review |" in table and "| 2 (5.0 %) | 6/40 |" in table
