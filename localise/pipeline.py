@@ -340,6 +340,7 @@ def _localise_one(
         kinds = {translations[u].origin for u in covering} or {"mt"}  # a cue without words: nothing reused
         origins.append(kinds.pop() if len(kinds) == 1 else "mixed")
 
+    track_findings: list[dict[str, Any]] = []
     flags: list[list[Flag]] = check_track(
         track,
         target,
@@ -351,6 +352,7 @@ def _localise_one(
         thresholds=thresholds,
         units=prep.units,
         source_plain=source_plain,
+        findings=track_findings,
     )
     report = build_report(
         track,
@@ -364,6 +366,7 @@ def _localise_one(
         signature=signature,
         thresholds=thresholds,
         style=style,
+        track_findings=track_findings,
     )
     return LocalisedTrack(source=track, lang=lang, track=target, report=report)
 

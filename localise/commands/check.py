@@ -106,10 +106,12 @@ def run_check(translation: Path, source: Path, *, reference: Path | None, glossa
 
         terms = Glossary.load(glossary)
     aligned = align_by_time(source_track, target_track)
-    flags = check_track(aligned, target_track, src_lang=src_lang, tgt_lang=tgt_lang, glossary=terms)
+    findings: list[dict] = []
+    flags = check_track(aligned, target_track, src_lang=src_lang, tgt_lang=tgt_lang, glossary=terms, findings=findings)
     signature = {"checked": str(translation), "glossary": getattr(terms, "version", None) if terms else None}
     report = build_report(aligned, target_track, flags, target_language=tgt_lang, src_lang=src_lang,
-                          reference=reference_track, signature=signature)
+                          reference=reference_track, signature=signature, track_findings=findings,
+                          timing_source=source_track)
     return report, flags
 
 

@@ -779,8 +779,13 @@ def check_track(
     checks: Mapping[str, Callable[[CueContext], list[Flag]]] | None = None,
     source_plain: Sequence[str] | None = None,
     target_plain: Sequence[str] | None = None,
+    findings: list[dict[str, Any]] | None = None,
 ) -> list[list[Flag]]:
     """Flags for every target cue, one list per cue (empty when the cue is clean).
+
+    ``findings``, when given, receives what is said once for the whole translation (a file shifted
+    against its source: one misalignment finding, not a flag on every cue) for the report's
+    ``track`` section.
 
     ``source`` and ``target`` are the same cues (``localise translate``); when their cue counts
     differ the source is first cut like the target with :func:`align_by_time`. ``style`` is a
@@ -793,7 +798,7 @@ def check_track(
     """
     with paused_gc():  # one context and a few lists per cue, no cycles: see paused_gc
         return _check_track(source, target, src_lang, tgt_lang, glossary, style, confidences, thresholds, units,
-                            checks, source_plain, target_plain)
+                            checks, source_plain, target_plain, findings)
 
 
 def _check_track(
@@ -809,6 +814,7 @@ def _check_track(
     checks: Mapping[str, Callable[[CueContext], list[Flag]]] | None,
     source_plain: Sequence[str] | None,
     target_plain: Sequence[str] | None,
+    findings: list[dict[str, Any]] | None = None,
 ) -> list[list[Flag]]:
     if len(source.cues) != len(target.cues):
         source = align_by_time(source, target)
@@ -871,6 +877,12 @@ def _check_track(
         if len(g) > 1 and flags:
             flags = _once_per_sentence(flags, unit_memo)
         out.append(flags)
+    if findings is not None and meaning.available(src_lang, tgt_lang) and (checks is None or "misalignment" in checks):
+        order = track.sentences()[0]
+        for f in track.analysis(glossary, th).findings:
+            entry = f.as_dict() | {"subject": "translation"}
+            entry["first_cue"], entry["last_cue"] = order[f.first][0] + 1, order[f.last][-1] + 1
+            findings.append(entry)
     return out
 
 
@@ -995,7 +1007,7 @@ def unavailable_checks(src_lang: str, tgt_lang: str) -> list[str]:
     a report says so rather than letting silence read as a pass."""
     from localise.quality import surface
 
-    return sorted(set(surface.unavailable_checks(tgt_lang)))
+    return sorted(set(surface.unavailable_checks(tgt_lang)) | set(meaning.checks_unavailable(src_lang, tgt_lang)))
 
 
 def review_severity_of(thresholds: Thresholds | Mapping[str, Any] | None = None) -> str:

@@ -91,11 +91,14 @@ def build_report(
     style: Any = None,
     track_findings: Sequence[Mapping[str, Any]] | None = None,
     checks_unavailable: Sequence[str] | None = None,
+    timing_source: Track | None = None,
 ) -> dict[str, Any]:
     """The report dict (see module doc). ``flags`` default to :func:`check_track` (needs ``src_lang``).
 
     ``style`` (a ``layout.Style`` or overrides) is what the source's timing is judged against;
-    ``track_findings`` and ``checks_unavailable`` go to the ``track`` section as given.
+    ``track_findings`` and ``checks_unavailable`` go to the ``track`` section as given;
+    ``timing_source`` is the source as it was timed when ``source_track`` was cut like the
+    target (``localise check``): its own timing problems are the ones reported.
 
     ``reference`` is a reference track (aligned to the target by time), reference texts per cue,
     or an already computed :func:`reference_scores` result; ``units`` are ``Unit`` objects or the
@@ -129,7 +132,7 @@ def build_report(
         cues = _cue_entries(source, target_track, flags, th, confidences, units, origins, ref_texts, ref_scores)
     report = _assemble(source_track, source, lang, src_lang, flags, cues, ref_scores, th, signature)
     report["track"] = {
-        "source_findings": source_findings(source_track, style, lang=lang),
+        "source_findings": source_findings(timing_source or source_track, style, lang=lang),
         "findings": [dict(f) for f in track_findings or ()],
         "checks_unavailable": sorted(set(checks_unavailable if checks_unavailable is not None
                                          else unavailable_checks(src_lang or "und", lang))),

@@ -206,3 +206,20 @@ def test_a_translation_cut_off_mid_sentence_is_an_omission():
     # a sentence that runs on into the next cue in lower case is not cut off
     assert check_track(track(["三天之后，", "林晚晴会回来。"]), track(["Lin Wanqing will be back", "in three days."]),
                        src_lang="zh", tgt_lang="en") == [[], []]
+
+
+def test_a_whole_shifted_file_is_one_track_finding_in_the_report():
+    from localise.quality.report import build_report
+
+    zh, en = list(ZH), list(EN)
+    shifted = [en[-1]] + en[:-1]  # every translation one cue late
+    src, tgt = track(zh), track(shifted)
+    findings: list = []
+    flags = check_track(src, tgt, src_lang="zh", tgt_lang="en", findings=findings)
+    report = build_report(src, tgt, flags, target_language="en", src_lang="zh", track_findings=findings)
+    assert [f["code"] for f in report["track"]["findings"]] == ["misalignment"]
+    assert "shifted" in report["track"]["findings"][0]["reason"]
+    assert sum(1 for cue in flags for f in cue if f.code == "misalignment") == 0
+    assert "meaning" not in report["track"]["checks_unavailable"]
+    other = build_report(src, tgt, [[] for _ in flags], target_language="es", src_lang="zh")
+    assert "meaning" in other["track"]["checks_unavailable"]
