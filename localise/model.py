@@ -134,3 +134,6 @@ class Translation:
     text: str
     confidence: float | None = None
     origin: str = "mt"  # "mt", "tm" (translation-memory exact match), "review"
+    #: (language, text) of the pivot this line came through (zh -> en -> es: the English), so the
+    #: first hop can be checked where a lexicon exists for it; None for a direct translation
+    pivot: tuple[str, str] | None = None

@@ -299,6 +299,29 @@ def _engine_signature(lang: str, options: LocaliseOptions) -> list[str]:
     return [signature() if callable(signature) else type(options.engine).__name__]
 
 
+def _pivot_flags(prep: "_Prepared", translations: Sequence[Translation], options: LocaliseOptions,
+                 glossary: Glossary | None, thresholds: Mapping[str, Any] | None) -> dict[int, list[Flag]]:
+    """Meaning flags of a pivot's first hop (zh -> en of zh -> en -> es), per cue: the lexicon
+    judges the English the final language was made from, where one exists for that pair."""
+    from localise.quality import meaning
+    from localise.quality.thresholds import load_thresholds
+
+    pivoted = [u for u, t in enumerate(translations) if t.pivot is not None and prep.units[u].source.strip()]
+    if not pivoted:
+        return {}
+    pivot_lang = translations[pivoted[0]].pivot[0]  # type: ignore[index]
+    if not meaning.available(options.src, pivot_lang):
+        return {}
+    per_unit = meaning.check_pivot([prep.units[u].source for u in pivoted],
+                                   [translations[u].pivot[1] for u in pivoted],  # type: ignore[index]
+                                   options.src, pivot_lang, glossary, load_thresholds(pivot_lang, thresholds))
+    out: dict[int, list[Flag]] = {}
+    for u, found in zip(pivoted, per_unit):
+        if found and prep.units[u].cues:
+            out.setdefault(prep.units[u].cues[0], []).extend(found)
+    return out
+
+
 def _check_invariant(source: Track, target: Track) -> None:
     """Same cues, same order, same timings, ids and extras; only the words change."""
     if len(source.cues) != len(target.cues):
@@ -354,6 +377,8 @@ def _localise_one(
         source_plain=source_plain,
         findings=track_findings,
     )
+    for cue, found in _pivot_flags(prep, translations, options, glossary, thresholds).items():
+        flags[cue].extend(found)
     report = build_report(
         track,
         target,

@@ -523,3 +523,20 @@ def test_bad_settings_name_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     config.write_text("no_such_setting = 1\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="no_such_setting"):
         load_settings(config)
+
+
+def test_a_pivot_keeps_its_first_hop_and_the_lexicon_checks_it() -> None:
+    """zh -> en -> es: the English the Spanish was made from is judged by the zh-en lexicon."""
+    from localise.engines.registry import _combine
+    from localise.pipeline import _pivot_flags, _prepare
+
+    first = [Translation("Why did you come up the mountain?", 0.9), Translation("The parking lot closes at nine on "
+                                                                                 "weekdays, please remember it.", 0.8)]
+    second = [Translation("¿Por qué subiste a la montaña?", 0.5), Translation("Papá, confía en mí.", 0.5)]
+    combined = _combine(first, second, "en")
+    assert combined[0].pivot == ("en", "Why did you come up the mountain?") and combined[0].confidence == 0.45
+    prep = _prepare(parse("1\n00:00:01,000 --> 00:00:03,000\n你为什么要上山来？\n\n"
+                          "2\n00:00:04,000 --> 00:00:06,000\n爸，您就信我一次。\n"), LocaliseOptions())
+    flags = _pivot_flags(prep, combined, LocaliseOptions(), None, None)
+    assert 0 not in flags  # the first hop said what the source says
+    assert [f.code for f in flags[1]] and all(f.code in ("omission", "addition", "misalignment") for f in flags[1])

@@ -213,12 +213,13 @@ def _run_hop(
     return [Translation(text, o.confidence, o.origin) for text, o in zip(restored, outputs)]
 
 
-def _combine(first: Sequence[Translation], second: Sequence[Translation]) -> list[Translation]:
-    """Pivot confidence = product of the hops' confidences (None if either hop gave none)."""
+def _combine(first: Sequence[Translation], second: Sequence[Translation], pivot_lang: str) -> list[Translation]:
+    """Pivot confidence = product of the hops' confidences (None if either hop gave none); the
+    first pivot's text is kept (``Translation.pivot``) so that hop can be checked too."""
     out = []
     for a, b in zip(first, second):
         conf = None if a.confidence is None or b.confidence is None else a.confidence * b.confidence
-        out.append(Translation(b.text, conf, b.origin))
+        out.append(Translation(b.text, conf, b.origin, a.pivot or (pivot_lang, a.text)))
     return out
 
 
@@ -246,7 +247,7 @@ def translate_many(
             if prefix not in done:
                 inputs = texts if current is None else [t.text for t in current]
                 result = _run_hop(inputs, hops[n], engine, glossary_hook, dict(options))
-                done[prefix] = result if current is None else _combine(current, result)
+                done[prefix] = result if current is None else _combine(current, result, hops[n].src)
             current = done[prefix]
         assert current is not None
         out[tgt] = current
