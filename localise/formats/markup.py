@@ -25,6 +25,7 @@ The restore rule (documented because people will look at the results):
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Protected:
         placed: list[tuple[int, _Anchor]] = []
         previous = 0
         previous_role = ""
+        points = _Boundaries(body)  # every anchor searches the same body: index it once
         for anchor in self.anchors:
             if per_line:
                 lo = line_starts[anchor.line]
@@ -99,13 +101,12 @@ class Protected:
                 len(target_lines[anchor.line]) if per_line else len(body)
             )
             strict = anchor.role == "close" and previous_role == "open"
-            spaces = [k for k, ch in enumerate(body) if ch == " " and lo <= k <= hi] if anchor.space else []
-            if spaces:  # \h, \n take the place of a space of the translation
-                pos = min(spaces, key=lambda k: (abs(k - ideal), k))
-                placed.append((pos, anchor))
-                previous, previous_role = pos + 1, anchor.role
+            space = _nearest(points.spaces(), ideal, lo, hi) if anchor.space else None
+            if space is not None:  # \h, \n take the place of a space of the translation
+                placed.append((space, anchor))
+                previous, previous_role = space + 1, anchor.role
                 continue
-            pos = _snap(body, ideal, lo, hi, anchor.role, previous if strict else None)
+            pos = _snap(points, ideal, lo, hi, anchor.role, previous if strict else None)
             placed.append((pos, anchor))
             previous, previous_role = pos, anchor.role
         out: list[str] = []
@@ -158,12 +159,53 @@ def _boundaries(text: str, role: str) -> list[int]:
     return points or [0, n]
 
 
-def _snap(body: str, ideal: float, lo: int, hi: int, role: str, after: int | None) -> int:
-    """Nearest boundary of the right kind to ``ideal`` within ``[lo, hi]`` (and past ``after``)."""
-    candidates = [p for p in _boundaries(body, role) if lo <= p <= hi and (after is None or p > after)]
-    if not candidates:
-        candidates = [p for p in _boundaries(body, "any") if lo <= p <= hi] or [lo]
-    return min(candidates, key=lambda p: (abs(p - ideal), p))
+class _Boundaries:
+    """The word boundaries of one text by role (and its spaces), computed once, kept sorted.
+
+    Why: :meth:`Protected.restore` places every markup span of a cue in the same translated
+    text; scanning that text for each span made a cue with many tags quadratic in its length.
+    Each list equals ``_boundaries(text, role)``; lookups are binary searches (:func:`_nearest`).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._by_role: dict[str, list[int]] = {}
+        self._spaces: list[int] | None = None
+
+    def role(self, role: str) -> list[int]:
+        if role not in self._by_role:
+            self._by_role[role] = _boundaries(self.text, role)
+        return self._by_role[role]
+
+    def spaces(self) -> list[int]:
+        if self._spaces is None:
+            self._spaces = [k for k, ch in enumerate(self.text) if ch == " "]
+        return self._spaces
+
+
+def _nearest(points: list[int], ideal: float, lo: int, hi: int) -> int | None:
+    """The point of sorted ``points`` within ``[lo, hi]`` nearest to ``ideal`` (the smaller one on
+    a tie), ``None`` when there is none: ``min(candidates, key=(distance, point))`` by bisection."""
+    i = bisect.bisect_left(points, lo)
+    j = bisect.bisect_right(points, hi)
+    if i >= j:
+        return None
+    k = bisect.bisect_left(points, ideal, i, j)
+    if k == i:
+        return points[i]
+    if k == j:
+        return points[j - 1]
+    below, above = points[k - 1], points[k]
+    return below if ideal - below <= above - ideal else above
+
+
+def _snap(points: _Boundaries, ideal: float, lo: int, hi: int, role: str, after: int | None) -> int:
+    """Nearest boundary of the right kind to ``ideal`` within ``[lo, hi]`` (and past ``after``),
+    else any boundary there, else ``lo``."""
+    pos = _nearest(points.role(role), ideal, max(lo, after + 1) if after is not None else lo, hi)
+    if pos is None:
+        pos = _nearest(points.role("any"), ideal, lo, hi)
+    return lo if pos is None else pos
 
 
 def _role(raw: str, dialect: str) -> str:
