@@ -22,6 +22,7 @@ from typing import Any
 
 from localise.errors import ParseError, RenderError
 from localise.formats.base import check_timings, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes
 from localise.model import Cue, ParseWarning, Track
 
 _HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
@@ -98,9 +99,11 @@ def _blocks(lines: list[str], i: int) -> list[tuple[int, list[str], bool]]:
     return blocks
 
 
-def parse(text: str, name: str | None = None, *, require_header: bool = True) -> Track:
+def parse(text: str, name: str | None = None, *, require_header: bool = True, limits: InputLimits | None = None) -> Track:
     """Read WebVTT text. ``require_header=False`` accepts a file whose ``WEBVTT`` line is missing
-    (with a warning) — used when the file name says ``.vtt``."""
+    (with a warning) — used when the file name says ``.vtt``. A cue whose timing cannot be read is
+    left out with a ``bad-timing`` warning naming its line (as the specification drops it)."""
+    limits = limits or DEFAULT_LIMITS
     text, warnings = normalise_newlines(text)
     lines = split_lines(text)
     i = 0
@@ -154,14 +157,17 @@ def parse(text: str, name: str | None = None, *, require_header: bool = True) ->
         if not strict:
             warnings.append(ParseWarning("timestamp-format", "timestamps not written as [HH:]MM:SS.mmm; read leniently", pos, first + timing_at + 1))
         cue_id = block[0] if timing_at == 1 else ""
-        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :]), cue_id, {"settings": settings} if settings else {}))
         cue_lines.append(first + timing_at + 1)
+        if len(cue_lines) > limits.max_cues:
+            check_cue_count(len(cue_lines), name, cue_lines[-1], limits)
+        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :]), cue_id, {"settings": settings} if settings else {}))
         last_block_was_cue = True
         if by_arrow:
             warnings.append(ParseWarning("missing-blank-line", "a timing line follows this cue's text without a blank line", pos, first + len(block) + 1))
 
     track = Track(cues=cues, format="vtt", extras={**extras, **({"blocks": blocks_out} if blocks_out else {})}, source_name=name, warnings=warnings)
     require_cues(track, name)
+    check_cue_sizes(track, cue_lines, name, limits)
     check_timings(track, cue_lines)
     return track
 
