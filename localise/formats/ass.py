@@ -29,10 +29,11 @@ from pysubs2.time import TIMESTAMP, TIMESTAMP_SHORT, timestamp_to_ms
 
 from localise.errors import ParseError, RenderError
 from localise.formats.base import check_timings, normalise_newlines, refuse_control_characters, refuse_times, require_cues, split_lines
-from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
 _SECTION = re.compile(r"^\s*\[[^\]]+\]\s*$")
+_DIALOGUE_LINES = re.compile(r"^[ \t]*Dialogue:", re.M)  # events that are cues (the early cue count)
 DEFAULT_FORMAT = {
     "ass": ["Layer", "Start", "End", "Style", "Name", "MarginL", "MarginR", "MarginV", "Effect", "Text"],
     "ssa": ["Marked", "Start", "End", "Style", "Name", "MarginL", "MarginR", "MarginV", "Effect", "Text"],
@@ -74,6 +75,7 @@ def parse(text: str, name: str | None = None, fmt: str | None = None, *, limits:
     limits = limits or DEFAULT_LIMITS
     fmt = fmt or looks_like(text) or "ass"
     text, warnings = normalise_newlines(text)
+    refuse_many_cues_early(text, "Dialogue:", _DIALOGUE_LINES, name, limits)
     lines = split_lines(text)
     sections: list[dict[str, Any]] = []
     preamble = []

@@ -15,6 +15,7 @@ built; so a refused file costs next to no memory.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,8 @@ from localise.errors import InputTooLargeError
 if TYPE_CHECKING:
     from localise.model import Track
 
-__all__ = ["InputLimits", "DEFAULT_LIMITS", "check_file_size", "check_text_size", "check_cue_count", "check_cue_sizes"]
+__all__ = ["InputLimits", "DEFAULT_LIMITS", "check_file_size", "check_text_size", "check_cue_count", "check_cue_sizes",
+           "refuse_many_cues_early"]
 
 _HOW = "raise it with the setting limits.{field} (LOCALISE_LIMITS__{env}, or [limits] in the settings file)"
 
@@ -69,8 +71,29 @@ def check_cue_count(count: int, name: str | None, line: int | None, limits: Inpu
     """Called as cues are found: refuses the first cue past ``limits.max_cues`` (``line`` is its line)."""
     if count > limits.max_cues:
         raise InputTooLargeError(
-            f"cue {count:,} is past the limit of {limits.max_cues:,} cues in one file; {_how('max_cues')}", name, line
+            f"more than {limits.max_cues:,} cues in one file (the limit): cue {count:,} is at this line; {_how('max_cues')}",
+            name,
+            line,
         )
+
+
+def refuse_many_cues_early(text: str, marker: str, cue_line: re.Pattern[str], name: str | None, limits: InputLimits) -> None:
+    """Refuse, from the text alone, a file whose cues are plainly past ``limits.max_cues``: before
+    it is split into lines and its cues are built (a few hundred bytes of objects per cue).
+
+    ``marker`` is a string every cue line holds (``"-->"``); ``cue_line`` a ``re.M`` pattern that
+    matches only lines that surely are cues (a canonical timing line). Files that pass are counted
+    exactly by the reader (:func:`check_cue_count`)."""
+    if text.count(marker) <= limits.max_cues:
+        return
+    for n, m in enumerate(cue_line.finditer(text), 1):
+        if n > limits.max_cues:
+            raise InputTooLargeError(
+                f"more than {limits.max_cues:,} cues in one file (the limit): the cue at this line is past it; "
+                f"{_how('max_cues')}",
+                name,
+                text.count("\n", 0, m.start()) + 1,
+            )
 
 
 def check_cue_sizes(track: Track, cue_lines: list[int], name: str | None, limits: InputLimits) -> None:

@@ -25,7 +25,7 @@ from pysrt import SubRipItem, SubRipTime
 
 from localise.errors import ParseError, RenderError
 from localise.formats.base import check_timings, is_blank, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
-from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
 _TS = r"(?:(\d+)\s*:\s*)?(\d{1,2})\s*:\s*(\d{1,2})(?:\s*([,.])\s*(\d{1,3}))?"
@@ -38,6 +38,8 @@ _SPACED_ARROW = re.compile(r"\d --> \d")
 #: The timing line as it should be written. TIMING reads such a line with exactly these groups (its
 #: first, greedy choice), so it is read here directly, with nothing to repair.
 _CANONICAL_TIMING = re.compile(r"^(\d{2,}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2,}):(\d{2}):(\d{2}),(\d{3})(?P<rest>(?:\s.*)?)$")
+#: The same, found in a whole text (for the early cue count: one C-level pass, no objects per line).
+_CANONICAL_TIMING_LINES = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3} --> \d{2,}:\d{2}:\d{2},\d{3}(?:[ \t].*)?$", re.M)
 
 
 #: What a timing line that TIMING cannot read still looks like: a clock figure (``00:03``)...
@@ -156,6 +158,7 @@ def parse(text: str, name: str | None = None, *, limits: InputLimits | None = No
     line; its lines never become text of the cue above."""
     limits = limits or DEFAULT_LIMITS
     text, warnings = normalise_newlines(text)
+    refuse_many_cues_early(text, "-->", _CANONICAL_TIMING_LINES, name, limits)
     lines = split_lines(text)
     timings = _timing_lines(lines, name, limits)
     if not timings:

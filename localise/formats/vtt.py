@@ -22,13 +22,15 @@ from typing import Any
 
 from localise.errors import ParseError, RenderError
 from localise.formats.base import check_timings, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
-from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
 _HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
 _STRICT_TS = re.compile(r"^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$")
 _LENIENT_TS = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2})(?:[.,](\d{1,3}))?$")
 _TIMESTAMP_CHARS = re.compile(r"^[\d:.,]+")
+#: Timing lines written as the specification says, found in a whole text (the early cue count).
+_STRICT_TIMING_LINES = re.compile(r"^(?:\d{2,}:)?\d{2}:\d{2}\.\d{3}[ \t]+-->[ \t]+(?:\d{2,}:)?\d{2}:\d{2}\.\d{3}(?:[ \t].*)?$", re.M)
 
 
 def looks_like(text: str) -> bool:
@@ -105,6 +107,7 @@ def parse(text: str, name: str | None = None, *, require_header: bool = True, li
     left out with a ``bad-timing`` warning naming its line (as the specification drops it)."""
     limits = limits or DEFAULT_LIMITS
     text, warnings = normalise_newlines(text)
+    refuse_many_cues_early(text, "-->", _STRICT_TIMING_LINES, name, limits)
     lines = split_lines(text)
     i = 0
     while i < len(lines) and not lines[i].strip():
