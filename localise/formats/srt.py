@@ -52,12 +52,17 @@ def _timing_like(line: str) -> bool:
     return bool(clocks) and (len(clocks) >= 2 or _ARROWISH.search(line) is not None)
 
 
+def _meant_as_timing(line: str) -> bool:
+    """Timing-like, or an SRT arrow however garbled what stands around it."""
+    return "-->" in line or _timing_like(line)
+
+
 def _lost_cue_starts(lines: list[str], lo: int, hi: int, after_blank: bool) -> list[int]:
     """Where, in ``lines[lo:hi]`` (a cue's text, or what stands before the first cue), a cue
     begins whose timing line cannot be read; its lines must not be taken for text of the cue above.
 
-    Such a cue begins at an index line that follows a blank line, and at a timing-like line (see
-    :func:`_timing_like`) that follows a blank line or an index line (then at that index line).
+    Such a cue begins at an index line that follows a blank line, and at a line meant as a timing
+    line (:func:`_meant_as_timing`) that follows a blank line or an index line (then at that index).
     ``after_blank`` says whether ``lines[lo]`` follows a blank line or the start of the file.
     Other text after a blank line stays the cue's text (a blank line inside a cue, repaired with a
     warning); :func:`render` refuses cue text that would read back as such a cue."""
@@ -72,7 +77,7 @@ def _lost_cue_starts(lines: list[str], lo: int, hi: int, after_blank: bool) -> l
             if j < hi and not is_blank(lines[j]):
                 j += 1  # the unreadable timing line (or whatever stands there) belongs to this cue
             continue
-        if _timing_like(line):
+        if _meant_as_timing(line):
             if blank_before:
                 starts.append(j)
             elif j > lo and _INDEX.match(lines[j - 1]):
@@ -86,7 +91,7 @@ def _lost_cue_warning(lines: list[str], start: int, stop: int, after_cue: int) -
     where = f"after cue {after_cue}" if after_cue else "before the first cue"
     indexed = _INDEX.match(lines[start]) is not None
     timing = start + 1 if indexed else start
-    if indexed and (timing >= stop or not _timing_like(lines[timing])):  # the index, then text at once
+    if indexed and (timing >= stop or not _meant_as_timing(lines[timing])):  # the index, then text at once
         problem, timing, text_from = f"index line {lines[start].strip()!r} with no timing line", start, start + 1
     else:
         problem, text_from = f"its timing line cannot be read: {lines[timing][:80]!r}", timing + 1
@@ -234,7 +239,7 @@ def render(track: Track) -> str:
         for line in cue.text.split("\n"):
             if ">" in line and TIMING.match(line):  # every arrow TIMING accepts ends in ">"
                 raise RenderError(f"cue {n}: SRT cannot hold a text line that reads as a timing line: {line!r}")
-            if _INDEX.match(previous) and _timing_like(line):
+            if _INDEX.match(previous) and _meant_as_timing(line):
                 raise RenderError(f"cue {n}: SRT cannot hold a number line followed by a line that reads as a timing line: {previous!r}, {line!r}")
             previous = line
         index = cue.id.strip() if cue.id.strip().isdigit() else str(n)  # keep "001" as written
