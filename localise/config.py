@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     translate_tags: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     limits: Limits = Field(default_factory=Limits)  # input size limits: file bytes, cues, characters per cue
+    strict_input: bool = False  # refuse a file with input that cannot be read as cues (translate --strict)
 
     _split_targets = field_validator("targets", "translate_tags", mode="before")(_split_codes)
 

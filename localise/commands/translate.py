@@ -68,8 +68,9 @@ def translate(
             glossary=glossary,
             model=model,
             engine=engine,
+            strict_input=strict or None,
         )
-        written = _run(inputs, settings, out, fmt, strict=strict)
+        written = _run(inputs, settings, out, fmt)
     except (LocaliseError, OSError) as exc:  # bad input, settings, model; an unwritable output folder
         from rich.markup import escape
 
@@ -79,7 +80,7 @@ def translate(
     Console().print(f"wrote {len(tracks)} tracks and {len(written) - len(tracks)} reports to {out}")
 
 
-def _run(inputs: list[Path], settings, out: Path, fmt: str | None, *, strict: bool = False) -> list[Path]:  # type: ignore[no-untyped-def]
+def _run(inputs: list[Path], settings, out: Path, fmt: str | None) -> list[Path]:  # type: ignore[no-untyped-def]
     """Run the pipeline under a rich progress bar (on stderr, so stdout stays clean)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -101,7 +102,7 @@ def _run(inputs: list[Path], settings, out: Path, fmt: str | None, *, strict: bo
 
         return localise_files(
             inputs, settings.targets, out, settings.options(), fmt=fmt, progress=progress,
-            **_input_checks(settings, strict, bar.console),
+            **_input_checks(settings, bar.console),
         )
 
 
@@ -109,9 +110,10 @@ def _run(inputs: list[Path], settings, out: Path, fmt: str | None, *, strict: bo
 SHOWN_REPAIRS = 10
 
 
-def _input_checks(settings, strict: bool, console) -> dict:  # type: ignore[no-untyped-def]
-    """``localise_files``' reading arguments: the settings' size limits, ``--strict``, and parse
-    warnings printed on ``console`` (stderr) as ``warning: FILE:LINE: code: message``."""
+def _input_checks(settings, console) -> dict:  # type: ignore[no-untyped-def]
+    """``localise_files``' reading arguments: the settings' size limits, ``--strict`` (the setting
+    ``strict_input``), and parse warnings printed on ``console`` (stderr) as
+    ``warning: FILE:LINE: code: message``."""
     from rich.markup import escape
 
     from localise.formats.base import LOST_INPUT_CODES
@@ -128,7 +130,7 @@ def _input_checks(settings, strict: bool, console) -> dict:  # type: ignore[no-u
             console.print(f"  ... and {len(repairs) - SHOWN_REPAIRS} more warnings for {escape(str(path))} (all in its reports)",
                           highlight=False, soft_wrap=True)
 
-    return {"limits": settings.limits.input_limits(), "strict": strict, "on_warnings": show}
+    return {"limits": settings.limits.input_limits(), "strict": settings.strict_input, "on_warnings": show}
 
 
 def register(app: typer.Typer) -> None:
