@@ -46,6 +46,8 @@ _CANONICAL_TIMING_LINES = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3} --> \d{2,}:\d{2
 _CLOCK = re.compile(r"\d+\s*:\s*\d+(?:\s*:\s*\d+)?")
 #: ... and an arrow, however written (``-->``, ``->``, ``- >``, ``=>``, ``—>``, ``→``)...
 _ARROWISH = re.compile(r"-+\s*>|[=—–]\s*>|→")
+
+
 def _timing_like(line: str) -> bool:
     """A line meant as a timing line: a clock figure and an arrow, or two clock figures."""
     clocks = _CLOCK.findall(line)
@@ -77,11 +79,11 @@ def _lost_cue_starts(lines: list[str], lo: int, hi: int, after_blank: bool) -> l
             if j < hi and not is_blank(lines[j]):
                 j += 1  # the unreadable timing line (or whatever stands there) belongs to this cue
             continue
-        if _meant_as_timing(line):
-            if blank_before:
+        if blank_before:
+            if _meant_as_timing(line):
                 starts.append(j)
-            elif j > lo and _INDEX.match(lines[j - 1]):
-                starts.append(j - 1)
+        elif j > lo and lines[j - 1].strip().isdecimal() and _meant_as_timing(line):  # (cheap tests first:
+            starts.append(j - 1)  # this runs over every line of every cue)
         j += 1
     return starts
 
