@@ -119,3 +119,17 @@ def test_size_limits_apply_before_translating(tmp_path: Path, monkeypatch: pytes
     result = runner.invoke(app, ["translate", str(path), "--to", "en", "--model", str(tmp_path / "no-model"),
                                  "--out", str(tmp_path / "cli")])
     assert result.exit_code == 1 and f"{path}:10: more than 2 cues in one file" in result.output
+
+
+def test_substation_source_past_its_own_limit_is_refused_before_translating(tmp_path: Path) -> None:
+    """An ASS file whose times were written past 9:59:59.99 (readable, hours past 9) cannot be
+    written back as ASS: refused before the engine runs; as SRT it translates."""
+    path = tmp_path / "late.ass"
+    path.write_text("[Script Info]\nScriptType: v4.00+\n\n[Events]\n"
+                    "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+                    "Dialogue: 0,9:59:58.00,10:00:02.00,Default,,0,0,0,,你好。\n", encoding="utf-8")
+    engine = CountingEngine()
+    with pytest.raises(RenderError, match=r"late\.ass: cue 1: SubStation cannot hold a time past 9:59:59\.99 \(10:00:02\.000\)"):
+        localise_files([path], ["en"], tmp_path / "out", LocaliseOptions(engine=engine))
+    assert engine.calls == 0
+    assert len(localise_files([path], ["en"], tmp_path / "out", LocaliseOptions(engine=engine), fmt="srt")) == 3
