@@ -202,3 +202,53 @@ def test_join_all_is_join_pieces_folded(pieces: list[str]) -> None:
     for piece in pieces:
         folded = join_pieces(folded, piece)
     assert join_all(pieces) == folded
+
+
+def _boundaries_one_role(text: str, role: str) -> list[int]:
+    """The definition markup restore used per span before it indexed the text once (the oracle)."""
+    from localise.formats.markup import _no_space_script
+
+    points = []
+    n = len(text)
+    for i in range(n + 1):
+        before = text[i - 1] if i else ""
+        after = text[i] if i < n else ""
+        b_word = bool(before) and not before.isspace()
+        a_word = bool(after) and not after.isspace()
+        joint = bool(before and after) and (_no_space_script(before) or _no_space_script(after))
+        start = a_word and (not b_word or joint)
+        end = b_word and (not a_word or joint)
+        if (role == "open" and start) or (role == "close" and end) or (role == "any" and (start or end or i in (0, n))):
+            points.append(i)
+    return points or [0, n]
+
+
+@given(st.text(alphabet=["a", " ", "你", "\n", "\u3000", "ไ", "é", "\t", ".", "\xa0", "😀", "가", "\u200b"], max_size=16))
+def test_markup_boundaries_in_one_pass_equal_the_definition(text: str) -> None:
+    from localise.formats.markup import _all_boundaries
+
+    assert _all_boundaries(text) == {role: _boundaries_one_role(text, role) for role in ("open", "close", "any")}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["你好", "<i>", "</i>", " ", "tea", "\n", "。", "{\\an8}", "雨"]), max_size=20),
+       st.lists(st.sampled_from(["the ", "cat", " ", "\n", "雨", "mat"]), max_size=20).map("".join))
+def test_markup_restore_places_spans_as_the_nearest_boundary_rule_says(parts: list[str], translation: str) -> None:
+    """Restore by bisection over the indexed boundaries equals the per-span scan it replaced."""
+    from localise.formats import markup
+
+    protected = protect("".join(parts), "srt")
+    restored = protected.restore(translation)
+
+    def scan_snap(points, ideal, lo, hi, role, after):  # noqa: ANN001, ANN202
+        body = points.text
+        candidates = [p for p in _boundaries_one_role(body, role) if lo <= p <= hi and (after is None or p > after)]
+        if not candidates:
+            candidates = [p for p in _boundaries_one_role(body, "any") if lo <= p <= hi] or [lo]
+        return min(candidates, key=lambda p: (abs(p - ideal), p))
+
+    original, markup._snap = markup._snap, scan_snap
+    try:
+        assert protected.restore(translation) == restored
+    finally:
+        markup._snap = original

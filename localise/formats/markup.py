@@ -143,28 +143,12 @@ def _no_space_script(ch: str) -> bool:
     )
 
 
-def _boundaries(text: str, role: str) -> list[int]:
-    points = []
-    n = len(text)
-    for i in range(n + 1):
-        before = text[i - 1] if i else ""
-        after = text[i] if i < n else ""
-        b_word = bool(before) and not before.isspace()
-        a_word = bool(after) and not after.isspace()
-        joint = bool(before and after) and (_no_space_script(before) or _no_space_script(after))
-        start = a_word and (not b_word or joint)
-        end = b_word and (not a_word or joint)
-        if (role == "open" and start) or (role == "close" and end) or (role == "any" and (start or end or i in (0, n))):
-            points.append(i)
-    return points or [0, n]
-
-
 class _Boundaries:
     """The word boundaries of one text by role (and its spaces), computed once, kept sorted.
 
     Why: :meth:`Protected.restore` places every markup span of a cue in the same translated
     text; scanning that text for each span made a cue with many tags quadratic in its length.
-    Each list equals ``_boundaries(text, role)``; lookups are binary searches (:func:`_nearest`).
+    Lists per role (:func:`_all_boundaries`); lookups are binary searches (:func:`_nearest`).
     """
 
     def __init__(self, text: str) -> None:
@@ -173,14 +157,56 @@ class _Boundaries:
         self._spaces: list[int] | None = None
 
     def role(self, role: str) -> list[int]:
-        if role not in self._by_role:
-            self._by_role[role] = _boundaries(self.text, role)
+        if not self._by_role:
+            self._by_role = _all_boundaries(self.text)
         return self._by_role[role]
 
     def spaces(self) -> list[int]:
         if self._spaces is None:
             self._spaces = [k for k, ch in enumerate(self.text) if ch == " "]
         return self._spaces
+
+
+class _CharClasses(dict):
+    """``str.translate`` table: each character to ``s`` (space), ``n`` (a script written without
+    spaces, see :func:`_no_space_script`) or ``w`` (another word character); filled lazily."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        kind = "s" if ch.isspace() else "n" if _no_space_script(ch) else "w"
+        self[cp] = kind
+        return kind
+
+
+_CHAR_CLASSES = _CharClasses()
+
+
+def _all_boundaries(text: str) -> dict[str, list[int]]:
+    """The positions in ``text`` where a span may be put, by role, in one pass over the text:
+    ``open`` before a word, ``close`` after one, ``any`` either (or an end of the text). In scripts
+    written without spaces every character boundary inside a run counts. A role without any
+    position gets ``[0, len(text)]``."""
+    classes = text.translate(_CHAR_CLASSES)
+    n = len(text)
+    opens: list[int] = []
+    closes: list[int] = []
+    anys: list[int] = []
+    before = ""  # class of text[i - 1] ("" before the text)
+    for i in range(n + 1):
+        after = classes[i] if i < n else ""
+        b_word = before in ("n", "w")
+        a_word = after in ("n", "w")
+        joint = before == "n" or after == "n" if before and after else False
+        start = a_word and (not b_word or joint)
+        end = b_word and (not a_word or joint)
+        if start:
+            opens.append(i)
+        if end:
+            closes.append(i)
+        if start or end or i == 0 or i == n:
+            anys.append(i)
+        before = after
+    return {"open": opens or [0, n], "close": closes or [0, n], "any": anys or [0, n]}
 
 
 def _nearest(points: list[int], ideal: float, lo: int, hi: int) -> int | None:
