@@ -17,6 +17,10 @@ A TOML file uses the field names as keys::
     max_chars_per_line = 40
     [quality_gate]
     max_flagged_share = 0.15
+    [limits]                      # input size limits (defaults: 64 MiB, 100,000 cues, 10,000 characters)
+    max_file_bytes = 67108864
+    max_cues = 100000
+    max_cue_chars = 10000
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlConfigSettingsSource
 
 from localise.errors import ConfigError
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits
 
 if TYPE_CHECKING:
     from localise.pipeline import LocaliseOptions
@@ -48,6 +53,20 @@ class QualityGate(BaseModel):
 
     max_flagged_share: float = Field(0.2, ge=0.0, le=1.0)  # publish when at most this share of cues is flagged
     severity: Literal["minor", "major", "critical"] = "major"  # flags at or above this count
+
+
+class Limits(BaseModel):
+    """How big an input may be (``localise.formats.limits``): generous, always finite. A file over
+    a limit is refused naming the file and the setting; ``[limits]`` in the TOML file or
+    ``LOCALISE_LIMITS__MAX_CUES=200000`` raise them."""
+
+    max_file_bytes: int = Field(DEFAULT_LIMITS.max_file_bytes, gt=0)  # bytes of one subtitle file
+    max_cues: int = Field(DEFAULT_LIMITS.max_cues, gt=0)  # cues in one file
+    max_cue_chars: int = Field(DEFAULT_LIMITS.max_cue_chars, gt=0)  # characters of one cue's text
+
+    def input_limits(self) -> InputLimits:
+        """The limits as the readers take them."""
+        return InputLimits(self.max_file_bytes, self.max_cues, self.max_cue_chars)
 
 
 class Settings(BaseSettings):
@@ -81,6 +100,9 @@ class Settings(BaseSettings):
     # shared GPU). Off by default: each tagged task start asks the API for a slot, which costs a
     # round trip (up to ~2 s on a busy local SQLite server) even where no limit exists.
     translate_tags: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    limits: Limits = Field(default_factory=Limits)  # input size limits: file bytes, cues, characters per cue
+    strict_input: bool = False  # refuse a file with input that cannot be read as cues (translate --strict)
 
     _split_targets = field_validator("targets", "translate_tags", mode="before")(_split_codes)
 

@@ -41,6 +41,16 @@ class EncodingError(ParseError):
     """The bytes decode in no supported text encoding."""
 
 
+class InputTooLargeError(ParseError):
+    """Input over a configured size limit (file bytes, cue count, characters in one cue); refused
+    before it is read further. The message names the limit and how to raise it."""
+
+
+class UnreadableCueError(ParseError):
+    """``--strict``: a file holds input that could not be read as cues (a malformed timing line,
+    stray text); names the file and the line of the first such place."""
+
+
 class RenderError(LocaliseError, ValueError):
     """A track holds something the target format cannot represent (names the cue)."""
 

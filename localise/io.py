@@ -14,12 +14,13 @@ from pathlib import Path
 
 from localise.errors import ParseError, UnknownFormatError
 from localise.formats import EXTENSIONS, FORMAT_NAMES, format_module
-from localise.formats.base import paused_gc
+from localise.formats.base import paused_gc, refuse_times
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_file_size, check_text_size
 from localise.formats.encoding import decode_bytes_with_warnings
 from localise.formats.markup import convert_markup
 from localise.model import Track
 
-__all__ = ["read_track", "parse_text", "render_track", "write_track", "guess_format"]
+__all__ = ["read_track", "parse_text", "render_track", "write_track", "guess_format", "check_writable", "InputLimits"]
 
 
 def guess_format(text: str) -> str:
@@ -47,8 +48,12 @@ def _extension_format(name: str | None) -> str | None:
     return EXTENSIONS.get(Path(name).suffix.lower()) if name else None
 
 
-def parse_text(text: str, *, format: str | None = None, name: str | None = None) -> Track:
-    """Parse already-decoded subtitle text. ``format`` forces a reader; otherwise it is guessed."""
+def parse_text(text: str, *, format: str | None = None, name: str | None = None, limits: InputLimits | None = None) -> Track:
+    """Parse already-decoded subtitle text. ``format`` forces a reader; otherwise it is guessed.
+    ``limits`` (default :data:`~localise.formats.limits.DEFAULT_LIMITS`) bound the text's size,
+    its cue count and each cue's length: :class:`~localise.errors.InputTooLargeError` past them."""
+    limits = limits or DEFAULT_LIMITS
+    check_text_size(text, name, limits)
     if not text.strip("\ufeff \t\r\n"):
         raise ParseError("empty file", name)
     if format is not None and format not in FORMAT_NAMES:
@@ -63,34 +68,71 @@ def parse_text(text: str, *, format: str | None = None, name: str | None = None)
             # a .vtt file without its WEBVTT line: read it as WebVTT (keeps '.' timestamps and settings)
             from localise.formats import vtt
 
-            return vtt.parse(text, name, require_header=False)
+            return vtt.parse(text, name, require_header=False, limits=limits)
         if fmt in ("ass", "ssa"):
-            return module.parse(text, name, fmt)
-        return module.parse(text, name)
+            return module.parse(text, name, fmt, limits=limits)
+        return module.parse(text, name, limits=limits)
 
 
-def read_track(source: str | os.PathLike[str] | bytes, *, name: str | None = None, format: str | None = None) -> Track:
+def read_track(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    name: str | None = None,
+    format: str | None = None,
+    limits: InputLimits | None = None,
+) -> Track:
     """Read a subtitle file (a path) or its bytes into a :class:`Track`.
 
     Raises :class:`~localise.errors.ParseError` (or its subclasses ``EncodingError``,
-    ``UnknownFormatError``) naming the file and, where it applies, the line.
+    ``UnknownFormatError``, ``InputTooLargeError``) naming the file and, where it applies, the line.
+    ``limits`` (default :data:`~localise.formats.limits.DEFAULT_LIMITS`): a file over
+    ``max_file_bytes`` is refused before it is read.
     """
+    limits = limits or DEFAULT_LIMITS
     if isinstance(source, (bytes, bytearray)):
+        check_file_size(len(source), name, limits)
         data = bytes(source)
     else:
         path = Path(source)
         name = name or str(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise ParseError("no such file", name) from None
-        except IsADirectoryError:
-            raise ParseError("is a folder, not a subtitle file", name) from None
+        data = _read_bounded(path, name, limits)
     text, encoding, warnings = decode_bytes_with_warnings(data, name)
-    track = parse_text(text, format=format, name=name)
+    del data  # the text is all that is needed from here on
+    track = parse_text(text, format=format, name=name, limits=limits)
     track.encoding = encoding
     track.warnings[:0] = warnings
     return track
+
+
+def _read_bounded(path: Path, name: str, limits: InputLimits) -> bytes:
+    """The file's bytes, refused (``InputTooLargeError``) past ``limits.max_file_bytes`` before they
+    are read; the read itself stops one byte past the limit (a growing file, a pipe, ``/dev/zero``)."""
+    try:
+        with path.open("rb") as fh:
+            check_file_size(os.fstat(fh.fileno()).st_size, name, limits)
+            data = fh.read(limits.max_file_bytes + 1)
+    except FileNotFoundError:
+        raise ParseError("no such file", name) from None
+    except IsADirectoryError:
+        raise ParseError("is a folder, not a subtitle file", name) from None
+    check_file_size(len(data), name, limits)
+    return data
+
+
+def check_writable(track: Track, format: str | None = None, *, name: str | None = None) -> None:
+    """Refuse, before any work is done on ``track``, what rendering it as ``format`` (default: its
+    own) would refuse whatever the words: times the format cannot hold (negative; past SubStation's
+    9:59:59.99). Raises :class:`~localise.errors.RenderError` naming the file and the cue."""
+    fmt = format or track.format
+    if fmt not in FORMAT_NAMES:
+        raise UnknownFormatError(f"unknown format {fmt!r}; expected one of {', '.join(FORMAT_NAMES)}", name)
+    name = name or track.source_name
+    if fmt in ("ass", "ssa"):
+        from localise.formats import ass
+
+        ass.refuse_unwritable_times(track, fmt, name)
+    else:
+        refuse_times(track, "SRT" if fmt == "srt" else "WebVTT", name=name)
 
 
 def render_track(track: Track, format: str | None = None) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from importlib import resources
@@ -41,6 +41,7 @@ __all__ = [
     "is_cjk",
     "is_no_space_lang",
     "join_pieces",
+    "join_all",
     "split_dialogue",
     "break_atoms",
     "join_atoms",
@@ -133,6 +134,23 @@ def join_pieces(a: str, b: str) -> str:
     return a + " " + b
 
 
+def join_all(pieces: Iterable[str]) -> str:
+    """``join_pieces`` over many pieces in one pass: the same text as folding them one by one
+    (``join_pieces(join_pieces(a, b), c)``...), without copying the text joined so far once per
+    piece (a cue of thousands of lines joined piece by piece is quadratic in its length)."""
+    out: list[str] = []  # the text so far; out[-1] is one piece (never only whitespace)
+    for piece in pieces:
+        b = piece.lstrip()
+        if not out:
+            if b:
+                out.append(b)
+            continue
+        out[-1] = out[-1].rstrip()
+        if b:
+            out.append(b if is_cjk(out[-1][-1]) or is_cjk(b[0]) else " " + b)
+    return "".join(out)
+
+
 def split_dialogue(lines: list[str]) -> list[tuple[str, str]] | None:
     """Speaker turns of a cue's lines, as ``(dash, text)``, or ``None`` when the cue is not dialogue.
 
@@ -144,15 +162,15 @@ def split_dialogue(lines: list[str]) -> list[tuple[str, str]] | None:
     dashed = [_DIALOGUE_LINE.match(ln) for ln in lines]
     if not any(dashed):
         return None
-    turns: list[list[str]] = []
+    turns: list[tuple[str, list[str]]] = []
     for ln, m in zip(lines, dashed):
         if m:
-            turns.append([m.group(1), ln[m.end():].strip()])
+            turns.append((m.group(1), [ln[m.end():].strip()]))
         elif not turns:
-            turns.append(["", ln])
+            turns.append(("", [ln]))
         else:
-            turns[-1][1] = join_pieces(turns[-1][1], ln)
-    return [(dash, text) for dash, text in turns]
+            turns[-1][1].append(ln)
+    return [(dash, join_all(pieces)) for dash, pieces in turns]
 
 
 # --------------------------------------------------------------------------------------------
@@ -407,8 +425,13 @@ def break_quality(atom: str, lang: str | None = None) -> float:
 def _best_lines(atoms: list[str], seps: list[str], n: int, limit: int, lang: str) -> tuple[tuple[float, float], list[str]]:
     """Split atoms into exactly ``n`` lines, minimising (overflow, imbalance - break quality).
 
-    Dynamic programming over break points; only reachable states are visited (line ``k`` can
-    start after atom ``k - 1`` at the earliest), so two lines cost O(atoms), not O(atoms²)."""
+    Dynamic programming over break points, linear-ish in the number of atoms whatever the length
+    of the text (a cue may hold a whole script): the first line starts at atom 0 (O(atoms)); the
+    last line must end at the last atom, so only that one state is computed (O(atoms)); a middle
+    line's states are filled by divide and conquer (O(atoms log atoms)), which is exact here
+    because a line's cost is a convex function of its length (``(len - target)² - bonus(end)``,
+    overflow ``max(0, len - limit)``): the best start of a line never moves left when its end
+    moves right, so each half of the ends only searches its half of the starts."""
     m = len(atoms)
     lens = [text_length(a) for a in atoms]
     seplens = [len(s) for s in seps]
@@ -422,31 +445,37 @@ def _best_lines(atoms: list[str], seps: list[str], n: int, limit: int, lang: str
     target = total / n
     bonus = [break_quality(atoms[i], lang) * 0.12 * target**2 for i in range(m)]  # ~a third of a line
     inf = (float("inf"), float("inf"))
-    # dp[k][b]: best cost of putting atoms[0..b) on k lines
+    # dp[k][b]: best cost of putting atoms[0..b) on k lines; back[k][b]: where its last line starts
     dp: list[list[tuple[float, float]]] = [[inf] * (m + 1) for _ in range(n + 1)]
     back = [[0] * (m + 1) for _ in range(n + 1)]
     dp[0][0] = (0.0, 0.0)
+
+    def cost(k: int, a: int, b: int) -> tuple[float, float]:
+        """Atoms[0..a) on k - 1 lines, then atoms a..b-1 as line k."""
+        ln = end[b] - prefix[a]
+        score = (ln - target) ** 2 - (bonus[b - 1] if b < m else 0.0)  # a break after atoms[b-1]
+        if k == 1 and n > 1 and ln > target:  # prefer a bottom-heavy pyramid: a long first line costs a little
+            score += 0.5
+        prev = dp[k - 1][a]
+        return (prev[0] + (ln - limit if ln > limit else 0), prev[1] + score)
+
     for k in range(1, n + 1):
-        previous = dp[k - 1]
-        starts = [a for a in range(k - 1, m - (n - k)) if previous[a] != inf]
-        pyramid = k == 1 and n > 1  # prefer a bottom-heavy pyramid: a long first line costs a little
-        for b in range(k, m - (n - k) + 1):
-            best, arg = inf, 0
-            line_end = end[b]
-            break_bonus = bonus[b - 1] if b < m else 0.0  # a break after atoms[b-1]
-            for a in starts:
-                if a >= b:
-                    break
-                ln = line_end - prefix[a]
-                score = (ln - target) ** 2 - break_bonus
-                if pyramid and ln > target:
-                    score += 0.5
-                prev = previous[a]
-                cost = (prev[0] + (ln - limit if ln > limit else 0), prev[1] + score)
-                if cost < best:
-                    best, arg = cost, a
-            dp[k][b] = best
-            back[k][b] = arg
+        first_b, last_b = (m, m) if k == n else (k, m - (n - k))  # line k ends after atom b-1
+        # line k starts at atom k-1 at the earliest, at the last end of line k-1 at the latest
+        pending = [(first_b, last_b, k - 1, 0 if k == 1 else last_b - 1)]
+        while pending:
+            lo, hi, a_lo, a_hi = pending.pop()
+            if lo > hi:
+                continue
+            b = (lo + hi) // 2
+            best, arg = inf, a_lo
+            for a in range(a_lo, min(a_hi, b - 1) + 1):  # the leftmost best start, as a full scan finds it
+                c = cost(k, a, b)
+                if c < best:
+                    best, arg = c, a
+            dp[k][b], back[k][b] = best, arg
+            pending.append((lo, b - 1, a_lo, arg))
+            pending.append((b + 1, hi, arg, a_hi))
     lines: list[str] = []
     b = m
     for k in range(n, 0, -1):
@@ -472,9 +501,7 @@ def wrap(text: str, lang: str, style: Style) -> str:
     turns = split_dialogue(raw_lines) if len(raw_lines) > 1 else None
     if turns and len(turns) > 1:
         return "\n".join(" ".join((dash + body).split()) for dash, body in turns)
-    para = raw_lines[0]
-    for ln in raw_lines[1:]:
-        para = join_pieces(para, ln)
+    para = join_all(raw_lines)
     atoms, seps = break_atoms(para, lang)
     if not atoms:
         return para

@@ -30,6 +30,7 @@ from localise.errors import ConfigError, LocaliseError
 from localise.model import Flag, Track, Translation, Unit
 
 if TYPE_CHECKING:
+    from localise.formats.limits import InputLimits
     from localise.glossary import Glossary
 
 
@@ -420,8 +421,28 @@ def localise_tracks(
     for t, prep in enumerate(prepared):
         for lang in targets:
             sig = dict(signature, engine_signature=engines[lang])
-            out.append(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig))
+            out.append(_with_parse_warnings(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig)))
     return out
+
+
+def parse_warnings_field(track: Track) -> list[dict[str, Any]]:
+    """The source's parse warnings as the report lists them (``track.parse_warnings``): ``code``,
+    ``message``, ``line`` (1-based, in the source file), ``cue`` (1-based, like a report cue's
+    ``index``; ``None`` for input outside any cue, e.g. a cue left out for an unreadable timing
+    line) and ``lost`` (part of the input was not read as cue text: what ``--strict`` refuses)."""
+    from localise.formats.base import LOST_INPUT_CODES
+
+    return [
+        {"code": w.code, "message": w.message, "line": w.line, "cue": None if w.cue is None else w.cue + 1,
+         "lost": w.code in LOST_INPUT_CODES}
+        for w in track.warnings
+    ]
+
+
+def _with_parse_warnings(result: LocalisedTrack) -> LocalisedTrack:
+    """Every report says what reading its source repaired or could not read (never silently)."""
+    result.report.setdefault("track", {})["parse_warnings"] = parse_warnings_field(result.source)
+    return result
 
 
 def _check_targets(targets: Iterable[str], src: str) -> list[str]:
@@ -483,6 +504,9 @@ def localise_files(
     *,
     chunk_cues: int = 20_000,
     cache_cues: int = 20_000,
+    limits: InputLimits | None = None,
+    strict: bool = False,
+    on_warnings: Callable[[Path, Track], None] | None = None,
 ) -> list[Path]:
     """Localise subtitle files into ``out_dir``: per input and language a track and two reports.
 
@@ -493,6 +517,12 @@ def localise_files(
     they total at most ``cache_cues`` cues, so a usual run parses each file once.
     Outputs are staged in a private folder inside ``out_dir`` and moved into place only when the
     whole run succeeded: a failed run writes nothing. Returns the written paths.
+
+    Reading (see :func:`_read_input`) applies ``limits`` (default
+    :data:`~localise.formats.limits.DEFAULT_LIMITS`), hands each track with parse warnings to
+    ``on_warnings(path, track)``, refuses with ``strict`` a file where input could not be read as
+    cues (:class:`~localise.errors.UnreadableCueError`), and refuses times the output format
+    cannot hold — all before anything is translated.
     """
     from localise.io import read_track, write_track
     from localise.outputs import OutputBatch
@@ -515,7 +545,7 @@ def localise_files(
     cache: dict[Path, Track] = {}
     cached_cues = 0
     for path in sources:
-        track = read_track(path)
+        track = _read_input(path, fmt, limits, strict, on_warnings)
         sizes[path] = len(track.cues)
         if cached_cues + sizes[path] <= cache_cues:
             cache[path] = track
@@ -527,7 +557,7 @@ def localise_files(
     # All or nothing: staged inside OUT, moved into place at the end (localise.outputs).
     with OutputBatch(out) as batch:
         for group in _chunks(sources, sizes, chunk_cues):
-            tracks = [cache.pop(p, None) or read_track(p) for p in group]
+            tracks = [cache.pop(p, None) or read_track(p, limits=limits) for p in group]
 
             def step(message: str) -> None:
                 if progress is not None:
@@ -554,6 +584,35 @@ def _output_stem(path: Path) -> str:
     from localise.outputs import safe_file_part
 
     return safe_file_part(path.stem)
+
+
+def _read_input(
+    path: Path,
+    fmt: str | None,
+    limits: InputLimits | None,
+    strict: bool,
+    on_warnings: Callable[[Path, Track], None] | None,
+) -> Track:
+    """One input of :func:`localise_files`, read and vetted before any translation: size limits,
+    parse warnings handed on (never dropped silently), ``strict`` refusing input that could not be
+    read as cues, times the output format cannot hold (SubStation ends at 9:59:59.99)."""
+    from localise.errors import UnreadableCueError
+    from localise.formats.base import lost_input
+    from localise.io import check_writable, read_track
+
+    track = read_track(path, limits=limits)
+    if track.warnings and on_warnings is not None:
+        on_warnings(path, track)
+    lost = lost_input(track.warnings)
+    if strict and lost:
+        first = lost[0]
+        raise UnreadableCueError(
+            f"--strict: {len(lost)} place(s) could not be read as cues; the first: {first.code}: {first.message}",
+            str(path),
+            first.line,
+        )
+    check_writable(track, fmt or track.format, name=str(path))
+    return track
 
 
 __all__ = [

@@ -32,6 +32,7 @@ from localise.layout import (
     break_atoms,
     break_quality,
     is_no_space_lang,
+    join_all,
     join_atoms,
     join_pieces,
     split_dialogue,
@@ -73,10 +74,7 @@ def _cue_lines(text: str) -> list[str]:
 
 
 def _joined(lines: Sequence[str]) -> str:
-    out = ""
-    for ln in lines:
-        out = join_pieces(out, ln)
-    return out
+    return join_all(lines)
 
 
 def _same_context(a: Cue, b: Cue) -> bool:

@@ -43,18 +43,36 @@ def describe(track: Track, worst: int = 3) -> list[str]:
     return lines
 
 
+def _limits(config: Path | None):  # type: ignore[no-untyped-def]
+    """The input size limits of the settings (file, ``LOCALISE_*``), or exit 1 naming the problem."""
+    from localise.config import load_settings
+    from localise.errors import ConfigError
+
+    try:
+        return load_settings(config).limits.input_limits()
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add ``inspect`` to the app."""
 
     @app.command("inspect")
-    def inspect(files: list[Path] = typer.Argument(..., help="subtitle files (SRT, WebVTT, ASS/SSA)")) -> None:
-        """Print format, encoding, cue count, total duration, warnings and reading speed of each file."""
+    def inspect(
+        files: list[Path] = typer.Argument(..., help="subtitle files (SRT, WebVTT, ASS/SSA)"),
+        config: Path | None = typer.Option(None, "--config", help="Settings file (TOML) for the input size limits; also $LOCALISE_CONFIG."),
+    ) -> None:
+        """Print format, encoding, cue count, total duration, warnings and reading speed of each file.
+
+        Files over the input size limits (settings ``[limits]``) are refused before they are read."""
         from localise.io import read_track
 
+        limits = _limits(config)
         failed = False
         for path in files:
             try:
-                track = read_track(path)
+                track = read_track(path, limits=limits)
             except ParseError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 failed = True

@@ -36,11 +36,17 @@ def translate(
     config: Annotated[
         Optional[Path], typer.Option("--config", help="Settings file (TOML); also $LOCALISE_CONFIG.")
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse a file with any input that cannot be read as cues (e.g. a malformed timing line)."),
+    ] = False,
 ) -> None:
     """Translate subtitle tracks into one or more languages: same cues, same timings, only the words change.
 
     Writes OUT/<stem>.<lang>.<ext> for each input and language, with OUT/<stem>.<lang>.report.json
-    and .report.html beside it.
+    and .report.html beside it. What reading an input repaired or could not read (a cue with a
+    malformed timing line is left out) is printed with its line and listed in the reports;
+    --strict refuses such a file instead.
     """
     from rich.console import Console
 
@@ -62,6 +68,7 @@ def translate(
             glossary=glossary,
             model=model,
             engine=engine,
+            strict_input=strict or None,
         )
         _check_languages(settings)
         written = _run(inputs, settings, out, fmt)
@@ -103,7 +110,37 @@ def _run(inputs: list[Path], settings, out: Path, fmt: str | None) -> list[Path]
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=message)
 
-        return localise_files(inputs, settings.targets, out, settings.options(), fmt=fmt, progress=progress)
+        return localise_files(
+            inputs, settings.targets, out, settings.options(), fmt=fmt, progress=progress,
+            **_input_checks(settings, bar.console),
+        )
+
+
+#: Warnings printed per file beyond those that lost input (all of which are printed).
+SHOWN_REPAIRS = 10
+
+
+def _input_checks(settings, console) -> dict:  # type: ignore[no-untyped-def]
+    """``localise_files``' reading arguments: the settings' size limits, ``--strict`` (the setting
+    ``strict_input``), and parse warnings printed on ``console`` (stderr) as
+    ``warning: FILE:LINE: code: message``."""
+    from rich.markup import escape
+
+    from localise.formats.base import LOST_INPUT_CODES
+
+    def show(path: Path, track) -> None:  # type: ignore[no-untyped-def]
+        lost = [w for w in track.warnings if w.code in LOST_INPUT_CODES]
+        repairs = [w for w in track.warnings if w.code not in LOST_INPUT_CODES]
+        for w in sorted(lost + repairs[:SHOWN_REPAIRS], key=lambda w: w.line or 0):
+            where = f"{path}:{w.line}" if w.line is not None else str(path)
+            cue = f" (cue {w.cue + 1})" if w.cue is not None else ""
+            kind = "[red]warning:[/red]" if w in lost else "[yellow]warning:[/yellow]"
+            console.print(f"{kind} {escape(where)}: {w.code}{cue}: {escape(w.message)}", highlight=False, soft_wrap=True)
+        if len(repairs) > SHOWN_REPAIRS:
+            console.print(f"  ... and {len(repairs) - SHOWN_REPAIRS} more warnings for {escape(str(path))} (all in its reports)",
+                          highlight=False, soft_wrap=True)
+
+    return {"limits": settings.limits.input_limits(), "strict": settings.strict_input, "on_warnings": show}
 
 
 def register(app: typer.Typer) -> None:

@@ -28,10 +28,12 @@ from pysubs2.formats.substation import SubstationFormat
 from pysubs2.time import TIMESTAMP, TIMESTAMP_SHORT, timestamp_to_ms
 
 from localise.errors import ParseError, RenderError
-from localise.formats.base import check_timings, normalise_newlines, refuse_control_characters, require_cues, split_lines
+from localise.formats.base import check_timings, normalise_newlines, refuse_control_characters, refuse_times, require_cues, split_lines
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
 _SECTION = re.compile(r"^\s*\[[^\]]+\]\s*$")
+_DIALOGUE_LINES = re.compile(r"^[ \t]*Dialogue:", re.M)  # events that are cues (the early cue count)
 DEFAULT_FORMAT = {
     "ass": ["Layer", "Start", "End", "Style", "Name", "MarginL", "MarginR", "MarginV", "Effect", "Text"],
     "ssa": ["Marked", "Start", "End", "Style", "Name", "MarginL", "MarginR", "MarginV", "Effect", "Text"],
@@ -66,10 +68,14 @@ def _time(raw: str) -> tuple[int, bool] | None:
     return timestamp_to_ms(m.groups()), negative
 
 
-def parse(text: str, name: str | None = None, fmt: str | None = None) -> Track:
-    """Read ASS/SSA text; ``fmt`` is ``"ass"`` or ``"ssa"`` (guessed from the sections if omitted)."""
+def parse(text: str, name: str | None = None, fmt: str | None = None, *, limits: InputLimits | None = None) -> Track:
+    """Read ASS/SSA text; ``fmt`` is ``"ass"`` or ``"ssa"`` (guessed from the sections if omitted).
+    An event whose times cannot be read stays in the file as written, untranslated, with a
+    ``bad-event`` warning naming its line."""
+    limits = limits or DEFAULT_LIMITS
     fmt = fmt or looks_like(text) or "ass"
     text, warnings = normalise_newlines(text)
+    refuse_many_cues_early(text, "Dialogue:", _DIALOGUE_LINES, name, limits)
     lines = split_lines(text)
     sections: list[dict[str, Any]] = []
     preamble = []
@@ -118,6 +124,8 @@ def parse(text: str, name: str | None = None, fmt: str | None = None) -> Track:
             warnings.append(ParseWarning("timestamp-precision", "millisecond timestamps rounded to centiseconds", len(cues), number))
         cues.append(cue)
         cue_lines.append(number)
+        if len(cues) > limits.max_cues:
+            check_cue_count(len(cues), name, number, limits)
     if not sections:
         raise ParseError("no [Script Info] / [Events] sections: not a SubStation file", name, 1)
     for section in sections:  # blank lines that only separate sections are the writer's business
@@ -132,6 +140,7 @@ def parse(text: str, name: str | None = None, fmt: str | None = None) -> Track:
         raise ParseError("no [Events] section", name)
     track = Track(cues=cues, format=fmt, extras=extras, source_name=name, warnings=warnings)
     require_cues(track, name)
+    check_cue_sizes(track, cue_lines, name, limits)
     check_timings(track, cue_lines)
     return track
 
@@ -258,6 +267,12 @@ def _field(cue: Cue, key: str, n: int) -> str:
 
 #: 9:59:59.99, the largest SubStation timestamp (one hour digit); pysubs2 would clamp silently.
 MAX_TIME_MS = 35_999_990
+
+
+def refuse_unwritable_times(track: Track, fmt: str = "ass", name: str | None = None) -> None:
+    """What :func:`render` would refuse about times, said before any work is done on ``track``:
+    negative times and times past 9:59:59.99. Names the file and the cue."""
+    refuse_times(track, "SubStation", name=name, high=MAX_TIME_MS, high_text="9:59:59.99")
 
 
 def _non_negative(ms: int, n: int) -> int:

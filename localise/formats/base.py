@@ -41,6 +41,35 @@ def paused_gc() -> Iterator[None]:
         gc.enable()
 
 
+#: Warning codes that mean part of the input was not read as cue text: a cue whose timing line
+#: cannot be read (left out), lines outside any cue, blocks no reader understands, events kept
+#: verbatim but not translated, bytes no encoding explains. ``translate --strict`` refuses a file
+#: with any of them; every other warning is a repair or a defect kept as the source has it.
+LOST_INPUT_CODES = frozenset({"bad-timing", "stray-text", "unparsed-block", "bad-event", "unparsed-line", "encoding"})
+
+
+def lost_input(warnings: list[ParseWarning]) -> list[ParseWarning]:
+    """The warnings among ``warnings`` that say some input was not read as cue text."""
+    return [w for w in warnings if w.code in LOST_INPUT_CODES]
+
+
+def refuse_times(track: Track, fmt: str, *, name: str | None = None, high: int | None = None, high_text: str = "") -> None:
+    """Times a format cannot hold, found before any work is done on the track: negative ones,
+    and (``high``) ones past the format's largest timestamp. Names the file and the cue."""
+    where = f"{name}: " if name else ""
+    for n, cue in enumerate(track.cues, 1):
+        for ms in (cue.start_ms, cue.end_ms):
+            if ms < 0:
+                raise RenderError(f"{where}cue {n}: {fmt} cannot hold a negative time ({ms} ms)")
+            if high is not None and ms > high:
+                raise RenderError(f"{where}cue {n}: {fmt} cannot hold a time past {high_text or _clock(high)} ({_clock(ms)})")
+
+
+def _clock(ms: int) -> str:
+    h, rest = divmod(ms, 3_600_000)
+    return f"{h}:{rest // 60_000:02d}:{rest % 60_000 // 1000:02d}.{rest % 1000:03d}"
+
+
 def normalise_newlines(text: str) -> tuple[str, list[ParseWarning]]:
     """Text with every line end turned into ``"\\n"``; the BOM removed.
 
@@ -53,6 +82,8 @@ def normalise_newlines(text: str) -> tuple[str, list[ParseWarning]]:
     if "\r\r\n" in text:
         text = text.replace("\r\r\n", "\n")
         warnings.append(ParseWarning("line-ends", "CR CR LF line ends read as one line end"))
+    if "\r" not in text:  # LF only (most files): no copy of the whole text
+        return text, warnings
     return _LINE_END.sub("\n", text), warnings
 
 

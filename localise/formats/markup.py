@@ -25,6 +25,7 @@ The restore rule (documented because people will look at the results):
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Protected:
         placed: list[tuple[int, _Anchor]] = []
         previous = 0
         previous_role = ""
+        points = _Boundaries(body)  # every anchor searches the same body: index it once
         for anchor in self.anchors:
             if per_line:
                 lo = line_starts[anchor.line]
@@ -99,13 +101,12 @@ class Protected:
                 len(target_lines[anchor.line]) if per_line else len(body)
             )
             strict = anchor.role == "close" and previous_role == "open"
-            spaces = [k for k, ch in enumerate(body) if ch == " " and lo <= k <= hi] if anchor.space else []
-            if spaces:  # \h, \n take the place of a space of the translation
-                pos = min(spaces, key=lambda k: (abs(k - ideal), k))
-                placed.append((pos, anchor))
-                previous, previous_role = pos + 1, anchor.role
+            space = _nearest(points.spaces(), ideal, lo, hi) if anchor.space else None
+            if space is not None:  # \h, \n take the place of a space of the translation
+                placed.append((space, anchor))
+                previous, previous_role = space + 1, anchor.role
                 continue
-            pos = _snap(body, ideal, lo, hi, anchor.role, previous if strict else None)
+            pos = _snap(points, ideal, lo, hi, anchor.role, previous if strict else None)
             placed.append((pos, anchor))
             previous, previous_role = pos, anchor.role
         out: list[str] = []
@@ -142,28 +143,95 @@ def _no_space_script(ch: str) -> bool:
     )
 
 
-def _boundaries(text: str, role: str) -> list[int]:
-    points = []
+class _Boundaries:
+    """The word boundaries of one text by role (and its spaces), computed once, kept sorted.
+
+    Why: :meth:`Protected.restore` places every markup span of a cue in the same translated
+    text; scanning that text for each span made a cue with many tags quadratic in its length.
+    Lists per role (:func:`_all_boundaries`); lookups are binary searches (:func:`_nearest`).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._by_role: dict[str, list[int]] = {}
+        self._spaces: list[int] | None = None
+
+    def role(self, role: str) -> list[int]:
+        if not self._by_role:
+            self._by_role = _all_boundaries(self.text)
+        return self._by_role[role]
+
+    def spaces(self) -> list[int]:
+        if self._spaces is None:
+            self._spaces = [k for k, ch in enumerate(self.text) if ch == " "]
+        return self._spaces
+
+
+class _CharClasses(dict):
+    """``str.translate`` table: each character to ``s`` (space), ``n`` (a script written without
+    spaces, see :func:`_no_space_script`) or ``w`` (another word character); filled lazily."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        kind = "s" if ch.isspace() else "n" if _no_space_script(ch) else "w"
+        self[cp] = kind
+        return kind
+
+
+_CHAR_CLASSES = _CharClasses()
+
+
+def _all_boundaries(text: str) -> dict[str, list[int]]:
+    """The positions in ``text`` where a span may be put, by role, in one pass over the text:
+    ``open`` before a word, ``close`` after one, ``any`` either (or an end of the text). In scripts
+    written without spaces every character boundary inside a run counts. A role without any
+    position gets ``[0, len(text)]``."""
+    classes = text.translate(_CHAR_CLASSES)
     n = len(text)
+    opens: list[int] = []
+    closes: list[int] = []
+    anys: list[int] = []
+    before = ""  # class of text[i - 1] ("" before the text)
     for i in range(n + 1):
-        before = text[i - 1] if i else ""
-        after = text[i] if i < n else ""
-        b_word = bool(before) and not before.isspace()
-        a_word = bool(after) and not after.isspace()
-        joint = bool(before and after) and (_no_space_script(before) or _no_space_script(after))
+        after = classes[i] if i < n else ""
+        b_word = before in ("n", "w")
+        a_word = after in ("n", "w")
+        joint = before == "n" or after == "n" if before and after else False
         start = a_word and (not b_word or joint)
         end = b_word and (not a_word or joint)
-        if (role == "open" and start) or (role == "close" and end) or (role == "any" and (start or end or i in (0, n))):
-            points.append(i)
-    return points or [0, n]
+        if start:
+            opens.append(i)
+        if end:
+            closes.append(i)
+        if start or end or i == 0 or i == n:
+            anys.append(i)
+        before = after
+    return {"open": opens or [0, n], "close": closes or [0, n], "any": anys or [0, n]}
 
 
-def _snap(body: str, ideal: float, lo: int, hi: int, role: str, after: int | None) -> int:
-    """Nearest boundary of the right kind to ``ideal`` within ``[lo, hi]`` (and past ``after``)."""
-    candidates = [p for p in _boundaries(body, role) if lo <= p <= hi and (after is None or p > after)]
-    if not candidates:
-        candidates = [p for p in _boundaries(body, "any") if lo <= p <= hi] or [lo]
-    return min(candidates, key=lambda p: (abs(p - ideal), p))
+def _nearest(points: list[int], ideal: float, lo: int, hi: int) -> int | None:
+    """The point of sorted ``points`` within ``[lo, hi]`` nearest to ``ideal`` (the smaller one on
+    a tie), ``None`` when there is none: ``min(candidates, key=(distance, point))`` by bisection."""
+    i = bisect.bisect_left(points, lo)
+    j = bisect.bisect_right(points, hi)
+    if i >= j:
+        return None
+    k = bisect.bisect_left(points, ideal, i, j)
+    if k == i:
+        return points[i]
+    if k == j:
+        return points[j - 1]
+    below, above = points[k - 1], points[k]
+    return below if ideal - below <= above - ideal else above
+
+
+def _snap(points: _Boundaries, ideal: float, lo: int, hi: int, role: str, after: int | None) -> int:
+    """Nearest boundary of the right kind to ``ideal`` within ``[lo, hi]`` (and past ``after``),
+    else any boundary there, else ``lo``."""
+    pos = _nearest(points.role(role), ideal, max(lo, after + 1) if after is not None else lo, hi)
+    if pos is None:
+        pos = _nearest(points.role("any"), ideal, lo, hi)
+    return lo if pos is None else pos
 
 
 def _role(raw: str, dialect: str) -> str:

@@ -25,6 +25,7 @@ from pysrt import SubRipItem, SubRipTime
 
 from localise.errors import ParseError, RenderError
 from localise.formats.base import check_timings, is_blank, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
 _TS = r"(?:(\d+)\s*:\s*)?(\d{1,2})\s*:\s*(\d{1,2})(?:\s*([,.])\s*(\d{1,3}))?"
@@ -37,6 +38,68 @@ _SPACED_ARROW = re.compile(r"\d --> \d")
 #: The timing line as it should be written. TIMING reads such a line with exactly these groups (its
 #: first, greedy choice), so it is read here directly, with nothing to repair.
 _CANONICAL_TIMING = re.compile(r"^(\d{2,}):(\d{2}):(\d{2}),(\d{3}) --> (\d{2,}):(\d{2}):(\d{2}),(\d{3})(?P<rest>(?:\s.*)?)$")
+#: The same, found in a whole text (for the early cue count: one C-level pass, no objects per line).
+_CANONICAL_TIMING_LINES = re.compile(r"^\d{2,}:\d{2}:\d{2},\d{3} --> \d{2,}:\d{2}:\d{2},\d{3}(?:[ \t].*)?$", re.M)
+
+
+#: What a timing line that TIMING cannot read still looks like: a clock figure (``00:03``)...
+_CLOCK = re.compile(r"\d+\s*:\s*\d+(?:\s*:\s*\d+)?")
+#: ... and an arrow, however written (``-->``, ``->``, ``- >``, ``=>``, ``—>``, ``→``)...
+_ARROWISH = re.compile(r"-+\s*>|[=—–]\s*>|→")
+
+
+def _timing_like(line: str) -> bool:
+    """A line meant as a timing line: a clock figure and an arrow, or two clock figures."""
+    clocks = _CLOCK.findall(line)
+    return bool(clocks) and (len(clocks) >= 2 or _ARROWISH.search(line) is not None)
+
+
+def _meant_as_timing(line: str) -> bool:
+    """Timing-like, or an SRT arrow however garbled what stands around it."""
+    return "-->" in line or _timing_like(line)
+
+
+def _lost_cue_starts(lines: list[str], lo: int, hi: int, after_blank: bool) -> list[int]:
+    """Where, in ``lines[lo:hi]`` (a cue's text, or what stands before the first cue), a cue
+    begins whose timing line cannot be read; its lines must not be taken for text of the cue above.
+
+    Such a cue begins at an index line that follows a blank line, and at a line meant as a timing
+    line (:func:`_meant_as_timing`) that follows a blank line or an index line (then at that index).
+    ``after_blank`` says whether ``lines[lo]`` follows a blank line or the start of the file.
+    Other text after a blank line stays the cue's text (a blank line inside a cue, repaired with a
+    warning); :func:`render` refuses cue text that would read back as such a cue."""
+    starts: list[int] = []
+    j = lo
+    while j < hi:
+        line = lines[j]
+        blank_before = after_blank if j == lo else is_blank(lines[j - 1])
+        if blank_before and _INDEX.match(line):
+            starts.append(j)
+            j += 1
+            if j < hi and not is_blank(lines[j]):
+                j += 1  # the unreadable timing line (or whatever stands there) belongs to this cue
+            continue
+        if blank_before:
+            if _meant_as_timing(line):
+                starts.append(j)
+        elif j > lo and lines[j - 1].strip().isdecimal() and _meant_as_timing(line):  # (cheap tests first:
+            starts.append(j - 1)  # this runs over every line of every cue)
+        j += 1
+    return starts
+
+
+def _lost_cue_warning(lines: list[str], start: int, stop: int, after_cue: int) -> ParseWarning:
+    """The warning for the cue in ``lines[start:stop]`` that is left out (its timing is unreadable)."""
+    where = f"after cue {after_cue}" if after_cue else "before the first cue"
+    indexed = _INDEX.match(lines[start]) is not None
+    timing = start + 1 if indexed else start
+    if indexed and (timing >= stop or not _meant_as_timing(lines[timing])):  # the index, then text at once
+        problem, timing, text_from = f"index line {lines[start].strip()!r} with no timing line", start, start + 1
+    else:
+        problem, text_from = f"its timing line cannot be read: {lines[timing][:80]!r}", timing + 1
+    text = [ln for ln in lines[text_from:stop] if not is_blank(ln)]
+    shown = f"; its text: {text[0][:60]!r}" + (f" and {len(text) - 1} more line(s)" if len(text) > 1 else "") if text else ""
+    return ParseWarning("bad-timing", f"cue {where} left out: {problem}{shown}", None, timing + 1)
 
 
 def looks_like(text: str) -> bool:
@@ -81,12 +144,30 @@ def parse_timing(line: str) -> tuple[int, int, str, list[str]] | None:
     return start, end, m.group("rest").strip(), repairs
 
 
-def parse(text: str, name: str | None = None) -> Track:
-    """Read SRT text into a :class:`Track` (see module doc for the repairs it makes)."""
+def _timing_lines(lines: list[str], name: str | None, limits: InputLimits) -> list[tuple[int, tuple[int, int, str, list[str]]]]:
+    """``(line index, parse_timing(line))`` of every timing line; refuses a file with more cues
+    than ``limits.max_cues`` as soon as it finds one more (before any cue is built)."""
+    timings = []
+    most = limits.max_cues
+    for i, line in enumerate(lines):
+        # every arrow TIMING accepts ends in ">": other lines need no regex
+        if ">" in line and (t := parse_timing(line)) is not None:
+            timings.append((i, t))
+            if len(timings) > most:
+                check_cue_count(len(timings), name, i + 1, limits)
+    return timings
+
+
+def parse(text: str, name: str | None = None, *, limits: InputLimits | None = None) -> Track:
+    """Read SRT text into a :class:`Track` (see module doc for the repairs it makes).
+
+    A cue whose timing line cannot be read is left out with a ``bad-timing`` warning naming its
+    line; its lines never become text of the cue above."""
+    limits = limits or DEFAULT_LIMITS
     text, warnings = normalise_newlines(text)
+    refuse_many_cues_early(text, "-->", _CANONICAL_TIMING_LINES, name, limits)
     lines = split_lines(text)
-    # every arrow TIMING accepts ends in ">": other lines need no regex
-    timings = [(i, t) for i, line in enumerate(lines) if ">" in line and (t := parse_timing(line)) is not None]
+    timings = _timing_lines(lines, name, limits)
     if not timings:
         raise ParseError("no SRT timing line ('00:00:01,000 --> 00:00:02,000') found", name)
 
@@ -98,9 +179,12 @@ def parse(text: str, name: str | None = None) -> Track:
 
     cues: list[Cue] = []
     cue_lines: list[int] = []
-    stray = [j for j in range(starts[0]) if not is_blank(lines[j])]
+    lost = _lost_cue_starts(lines, 0, starts[0], True)
+    stray = [j for j in range(lost[0] if lost else starts[0]) if not is_blank(lines[j])]
     if stray:
         warnings.append(ParseWarning("stray-text", f"{len(stray)} line(s) before the first cue ignored: {lines[stray[0]]!r}", None, stray[0] + 1))
+    for n, first in enumerate(lost):
+        warnings.append(_lost_cue_warning(lines, first, lost[n + 1] if n + 1 < len(lost) else starts[0], 0))
     previous_id: int | None = None
     for k, (i, (start, end, rest, repairs)) in enumerate(timings):
         pos = len(cues)
@@ -121,7 +205,10 @@ def parse(text: str, name: str | None = None) -> Track:
             warnings.append(ParseWarning("missing-blank-line", "no blank line before this cue", pos, block_start + 1))
         if repairs:
             warnings.append(ParseWarning("timestamp-format", "; ".join(repairs), pos, i + 1))
-        body = lines[i + 1 : block_end]
+        lost = _lost_cue_starts(lines, i + 1, block_end, False)
+        for n, first in enumerate(lost):
+            warnings.append(_lost_cue_warning(lines, first, lost[n + 1] if n + 1 < len(lost) else block_end, pos + 1))
+        body = lines[i + 1 : lost[0] if lost else block_end]
         while body and is_blank(body[-1]):
             body.pop()
         while body and is_blank(body[0]):
@@ -133,8 +220,10 @@ def parse(text: str, name: str | None = None) -> Track:
         cues.append(Cue(start, end, "\n".join(body), cue_id, extras))
         cue_lines.append(i + 1)
 
+    warnings.sort(key=lambda w: w.line or 0)  # left-out cues among the others, in file order
     track = Track(cues=cues, format="srt", source_name=name, warnings=warnings)
     require_cues(track, name, need_text=True)
+    check_cue_sizes(track, cue_lines, name, limits)
     check_timings(track, cue_lines)
     return track
 
@@ -148,9 +237,13 @@ def render(track: Track) -> str:
     for n, cue in enumerate(track.cues, 1):
         if cue.start_ms < 0 or cue.end_ms < 0:
             raise RenderError(f"cue {n}: SRT cannot hold a negative time ({cue.start_ms} -> {cue.end_ms} ms)")
+        previous = ""
         for line in cue.text.split("\n"):
             if ">" in line and TIMING.match(line):  # every arrow TIMING accepts ends in ">"
                 raise RenderError(f"cue {n}: SRT cannot hold a text line that reads as a timing line: {line!r}")
+            if _INDEX.match(previous) and _meant_as_timing(line):
+                raise RenderError(f"cue {n}: SRT cannot hold a number line followed by a line that reads as a timing line: {previous!r}, {line!r}")
+            previous = line
         index = cue.id.strip() if cue.id.strip().isdigit() else str(n)  # keep "001" as written
         position = str(cue.extras.get("position", ""))
         # what str(SubRipItem(...)) writes, with pysrt's own patterns, without two SubRipTime objects per cue

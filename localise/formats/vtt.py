@@ -22,12 +22,15 @@ from typing import Any
 
 from localise.errors import ParseError, RenderError
 from localise.formats.base import check_timings, normalise_newlines, refuse_blank_lines, refuse_control_characters, require_cues, split_lines
+from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
 _HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
 _STRICT_TS = re.compile(r"^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$")
 _LENIENT_TS = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2})(?:[.,](\d{1,3}))?$")
 _TIMESTAMP_CHARS = re.compile(r"^[\d:.,]+")
+#: Timing lines written as the specification says, found in a whole text (the early cue count).
+_STRICT_TIMING_LINES = re.compile(r"^(?:\d{2,}:)?\d{2}:\d{2}\.\d{3}[ \t]+-->[ \t]+(?:\d{2,}:)?\d{2}:\d{2}\.\d{3}(?:[ \t].*)?$", re.M)
 
 
 def looks_like(text: str) -> bool:
@@ -98,10 +101,13 @@ def _blocks(lines: list[str], i: int) -> list[tuple[int, list[str], bool]]:
     return blocks
 
 
-def parse(text: str, name: str | None = None, *, require_header: bool = True) -> Track:
+def parse(text: str, name: str | None = None, *, require_header: bool = True, limits: InputLimits | None = None) -> Track:
     """Read WebVTT text. ``require_header=False`` accepts a file whose ``WEBVTT`` line is missing
-    (with a warning) — used when the file name says ``.vtt``."""
+    (with a warning) — used when the file name says ``.vtt``. A cue whose timing cannot be read is
+    left out with a ``bad-timing`` warning naming its line (as the specification drops it)."""
+    limits = limits or DEFAULT_LIMITS
     text, warnings = normalise_newlines(text)
+    refuse_many_cues_early(text, "-->", _STRICT_TIMING_LINES, name, limits)
     lines = split_lines(text)
     i = 0
     while i < len(lines) and not lines[i].strip():
@@ -154,14 +160,17 @@ def parse(text: str, name: str | None = None, *, require_header: bool = True) ->
         if not strict:
             warnings.append(ParseWarning("timestamp-format", "timestamps not written as [HH:]MM:SS.mmm; read leniently", pos, first + timing_at + 1))
         cue_id = block[0] if timing_at == 1 else ""
-        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :]), cue_id, {"settings": settings} if settings else {}))
         cue_lines.append(first + timing_at + 1)
+        if len(cue_lines) > limits.max_cues:
+            check_cue_count(len(cue_lines), name, cue_lines[-1], limits)
+        cues.append(Cue(start, end, "\n".join(block[timing_at + 1 :]), cue_id, {"settings": settings} if settings else {}))
         last_block_was_cue = True
         if by_arrow:
             warnings.append(ParseWarning("missing-blank-line", "a timing line follows this cue's text without a blank line", pos, first + len(block) + 1))
 
     track = Track(cues=cues, format="vtt", extras={**extras, **({"blocks": blocks_out} if blocks_out else {})}, source_name=name, warnings=warnings)
     require_cues(track, name)
+    check_cue_sizes(track, cue_lines, name, limits)
     check_timings(track, cue_lines)
     return track
 

@@ -26,3 +26,15 @@ def test_inspect_exits_non_zero_on_a_bad_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["inspect", str(bad)])
     assert result.exit_code == 1
     assert "page.srt" in result.output and "HTML" in result.output
+
+
+def test_inspect_names_a_cue_left_out_for_its_timing_line(tmp_path: Path) -> None:
+    """The probe: a malformed timestamp made the cue vanish with only a 'stray text' note (or its
+    lines silently became text of the cue above)."""
+    path = tmp_path / "ep.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:02,000\n你好。\n\n2\n00:00:03,0x0 --> 00:00:04,000\n坏的时间。\n\n"
+                    "3\n00:00:05,000 --> 00:00:06,000\n再见。\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "cues: 2" in result.output and "[line 6] bad-timing" in result.output and "坏的时间" in result.output
+    assert "stray-text" not in result.output and "'你好。\\n2" not in result.output
