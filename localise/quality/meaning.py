@@ -422,9 +422,12 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     t_words = tgt.words
     if src.words and lex.readings:
         # a capitalised word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
+        spans_of: dict[str, tuple[int, int] | None] = {}  # each distinct word looked for once
         for w in t_words:
             if w.key and w.text[0].isupper() and w.key not in src.keys and _spellable(w.text.lower(), lex):
-                where = _name_span(w.text, src, lex)
+                if w.text not in spans_of:
+                    spans_of[w.text] = _name_span(w.text, src, lex)
+                where = spans_of[w.text]
                 if where:
                     covered_spans.append(where)
                     name_tokens.add(w.text)
@@ -433,12 +436,14 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     keys = tgt.keys
     pairs = zip(src.words, src.offsets)
     if missing_terms:
-        pairs = [(w, o) for w, o in pairs if not _inside(w, o, missing_terms)]  # type: ignore[assignment]
+        missing = _marked(missing_terms)
+        pairs = [(w, o) for w, o in pairs if not _inside(w, o, missing)]  # type: ignore[assignment]
+    covered = _marked(covered_spans)
     n_words = 0
     for w, o in pairs:
         n_words += 1
         if (not keys.isdisjoint(w.keys) or (w.char_keys and not keys.isdisjoint(w.char_keys))
-                or (w.number and tgt.has_number) or (covered_spans and _inside(w, o, covered_spans))):
+                or (w.number and tgt.has_number) or (covered and _inside(w, o, covered))):
             continue
         uncovered.append(w.text)
         uncovered_chars += w.end - w.start
@@ -511,8 +516,14 @@ def _terms(glossary: Any, text: str) -> list[Any]:
     return found
 
 
-def _inside(w: SourceWord, offset: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s < w.end + offset and w.start + offset < e for s, e in spans)
+def _marked(spans: list[tuple[int, int]]) -> set[int]:
+    """The character positions the spans cover: a word's test is then linear in its own length,
+    not in the number of spans (a long cue full of names was quadratic)."""
+    return {i for s, e in spans for i in range(s, e)}
+
+
+def _inside(w: SourceWord, offset: int, marked: set[int]) -> bool:
+    return any(i in marked for i in range(w.start + offset, w.end + offset))
 
 
 # --- omission and addition -----------------------------------------------------------------------
