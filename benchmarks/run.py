@@ -528,10 +528,20 @@ def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
     data = workloads.big_track_srt(s.big_cues).encode("utf-8")
     english = workloads.english_texts(s.big_cues)
     style = style_for("en")
+    from localise.quality import meaning
+
     best: dict[str, float] | None = None
     pysrt_best = float("inf")
-    for _ in range(1 if s.quick else 3):
+    warm_total = float("inf")
+    for n in range(1 if s.quick else 3):
         pysrt_best = min(pysrt_best, pysrt_parse_save(data))
+        if n:  # the same track again, per-text memos kept: what a rerun of the same episode costs
+            t0 = time.perf_counter()
+            again = read_track(data, name="big.zh.srt")
+            check_track(again, again.with_texts(english), src_lang="zh", tgt_lang="en", glossary=glossary, style=style)
+            render_track(again.with_texts(english))
+            warm_total = min(warm_total, time.perf_counter() - t0)
+        meaning.clear_caches()  # every timed pass below segments and looks up each distinct sentence anew
         t0 = time.perf_counter()
         source = read_track(data, name="big.zh.srt")
         t1 = time.perf_counter()
@@ -551,7 +561,10 @@ def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
         "rendered_chars": len(rendered),
         **{k: round(v, 3) for k, v in best.items()},
         "pysrt_parse_save_s": round(pysrt_best, 3),
+        # cold: every distinct sentence segmented and looked up within the pass (the first run on a track)
         "check_vs_pysrt": round(best["total_s"] / pysrt_best, 3),
+        # warm: the same track again with the per-text memos of the first pass (a rerun)
+        "check_vs_pysrt_warm": round(warm_total / pysrt_best, 3) if warm_total != float("inf") else None,
     }
 
 
