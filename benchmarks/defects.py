@@ -7,6 +7,9 @@ as catching it). Cues, count and timings never change — only the words, as wit
 Planters pick cues far enough apart (:data:`SPACING`) that two planted defects never share a
 sentence, and skip cues a kind cannot apply to (a wrong number needs a number).
 
+The text operations of the meaning kinds (dropped half, swap, shift, appended sentence) are
+:mod:`benchmarks.plant`'s, shared with ``benchmarks.meaning_recall``; this module picks the cues.
+
 Kinds (issue 14 item 6 and issue 13 item 8): ``empty``, ``untranslated``, ``wrong-number``,
 ``dropped-half``, ``repeated-phrase``, ``added-sentence``, ``broken-markup``, ``glossary-miss``,
 ``swap`` (two cues 2–30 apart exchange translations), ``shift-run`` (ten cues each show the
@@ -21,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import plant as edits
 from localise.formats.markup import plain_text
 from localise.model import Track
 
@@ -161,17 +165,16 @@ def plant(source: Track, target: Track, kind: str, rng: random.Random, *, count:
     elif kind == "wrong-number":
         simple(lambda i: bool(_wrong_number(_words(target, i))), lambda i: _wrong_number(_words(target, i)))
     elif kind == "dropped-half":
-        def drop(i: int) -> str | None:
-            words = _words(target, i).split()
-            return " ".join(words[: len(words) // 2]) if len(words) >= 6 else None
-        simple(lambda i: len(_words(target, i).split()) >= 6, drop)
+        plain = [_words(target, k) for k in range(n)]
+        simple(lambda i: len(plain[i].split()) >= 6, lambda i: edits.drop_second_half(plain, i)[0][i])
     elif kind == "repeated-phrase":
         def loop(i: int) -> str | None:
             words = re.sub(r"[^\w' ]", "", _words(target, i)).split()
             return " ".join(words + words[-2:] * 3) if len(words) >= 2 else None
         simple(lambda i: len(_words(target, i).split()) >= 2, loop)
     elif kind == "added-sentence":
-        simple(lambda i: True, lambda i: _words(target, i).rstrip() + " " + rng.choice(UNRELATED))
+        plain = [_words(target, k) for k in range(n)]
+        simple(lambda i: True, lambda i: edits.append_sentence(plain, i, rng.choice(UNRELATED))[0][i])
     elif kind == "broken-markup":
         simple(lambda i: "<" not in target.cues[i].text, lambda i: "<i>" + _words(target, i))
     elif kind == "glossary-miss":
@@ -200,15 +203,14 @@ def plant(source: Track, target: Track, kind: str, rng: random.Random, *, count:
             if not far:
                 continue
             j = rng.choice(far)
-            texts[i], texts[j] = texts[j], texts[i]
+            texts = edits.swap(texts, i, j - i)[0]
             taken |= {i, j}
             planted.append(Planted(kind, (i, j), f"cues {i + 1} and {j + 1} exchanged"))
     elif kind == "shift-run":
         run = 10
         if n >= run + 2:
             start = rng.randrange(1, n - run)
-            block = [texts[k - 1] for k in range(start, start + run)]
-            texts[start:start + run] = block
+            texts = edits.shift_run(texts, start, run, by=-1)[0]  # each cue shows the previous cue's words
             planted.append(Planted(kind, tuple(range(start, start + run)), f"cues {start + 1}–{start + run} shifted by one"))
     else:
         raise ValueError(f"unknown defect kind {kind!r}; known: {', '.join(KINDS)}")
