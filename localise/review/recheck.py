@@ -1,6 +1,6 @@
-"""Checks of a reviewer's edited line before it is saved: line length, line count, reading speed
-and glossary — the pipeline's own quality checks run on a one-cue track, so a line is judged the
-same way whether a machine or a person wrote it. Also the glossary terms a line contains."""
+"""Checks of a reviewer's edited line before it is saved: the pipeline's own quality checks, run on
+the line inside its sentence (the cues around it), so a line is judged the same way whether a machine
+or a person wrote it. Also the glossary terms a line contains."""
 
 from __future__ import annotations
 
@@ -42,40 +42,29 @@ def glossary_terms(glossary: Any | None, source: str, language: str) -> list[dic
     return terms
 
 
+#: cues on each side of the edited one that the re-check sees: enough for the sentence it belongs to
+CONTEXT_CUES = 4
+
+
 def recheck(track: ReviewTrack, cue_index: int, text: str, *, glossary: Any | None = None,
-            styles: dict[str, dict[str, Any]] | None = None) -> list[dict[str, str]]:
-    """Flags the pipeline's checks give ``text`` as cue ``cue_index`` of ``track`` (no confidence:
-    a person's line has no engine score)."""
+            styles: dict[str, dict[str, Any]] | None = None,
+            reviewed: dict[int, str] | None = None) -> list[dict[str, str]]:
+    """Flags the pipeline's checks give ``text`` as cue ``cue_index`` of ``track`` — judged inside
+    its sentence, as ``translate`` and ``check`` judge it (a term or number the sentence carries in
+    the next cue is not missing). The neighbours keep their stored translations (``reviewed``
+    overrides: lines reviewers already changed). No confidence: a person's line has no engine
+    score. Timing is the source's, so no timing flag can come of an edit."""
     from localise.layout import style_for
+    from localise.quality.checks import check_track
 
-    cue = track.cues[cue_index]
     fmt = track.format or "srt"
-    source = Track([Cue(cue["start_ms"], cue["end_ms"], cue["source"])], format=fmt)
-    target = Track([Cue(cue["start_ms"], cue["end_ms"], text)], format=fmt)
+    lo, hi = max(0, cue_index - CONTEXT_CUES), min(len(track.cues), cue_index + CONTEXT_CUES + 1)
+    window = track.cues[lo:hi]
+    texts = [(reviewed or {}).get(lo + k, c.get("translation", "")) for k, c in enumerate(window)]
+    texts[cue_index - lo] = text
+    source = Track([Cue(c["start_ms"], c["end_ms"], c["source"]) for c in window], format=fmt)
+    target = Track([Cue(c["start_ms"], c["end_ms"], t) for c, t in zip(window, texts)], format=fmt)
     style = style_for(track.language, (styles or {}).get(track.language))
-    try:
-        from localise.quality.checks import check_track
-    except ImportError:  # quality package not in this checkout yet: the layout rules alone
-        return [f.to_dict() for f in _layout_flags(target.cues[0], track.language, style, glossary, source)]
     flags: list[list[Flag]] = check_track(source, target, src_lang=track.src_lang, tgt_lang=track.language,
-                                          glossary=glossary, style=style, confidences=[None])
-    return [f.to_dict() for f in flags[0]]
-
-
-def _layout_flags(cue: Cue, lang: str, style: Any, glossary: Any | None, source: Track) -> list[Flag]:
-    """Length, line count, reading speed (layout's style table) and glossary verification."""
-    from localise.layout import text_length
-
-    flags = []
-    lines = plain_text(cue.text).split("\n")
-    longest = max(text_length(line) for line in lines)
-    if longest > style.max_chars_per_line or len(lines) > style.max_lines:
-        flags.append(Flag("length", "major", f"{len(lines)} line(s), longest {longest} characters; "
-                          f"allowed {style.max_lines} x {style.max_chars_per_line}"))
-    seconds = max(cue.duration_ms, 1) / 1000
-    cps = text_length(plain_text(cue.text)) / seconds
-    if cps > style.max_cps:
-        flags.append(Flag("reading-speed", "major", f"{cps:.1f} characters per second; allowed {style.max_cps}"))
-    if glossary is not None:
-        flags.extend(glossary.verify(plain_text(source.cues[0].text), plain_text(cue.text), lang))
-    return flags
+                                          glossary=glossary, style=style, confidences=[None] * len(window))
+    return [f.to_dict() for f in flags[cue_index - lo]]
