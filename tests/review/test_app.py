@@ -156,3 +156,10 @@ def test_api_xliff_refuses_huge_files_and_targets(client: TestClient, store: Rev
     response = client.post("/api/xliff", content=french.encode(), headers=auth())
     assert response.status_code == 400 and "trgLang is 'fr'" in response.json()["detail"]
     assert [(i.id, i.state, i.final_text) for i in store.items(state=None)] == before
+
+
+def test_an_approval_returns_to_the_same_filtered_queue_including_severity() -> None:
+    from localise.review.app.pages import _form_filters
+
+    assert _form_filters(series="s", severity="minor")["severity"] == "minor"
+    assert _form_filters(severity="bogus")["severity"] == ""

@@ -12,7 +12,7 @@ import time
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from localise.review.access import Principal
@@ -146,38 +146,45 @@ def queue(request: Request, service: Service, principal: PagePrincipal, series: 
     })
 
 
+def _form_filters(series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
+                  flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open",
+                  severity: Annotated[str, Form()] = "") -> dict[str, str]:
+    """The queue's filters as an item form carries them back (hidden fields), so the reviewer
+    returns to the same view after approving, rejecting or editing."""
+    return _filters_from({"series": series, "language": language, "flag": flag, "state": state,
+                          "severity": severity if severity in ("minor", "major", "critical") else ""})
+
+
+FormFilters = Annotated[dict[str, str], Depends(_form_filters)]
+
+
 def _after(filters: dict[str, str], item_id: int) -> RedirectResponse:
     return RedirectResponse(_queue_url(filters, done=item_id), status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/items/{item_id}/approve")
 def approve(request: Request, item_id: int, service: Service, principal: PagePrincipal,
-            series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
-            flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open") -> RedirectResponse:
+            filters: FormFilters) -> RedirectResponse:
     item = service.item_for(principal, item_id)
     service.store.approve(item_id, reviewer=principal.name)
     audit(request, item=item_id, series=item.series, state="approved")
-    return _after(_filters_from({"series": series, "language": language, "flag": flag, "state": state}), item_id)
+    return _after(filters, item_id)
 
 
 @router.post("/items/{item_id}/reject")
 def reject(request: Request, item_id: int, service: Service, principal: PagePrincipal,
-           series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
-           flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open") -> RedirectResponse:
+           filters: FormFilters) -> RedirectResponse:
     item = service.item_for(principal, item_id)
     service.store.reject(item_id, reviewer=principal.name)
     audit(request, item=item_id, series=item.series, state="rejected")
-    return _after(_filters_from({"series": series, "language": language, "flag": flag, "state": state}), item_id)
+    return _after(filters, item_id)
 
 
 @router.post("/items/{item_id}/edit", response_class=HTMLResponse)
 def edit(request: Request, item_id: int, service: Service, principal: PagePrincipal,
-         text: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "",
-         series: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
-         flag: Annotated[str, Form()] = "", state: Annotated[str, Form()] = "open") -> Response:
+         filters: FormFilters, text: Annotated[str, Form()] = "", confirm: Annotated[str, Form()] = "") -> Response:
     """Check the edited line; save it when the checks pass or the reviewer confirms, otherwise show
     the check result on the item and ask again."""
-    filters = _filters_from({"series": series, "language": language, "flag": flag, "state": state})
     item = service.item_for(principal, item_id)
     text = text.replace("\r\n", "\n").strip()
     if not text:
