@@ -427,7 +427,8 @@ def send_to_review(store: Any, episode: Episode, done: Any, settings: Settings) 
     review = _review_store(settings.review_db_url)
     ingested = ingest_published(review, store, episode.series, episode.episode)
     if any(result.kept for result in ingested.values()):
-        again = apply_review(review, store, episode.series, episode.episode, quality_gate=settings.quality_gate)
+        again = apply_review(review, store, episode.series, episode.episode, quality_gate=settings.quality_gate,
+                             limits=settings.limits.input_limits())
         return replace(again, uploaded=done.uploaded + again.uploaded)
     return done
 

@@ -43,6 +43,9 @@ def check(
     fail_on: Annotated[
         str, typer.Option("--fail-on", metavar="minor|major|critical", help="Exit 1 when any cue has a flag this severe.")
     ] = "critical",
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="Settings file (TOML) for the input size limits; also $LOCALISE_CONFIG.")
+    ] = None,
 ) -> None:
     """Check a translated subtitle track against its source: flags per cue with reasons, a score per cue and track.
 
@@ -67,11 +70,13 @@ def check(
     if tgt_lang.split("-")[0].lower() == source_lang.split("-")[0].lower():
         fail(f"target language {tgt_lang!r} is the source language; pass --to (and --from)")
 
+    from localise.config import load_settings
     from localise.errors import LocaliseError
 
     try:
+        limits = load_settings(config).limits.input_limits()
         result = run_check(translation, source, reference=reference, glossary=glossary,
-                           src_lang=source_lang, tgt_lang=tgt_lang)
+                           src_lang=source_lang, tgt_lang=tgt_lang, limits=limits)
     except (LocaliseError, OSError) as exc:
         fail(str(exc) if isinstance(exc, LocaliseError) else f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
         return
@@ -91,15 +96,16 @@ def check(
 
 
 def run_check(translation: Path, source: Path, *, reference: Path | None, glossary: Path | None,
-              src_lang: str, tgt_lang: str):  # type: ignore[no-untyped-def]
-    """Read, align, check and build the report; returns (report, flags per cue)."""
+              src_lang: str, tgt_lang: str, limits=None):  # type: ignore[no-untyped-def]
+    """Read (within ``limits``, the settings' input size limits), align, check and build the
+    report; returns (report, flags per cue)."""
     from localise.io import read_track
     from localise.quality.checks import align_by_time, check_track
     from localise.quality.report import build_report
 
-    target_track = read_track(translation)
-    source_track = read_track(source)
-    reference_track = read_track(reference) if reference is not None else None
+    target_track = read_track(translation, limits=limits)
+    source_track = read_track(source, limits=limits)
+    reference_track = read_track(reference, limits=limits) if reference is not None else None
     terms = None
     if glossary is not None:
         from localise.glossary import Glossary

@@ -200,7 +200,10 @@ def apply(
     from localise.storage import open_store
 
     try:
-        result = apply_review(_store(db), open_store(storage), series, episode)
+        from localise.config import load_settings
+
+        limits = load_settings(None).limits.input_limits()  # $LOCALISE_CONFIG / LOCALISE_LIMITS__*
+        result = apply_review(_store(db), open_store(storage), series, episode, limits=limits)
     except LocaliseError as exc:
         _fail(str(exc))
     what = "unchanged" if result.unchanged else f"published manifest version {result.version}"

@@ -93,11 +93,12 @@ def _reviewed_report(report: dict[str, Any], reviewed: dict[int, Any]) -> dict[s
 
 
 def apply_review(review: ReviewStore, store: Any, series: str, episode: str, *,
-                 quality_gate: Any = None, lease_wait: float | None = None) -> Any:
+                 quality_gate: Any = None, lease_wait: float | None = None, limits: Any = None) -> Any:
     """Republish every language of the episode with its approved and edited lines (all languages,
     so the new manifest still lists each track). Returns the storage's ``PublishResult``; its
     ``version`` is the new manifest version (unchanged when nothing was reviewed since).
-    Reads and publishes under the episode's lease (waiting up to ``lease_wait`` seconds for it)."""
+    Reads and publishes under the episode's lease (waiting up to ``lease_wait`` seconds for it);
+    ``limits`` are the settings' input size limits (raised limits let a big published track back in)."""
     from localise.lease import acquire_lease
     from localise.storage import LEASE, episode_prefix
 
@@ -105,11 +106,11 @@ def apply_review(review: ReviewStore, store: Any, series: str, episode: str, *,
     key = f"{episode_prefix(series, episode)}/{LEASE}"
     kwargs = {} if lease_wait is None else {"wait": lease_wait}
     with acquire_lease(store, key, purpose="apply-review", **kwargs) as lease:
-        return _apply_review_held(review, store, series, episode, quality_gate, lease)
+        return _apply_review_held(review, store, series, episode, quality_gate, lease, limits)
 
 
 def _apply_review_held(review: ReviewStore, store: Any, series: str, episode: str, quality_gate: Any,
-                       lease: Any) -> Any:
+                       lease: Any, limits: Any = None) -> Any:
     from localise.config import QualityGate
     from localise.io import read_track
     from localise.pipeline import LocalisedTrack
@@ -124,7 +125,7 @@ def _apply_review_held(review: ReviewStore, store: Any, series: str, episode: st
     for lang in _languages(manifest, None):
         entry = manifest["languages"][lang]
         key = f"{base}/{entry['track']}"
-        track = read_track(store.read(key), name=store.location(key), format=entry.get("format"))
+        track = read_track(store.read(key), name=store.location(key), format=entry.get("format"), limits=limits)
         report = json.loads(store.read(f"{base}/{entry['report']}"))
         items = {i.cue_index: i for i in review.items(series=series, episode=episode, language=lang, state=None)
                  if i.state in ("approved", "edited")}

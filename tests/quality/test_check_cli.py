@@ -87,3 +87,16 @@ def test_bad_input_gives_a_clear_message_and_exit_2(tmp_path):
     glossary.write_bytes(b"\xff\xfez\x00h\x00")
     bad_glossary = check(DATA / "zh.en.srt", "--source", DATA / "zh.source.srt", "--glossary", glossary)
     assert bad_glossary.exit_code == 2 and "g.csv" in bad_glossary.output
+
+
+def test_input_limits_come_from_the_settings(tmp_path, monkeypatch):
+    """`check` reads both tracks within the configured size limits (file or LOCALISE_LIMITS__*),
+    so a limit raised for big files lets them in and a tight one refuses, naming the setting."""
+    config = tmp_path / "settings.toml"
+    config.write_text("[limits]\nmax_cues = 2\n", encoding="utf-8")
+    refused = check(DATA / "zh.es.srt", "--source", DATA / "zh.source.srt", "--config", config)
+    assert refused.exit_code == 2 and "max_cues" in refused.output, refused.output
+    monkeypatch.setenv("LOCALISE_LIMITS__MAX_CUES", "2")
+    assert check(DATA / "zh.es.srt", "--source", DATA / "zh.source.srt").exit_code == 2
+    monkeypatch.setenv("LOCALISE_LIMITS__MAX_CUES", "100000")
+    assert check(DATA / "zh.es.srt", "--source", DATA / "zh.source.srt").exit_code in (0, 1)

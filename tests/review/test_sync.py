@@ -80,6 +80,12 @@ def test_review_republishes_and_is_reused_by_a_later_episode(tmp_path: Path, rev
     review.apply([Decision("dragon/ep01/en", 0, "edited", "President Lin is here."),
                   Decision("dragon/ep01/en", 2, "approved")], reviewer="ann")
 
+    from localise.errors import InputTooLargeError
+    from localise.formats.limits import InputLimits
+
+    with pytest.raises(InputTooLargeError):  # the caller's (settings') input limits apply to the re-read
+        apply_review(review, store, "dragon", "ep01", limits=InputLimits(max_cues=2))
+    assert read_manifest(store, "dragon", "ep01")["version"] == 1  # refused before publishing anything
     result = apply_review(review, store, "dragon", "ep01")
     manifest = read_manifest(store, "dragon", "ep01")
     assert result.version == manifest["version"] == 2
