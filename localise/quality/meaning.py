@@ -890,7 +890,11 @@ def check_misalignment(ctx: Any) -> list[Flag]:
     result, pos = found
     m = result.misplaced.get(pos)
     if m is None:
-        return []
+        if pos in result.shifted or result.findings:
+            return []  # the track-level finding says it
+        from localise.quality import alignment  # cue by cue: shifts and swaps inside multi-cue sentences
+
+        return alignment.cue_flags(ctx)
     order, src, _, _ = ctx.track.sentences()
     other = order[m.belongs]
     return [ctx.flag("misalignment", misalignment_reason(m, src[m.belongs], other[0] + 1, ctx.index + 1)
@@ -973,14 +977,9 @@ def track_findings(source: Any, target: Any, *, src_lang: str, tgt_lang: str, gl
     track = TrackContext(_plain_texts(source, source_plain, "source_plain"),
                          _plain_texts(target, target_plain, "target_plain"),
                          _groups(len(target.cues), units), src_lang, tgt_lang)
-    result = track.analysis(glossary, load_thresholds(tgt_lang, thresholds))
-    order = track.sentences()[0]
-    out = []
-    for f in result.findings:
-        d = f.as_dict()
-        d["first_cue"], d["last_cue"] = order[f.first][0] + 1, order[f.last][-1] + 1
-        out.append(d)
-    return out
+    from localise.quality import alignment
+
+    return alignment.track_findings(track, glossary, load_thresholds(tgt_lang, thresholds))
 
 
 # --- pivot ---------------------------------------------------------------------------------------
