@@ -38,7 +38,7 @@ from localise.quality.text import base_lang
 #: Defaults of the ``alignment_*`` thresholds (thresholds.toml holds the same).
 DEFAULTS: dict[str, Any] = {
     "alignment_window": 30,
-    "alignment_poor": 0.5,
+    "alignment_poor": 0.6,
     "alignment_good_penalty": 1.0,
     "alignment_bias": 0.1,
     "alignment_run_offsets": 3,
@@ -231,7 +231,9 @@ def _runs(cues: list[_Cue], own: list[float], poor: list[bool], informative: lis
                 if not informative[i] or not (0 <= j < n):
                     g = 0.0
                 elif not poor[i]:
-                    g = -penalty
+                    # a cue matching its own source: the end of a run, unless (inside one) the
+                    # source before matches it better still (an own match by chance: "let" for 放心)
+                    g = -penalty if total <= 0 else min(0.0, score(cues[i], cues[j]) - own[i] - bias)
                 else:
                     there = score(cues[i], cues[j])
                     g = there - own[i] - bias
