@@ -26,6 +26,8 @@ Thresholds are data (``thresholds.toml``: ``alignment_*``); tuned on the calibra
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,64 +87,78 @@ class CueAlignment:
     shifted: frozenset[int] = frozenset()  # cues explained by a whole-track finding
 
 
+class _Src:
+    """A cue's source as the scores need it: its content words and every key they may be rendered by."""
+
+    __slots__ = ("words", "keys", "number")
+
+    def __init__(self, s: SourceInfo) -> None:
+        self.words = s.words
+        self.keys = s.keys
+        self.number = s.has_number
+
+
+class _Tgt:
+    """A cue's translation: its content keys (capitalised words apart: maybe names), its numbers."""
+
+    __slots__ = ("plain", "caps", "keys", "numbers", "number")
+
+    def __init__(self, t: TargetInfo) -> None:
+        words = t.words
+        self.plain = [w.key for w in words if w.key and not w.capital]
+        self.caps = [w.key for w in words if w.key and w.capital]
+        self.numbers = sum(1 for w in words if w.number)
+        self.number = t.has_number
+        self.keys = t.keys
+
+
 class _Cue:
-    """What the scores need of one cue: its source words and keys, its translation's content keys."""
+    """One cue: its source and its translation (shared between cues with the same texts)."""
 
-    __slots__ = ("src_words", "src_keys", "src_number", "tgt_plain", "tgt_caps", "tgt_set", "tgt_numbers",
-                 "tgt_number")
+    __slots__ = ("src", "tgt")
 
-    def __init__(self, s: SourceInfo, t: TargetInfo) -> None:
-        self.src_words = s.words
-        self.src_keys = s.keys
-        self.src_number = s.has_number
-        plain, caps, numbers = [], [], 0
-        for w in t.words:
-            if w.number:
-                numbers += 1
-            elif w.key:
-                (caps if w.capital else plain).append(w.key)
-        self.tgt_plain = plain
-        self.tgt_caps = caps
-        self.tgt_numbers = numbers
-        self.tgt_number = t.has_number
-        self.tgt_set = t.keys
+    def __init__(self, src: _Src, tgt: _Tgt) -> None:
+        self.src, self.tgt = src, tgt
 
     def informative(self, min_words: int) -> bool:
-        return bool(self.src_words) and len(self.tgt_plain) + self.tgt_numbers >= min_words
+        return bool(self.src.words) and len(self.tgt.plain) + self.tgt.numbers >= min_words
 
 
 def score(t: _Cue, s: _Cue) -> float:
     """Lexical match of ``t``'s translation against ``s``'s source (0..1; both directions)."""
-    if not s.src_words:
+    tg, sr = t.tgt, s.src
+    skeys = sr.keys
+    if tg.keys.isdisjoint(skeys) and not (tg.numbers and sr.number):
+        return 0.0  # nothing shared: most pairs, one set operation
+    if not sr.words:
         return 0.0
-    skeys = s.src_keys
-    total = len(t.tgt_plain) + t.tgt_numbers
-    ok = sum(1 for k in t.tgt_plain if k in skeys)
-    if t.tgt_caps:  # a capitalised word not rendered from the source may be a name: neither way
-        hit = sum(1 for k in t.tgt_caps if k in skeys)
+    total = len(tg.plain) + tg.numbers
+    ok = sum(1 for k in tg.plain if k in skeys)
+    if tg.caps:  # a capitalised word not rendered from the source may be a name: neither way
+        hit = sum(1 for k in tg.caps if k in skeys)
         ok += hit
         total += hit
-    if t.tgt_numbers and s.src_number:
-        ok += t.tgt_numbers
+    if tg.numbers and sr.number:
+        ok += tg.numbers
     if not total or not ok:
         return 0.0
-    tset, tnum = t.tgt_set, t.tgt_number
+    tset, tnum = tg.keys, tg.number
     covered = 0
-    for w in s.src_words:
+    for w in sr.words:
         if w.number:
             covered += tnum
         elif not tset.isdisjoint(w.keys) or (w.char_keys and not tset.isdisjoint(w.char_keys)):
             covered += 1
     if not covered:
         return 0.0
-    c, a = covered / len(s.src_words), ok / total
+    c, a = covered / len(sr.words), ok / total
     return 2 * c * a / (c + a)
 
 
 def _shared(t: _Cue, s: _Cue) -> int:
     """How many of ``t``'s translation words ``s``'s source accounts for."""
-    skeys = s.src_keys
-    return sum(1 for k in t.tgt_plain if k in skeys) + sum(1 for k in t.tgt_caps if k in skeys)
+    skeys = s.src.keys
+    return sum(1 for k in t.tgt.plain if k in skeys) + sum(1 for k in t.tgt.caps if k in skeys)
 
 
 def _th(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -157,8 +173,12 @@ def _th(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lang: str, tgt_lang: str,
-               thresholds: Mapping[str, Any] | None = None) -> CueAlignment:
-    """Misplaced cues of a track (see the module doc); empty where no lexicon exists for the pair."""
+               thresholds: Mapping[str, Any] | None = None,
+               own_scores: Sequence[float | None] | None = None) -> CueAlignment:
+    """Misplaced cues of a track (see the module doc); empty where no lexicon exists for the pair.
+    ``own_scores``: each cue's match with its own source where the caller knows it already (a
+    one-cue sentence's adequacy score from ``meaning.analyse_track``; ``None`` where not): the
+    pass then scores only neighbours."""
     lex = load_lexicon(src_lang, tgt_lang)
     if lex is None:
         return CueAlignment()
@@ -166,17 +186,23 @@ def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lan
     s_sep = "" if base_lang(src_lang) in ("zh", "ja", "th", "lo", "km", "my") else " "
     t_sep = "" if base_lang(tgt_lang) in ("zh", "ja", "th", "lo", "km", "my") else " "
     n = min(len(source_plain), len(target_plain))
-    memo: dict[tuple[str, str], _Cue] = {}
+    srcs: dict[str, _Src] = {}
+    tgts: dict[str, _Tgt] = {}
     cues: list[_Cue] = []
     for i in range(n):
         s_text, t_text = source_plain[i].replace("\n", s_sep), target_plain[i].replace("\n", t_sep)
-        c = memo.get((s_text, t_text))
-        if c is None:
-            c = memo[(s_text, t_text)] = _Cue(source_info(s_text, lex), target_info(t_text, tgt_lang))
-        cues.append(c)
+        sr = srcs.get(s_text)
+        if sr is None:
+            sr = srcs[s_text] = _Src(source_info(s_text, lex))
+        tg = tgts.get(t_text)
+        if tg is None:
+            tg = tgts[t_text] = _Tgt(target_info(t_text, tgt_lang))
+        cues.append(_Cue(sr, tg))
     min_words = int(th["alignment_swap_min_words"])
     informative = [c.informative(1) for c in cues]
-    own = [score(c, c) if informative[i] else 1.0 for i, c in enumerate(cues)]
+    hint = own_scores if own_scores is not None and len(own_scores) >= n else [None] * n
+    own = [(score(c, c) if hint[i] is None else hint[i]) if informative[i] else 1.0  # type: ignore[misc]
+           for i, c in enumerate(cues)]
     poor_at = float(th["alignment_poor"])
     poor = [informative[i] and own[i] < poor_at for i in range(n)]
     result = CueAlignment()
@@ -204,8 +230,8 @@ def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lan
                 there = score(cues[i], cues[i + d])
                 if there > own[i]:
                     result.moved[i] = CueMove(i, i + d, own[i], there, (a, b))
-    _swaps(cues, own, poor, cues_ok=[informative[i] and len(cues[i].tgt_plain) + cues[i].tgt_numbers >= min_words
-                                     for i in range(n)], th=th, out=result.moved)
+    _swaps(cues, own, poor, cues_ok=[poor[i] and cues[i].informative(min_words) for i in range(n)], th=th,
+           out=result.moved)
     return result
 
 
@@ -228,6 +254,8 @@ def _runs(cues: list[_Cue], own: list[float], poor: list[bool], informative: lis
             if i < n:
                 j = i + d
                 hit = 0
+                if total <= 0 and (not poor[i] or not 0 <= j < n or cues[i].tgt.keys.isdisjoint(cues[j].src.keys)):
+                    continue  # outside a run only a hit starts one, and a hit shares words (most cues: one set test)
                 if not informative[i] or not (0 <= j < n):
                     g = 0.0
                 elif not poor[i]:
@@ -273,19 +301,27 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
     there_min = float(th["alignment_swap_min"])
     n = len(cues)
     cand = [i for i in range(n) if poor[i] and cues_ok[i] and i not in out]
+    # which poor cues' sources may render a key: the neighbours worth scoring, without a set
+    # operation per neighbour (a track of 20,000 cues has a million neighbour pairs)
+    where: dict[str, list[int]] = {}
+    for j in range(n):
+        if poor[j]:
+            for k in cues[j].src.keys:
+                where.setdefault(k, []).append(j)
     best_of: dict[int, tuple[int, float]] = {}
-    for x, i in enumerate(cand):
+    for i in cand:
         ci = cues[i]
+        lo, hi = i - window, i + window
+        shared: Counter[int] = Counter()
+        for k in ci.tgt.keys:
+            found = where.get(k)
+            if found:
+                shared.update(found[bisect_left(found, lo):bisect_right(found, hi)])
+        shared.pop(i, None)
         top, top_j = 0.0, -1
-        lo, hi = max(0, i - window), min(n, i + window + 1)
-        for j in range(lo, hi):
-            if j == i or not poor[j]:
-                continue
-            cj = cues[j]
-            if ci.tgt_set.isdisjoint(cj.src_keys):
-                continue
-            a = score(ci, cj)
-            if a > top:
+        for j, _ in shared.most_common(3):  # the sources sharing most words: scored, not every neighbour
+            a = score(ci, cues[j])
+            if a > top or (a == top and j < top_j):
                 top, top_j = a, j
         if top_j >= 0 and top >= there_min and top >= own[i] + margin:
             best_of[i] = (top_j, top)
@@ -309,8 +345,23 @@ def for_track(track: Any, thresholds: Mapping[str, Any] | None) -> CueAlignment:
     found = track.memo.get("cue_alignment")
     if found is None:
         found = track.memo["cue_alignment"] = align_cues(track.source_plain, track.target_plain, track.src_lang,
-                                                         track.tgt_lang, thresholds)
+                                                         track.tgt_lang, thresholds, _own_scores(track))
     return found
+
+
+def _own_scores(track: Any) -> list[float | None] | None:
+    """A one-cue sentence's adequacy score from the sentence-level analysis already made (names and
+    glossary terms counted), so the pass need not score the cue against its own source again."""
+    analysis = track.memo.get("analysis")
+    if analysis is None:
+        return None
+    order, _, _, position = track.sentences()
+    out: list[float | None] = []
+    for i in range(len(track.target_plain)):
+        p = position[i]
+        a = analysis.adequacy[p] if len(order[p]) == 1 and p < len(analysis.adequacy) else None
+        out.append(a.score if a is not None and a.target_words else None)
+    return out
 
 
 def cue_flags(ctx: Any) -> list[Flag]:
