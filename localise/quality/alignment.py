@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "alignment_one_sided": 0.5,
     "alignment_swap_min_words": 2,
     "alignment_track_share": 0.6,
+    "alignment_poor_track_share": 0.85,
 }
 
 
@@ -224,6 +225,8 @@ def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lan
                 f"{'later' if d > 0 else 'earlier'} ({span} of {n_informative} cues agree)", first, last, d))
             result.shifted = frozenset(range(first, last + 1))
             return result
+    if n_informative >= 50 and sum(poor) > th["alignment_poor_track_share"] * n_informative:
+        return result  # nothing matches its own source: chance matches are noise (the sentence analysis says so)
     for a, b, d, _ in runs:
         for i in range(a, b + 1):
             if poor[i] and 0 <= i + d < n:
@@ -303,10 +306,11 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
     cand = [i for i in range(n) if poor[i] and cues_ok[i] and i not in out]
     # which poor cues' sources may render a key: the neighbours worth scoring, without a set
     # operation per neighbour (a track of 20,000 cues has a million neighbour pairs)
+    asked = frozenset().union(*(cues[i].tgt.keys for i in cand)) if cand else frozenset()
     where: dict[str, list[int]] = {}
     for j in range(n):
         if poor[j]:
-            for k in cues[j].src.keys:
+            for k in cues[j].src.keys & asked:  # only keys some candidate's translation holds
                 where.setdefault(k, []).append(j)
     best_of: dict[int, tuple[int, float]] = {}
     for i in cand:
