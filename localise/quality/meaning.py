@@ -945,7 +945,9 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return []  # the misalignment flag says why the words differ
     signal = omission_signal(a, ctx.thresholds, short=bool(length_reason))
     cut = stops_mid_sentence(ctx.unit_source, ctx.unit_target)
-    if cut:  # on its own: no clean sentence of the calibration split does this (0 of 3,906)
+    if cut and (a.uncovered or a.target_words <= a.source_words):
+        # on its own (0 of 3,906 clean calibration sentences stop so), unless every source word is
+        # rendered and then some: a run-on repetition ("I love you and I love you too"), not a cut
         also = (f" and {len(a.uncovered)} of {a.source_words} source content words have no rendering: "
                 f"{_words(a.uncovered)}" if a.uncovered else "")
         return [ctx.flag("omission", f"the translation stops mid-sentence («…{cut}», no closing mark where the source "
