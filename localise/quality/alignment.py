@@ -233,8 +233,11 @@ def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lan
                 there = score(cues[i], cues[i + d])
                 if there > own[i]:
                     result.moved[i] = CueMove(i, i + d, own[i], there, (a, b))
-    _swaps(cues, own, poor, cues_ok=[poor[i] and cues[i].informative(min_words) for i in range(n)], th=th,
-           out=result.moved)
+    # a translation held over a second cue (shown while two source lines are spoken) is one cue's
+    # words on two: not a candidate for a swap, its words belong half to the neighbour by design
+    held = [0 < i and cues[i].tgt is cues[i - 1].tgt or i + 1 < n and cues[i].tgt is cues[i + 1].tgt for i in range(n)]
+    _swaps(cues, own, poor, cues_ok=[poor[i] and not held[i] and cues[i].informative(min_words) for i in range(n)],
+           th=th, out=result.moved)
     return result
 
 

@@ -122,3 +122,16 @@ def test_a_cut_off_translation_is_an_omission_even_when_its_words_are_rendered()
     flags = check_track(track(["我爱你。"]), track(["I love you and I love\nyou and I love you too"]), src_lang="zh",
                         tgt_lang="en")
     assert "omission" not in [f.code for f in flags[0]]
+
+
+def test_a_translation_held_over_two_cues_is_not_taken_for_a_swap():
+    """One English line shown over two source cues (a common subtitle layout) holds the words of
+    both; it is not a candidate for a swap even where a neighbour's source shares its words."""
+    zh = list(ZH)
+    en = list(EN)
+    en[2] = en[3] = EN[6]  # cue 7's words, held over cues 3-4
+    en[6] = EN[2]
+    assert not {2, 3} & set(alignment.align_cues(zh, en, "zh", "en").moved)
+    en[3] = EN[3]  # on one cue only: cues 3 and 7 traded translations, both are reported
+    moved = alignment.align_cues(zh, en, "zh", "en").moved
+    assert moved[2].belongs == 6 and moved[6].belongs == 2
