@@ -24,7 +24,10 @@ line-length and reading-speed limits lifted): an estimate of false flags on clea
 The length-ratio bounds were calibrated on the same pairs, so omission/addition there are
 in-sample (about 1 % by construction, less with the short-line slack).
 
-``--json`` prints the same figures as JSON so they can be tracked over time.
+``--json`` prints the same figures as JSON so they can be tracked over time. ``--split calibration``
+gives the planted-defect figures on the calibration split instead (for tuning thresholds; the headline
+figures are the evaluation split's), ``--kinds dropped-half,swap`` only those kinds (each planted in the
+same cues as in the full run).
 """
 
 from __future__ import annotations
