@@ -18,8 +18,12 @@ The pass (cheap, and gated so a clean track costs little):
    a change of offset costs the run its accumulated evidence) with enough total gain and enough
    cues are shifted runs — each cue gets ``misalignment`` naming the cue it belongs to;
 4. **swaps**: two poor cues within ±``alignment_window`` whose translations each match the
-   other's source clearly better than their own (mutual: a lone chance match is noise);
-5. a run covering most of the track's informative cues is one track-level finding instead.
+   other's source best and clearly better than their own (mutual: a lone chance match is noise),
+   or one whose translation matches a poor neighbour's source strongly (``alignment_one_sided``,
+   two words shared at least: the other translation may be too free to match back); a
+   translation held over two cues is never a swap candidate;
+5. a run covering most of the track's informative cues is one track-level finding instead; a
+   track matching its sources poorly throughout gets no per-cue search (chance matches).
 
 Thresholds are data (``thresholds.toml``: ``alignment_*``); tuned on the calibration split only.
 """
