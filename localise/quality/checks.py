@@ -878,11 +878,9 @@ def _check_track(
             flags = _once_per_sentence(flags, unit_memo)
         out.append(flags)
     if findings is not None and meaning.available(src_lang, tgt_lang) and (checks is None or "misalignment" in checks):
-        order = track.sentences()[0]
-        for f in track.analysis(glossary, th).findings:
-            entry = f.as_dict() | {"subject": "translation"}
-            entry["first_cue"], entry["last_cue"] = order[f.first][0] + 1, order[f.last][-1] + 1
-            findings.append(entry)
+        from localise.quality import alignment  # sentence-level findings, else the cue-level pass's
+
+        findings.extend(entry | {"subject": "translation"} for entry in alignment.track_findings(track, glossary, th))
     return out
 
 

@@ -60,6 +60,12 @@ def function_words(lang: str) -> frozenset[str]:
     return _word_list(f"function_words.{base_lang(lang)}.txt")
 
 
+@lru_cache(maxsize=None)
+def dangling_words(lang: str) -> frozenset[str]:
+    """Words a whole line of ``lang`` never ends on (``dangling.<lang>.txt``; empty if none)."""
+    return _word_list(f"dangling.{base_lang(lang)}.txt")
+
+
 def _word_list(name: str) -> frozenset[str]:
     path = LEXICON_DIR / name
     if not path.is_file():

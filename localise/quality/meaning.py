@@ -890,7 +890,11 @@ def check_misalignment(ctx: Any) -> list[Flag]:
     result, pos = found
     m = result.misplaced.get(pos)
     if m is None:
-        return []
+        if pos in result.shifted or result.findings:
+            return []  # the track-level finding says it
+        from localise.quality import alignment  # cue by cue: shifts and swaps inside multi-cue sentences
+
+        return alignment.cue_flags(ctx)
     order, src, _, _ = ctx.track.sentences()
     other = order[m.belongs]
     return [ctx.flag("misalignment", misalignment_reason(m, src[m.belongs], other[0] + 1, ctx.index + 1)
@@ -912,6 +916,22 @@ def stops_mid_sentence(source: str, target: str) -> str | None:
     return " ".join(target.split()[-3:])
 
 
+_LAST_WORD = re.compile(r"([^\W\d_]+\.?)$")  # "Mr." keeps its point: a title before a name
+
+
+def stops_on_dangling_word(target: str, lang: str) -> str | None:
+    """The cue's last word when its text stops on a word no whole line ends on ("Sign it, and for",
+    "I knew his"; ``dangling.<lang>.txt``): the words after it were cut off. Judged per cue, so a
+    line cut inside a sentence that runs on over several cues is seen too."""
+    from localise.quality.lexicon import dangling_words
+
+    words = dangling_words(lang)
+    if not words:
+        return None
+    m = _LAST_WORD.search(target.rstrip())
+    return m.group(1) if m and m.group(1).lower() in words else None
+
+
 def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
     """``omission`` from the length ratio (``length_reason``, or None when the length is fine)
     and the lexicon together: both agree -> major; the length alone while the lexicon finds the
@@ -925,10 +945,17 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return []  # the misalignment flag says why the words differ
     signal = omission_signal(a, ctx.thresholds, short=bool(length_reason))
     cut = stops_mid_sentence(ctx.unit_source, ctx.unit_target)
-    if cut and a.uncovered and not length_reason:
+    if cut and (a.uncovered or a.target_words <= a.source_words):
+        # on its own (0 of 3,906 clean calibration sentences stop so), unless every source word is
+        # rendered and then some: a run-on repetition ("I love you and I love you too"), not a cut
+        also = (f" and {len(a.uncovered)} of {a.source_words} source content words have no rendering: "
+                f"{_words(a.uncovered)}" if a.uncovered else "")
         return [ctx.flag("omission", f"the translation stops mid-sentence («…{cut}», no closing mark where the source "
-                                     f"has one) and {len(a.uncovered)} of {a.source_words} source content words have "
-                                     f"no rendering: {_words(a.uncovered)}{ctx.where}")]
+                                     f"has one){also}" + (f"; {length_reason}" if length_reason else "") + ctx.where)]
+    dangling = stops_on_dangling_word(ctx.target_plain, ctx.tgt_lang)
+    if dangling:  # per cue: a cut inside a sentence that runs on over several cues
+        return [ctx.flag("omission", f"this line stops on «{dangling}», a word no whole line ends on: the words "
+                                     "after it seem cut off" + (f"; {length_reason}" if length_reason else ""))]
     if length_reason and signal:
         return [ctx.flag("omission", length_reason + "; " + signal.reason + ctx.where)]
     if length_reason:
@@ -973,14 +1000,9 @@ def track_findings(source: Any, target: Any, *, src_lang: str, tgt_lang: str, gl
     track = TrackContext(_plain_texts(source, source_plain, "source_plain"),
                          _plain_texts(target, target_plain, "target_plain"),
                          _groups(len(target.cues), units), src_lang, tgt_lang)
-    result = track.analysis(glossary, load_thresholds(tgt_lang, thresholds))
-    order = track.sentences()[0]
-    out = []
-    for f in result.findings:
-        d = f.as_dict()
-        d["first_cue"], d["last_cue"] = order[f.first][0] + 1, order[f.last][-1] + 1
-        out.append(d)
-    return out
+    from localise.quality import alignment
+
+    return alignment.track_findings(track, glossary, load_thresholds(tgt_lang, thresholds))
 
 
 # --- pivot ---------------------------------------------------------------------------------------

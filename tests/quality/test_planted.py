@@ -44,3 +44,13 @@ def test_evaluation_figures_cover_every_kind_on_the_evaluation_split_only():
     assert fig["recall"]["empty"]["planted"] > 0 and fig["recall"]["empty"]["recall"] == 1.0
     calibration = {p.name for p in load_pairs("calibration")}
     assert not calibration & set(fig["episodes"])
+
+
+def test_calibration_figures_measure_the_calibration_split_only():
+    """``--split calibration`` measures the split the thresholds are tuned on, never the evaluation split."""
+    from benchmarks.quality_recall import evaluation_figures
+
+    fig = evaluation_figures(split="calibration", kinds=("empty",), count=1)
+    assert fig["split"] == "calibration" and fig["recall"]["empty"]["recall"] == 1.0
+    evaluation = {p.name for p in load_pairs("evaluation")}
+    assert not evaluation & set(fig["episodes"])
