@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "alignment_swap_min": 0.25,
     "alignment_one_sided": 0.5,
     "alignment_swap_min_words": 2,
+    "alignment_common_share": 0.1,
     "alignment_track_share": 0.6,
     "alignment_poor_track_share": 0.85,
 }
@@ -160,10 +161,14 @@ def score(t: _Cue, s: _Cue) -> float:
     return 2 * c * a / (c + a)
 
 
-def _shared(t: _Cue, s: _Cue) -> int:
-    """How many of ``t``'s translation words ``s``'s source accounts for."""
+def _shared(t: _Cue, s: _Cue, spread: Mapping[str, int] | None = None, common: int = 0) -> int:
+    """How many of ``t``'s translation words ``s``'s source accounts for (with ``spread``: only
+    words no more than ``common`` of the track's sources may render)."""
     skeys = s.src.keys
-    return sum(1 for k in t.tgt.plain if k in skeys) + sum(1 for k in t.tgt.caps if k in skeys)
+    words = [k for k in (*t.tgt.plain, *t.tgt.caps) if k in skeys]
+    if spread is not None:
+        words = [k for k in words if spread.get(k, 0) <= common]
+    return len(words)
 
 
 def _th(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -319,6 +324,17 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
         if poor[j]:
             for k in cues[j].src.keys & asked:  # only keys some candidate's translation holds
                 where.setdefault(k, []).append(j)
+    # how many cues' sources may render each asked key: a word most lines can render ("know",
+    # "I") is no evidence that a translation belongs to one particular other line
+    spread: Counter[str] = Counter()
+    seen: dict[int, frozenset[str]] = {}
+    for j in range(n):
+        src = cues[j].src
+        keys = seen.get(id(src))
+        if keys is None:
+            keys = seen[id(src)] = frozenset(src.keys & asked)
+        spread.update(keys)
+    common = max(2, int(float(th["alignment_common_share"]) * n))
     best_of: dict[int, tuple[int, float]] = {}
     for i in cand:
         ci = cues[i]
@@ -343,7 +359,7 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
                 b = best_of[j][1]
                 out[i] = CueMove(i, j, own[i], a)
                 out[j] = CueMove(j, i, own[j], b)
-        elif a >= strong and i not in out and _shared(cues[i], cues[j]) >= 2:
+        elif a >= strong and i not in out and _shared(cues[i], cues[j], spread, common) >= 2:
             # one way only, but clearly: this translation renders cue j's source, and cue j's own
             # translation does not (a free rendering there gives the lexicon nothing to match back)
             out[i] = CueMove(i, j, own[i], a)

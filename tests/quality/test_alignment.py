@@ -135,3 +135,17 @@ def test_a_translation_held_over_two_cues_is_not_taken_for_a_swap():
     en[3] = EN[3]  # on one cue only: cues 3 and 7 traded translations, both are reported
     moved = alignment.align_cues(zh, en, "zh", "en").moved
     assert moved[2].belongs == 6 and moved[6].belongs == 2
+
+
+def test_a_one_way_match_counts_only_words_few_sources_can_render():
+    """A one-way swap needs two shared words that few of the track's sources may render: "know"
+    (知道 in many lines) is no evidence that a line belongs to one particular other line."""
+    lex = meaning.load_lexicon("zh", "en")
+    src = alignment._Cue(alignment._Src(meaning.source_info("我知道我的汽车坏了。", lex)), alignment._Tgt(meaning.target_info("x", "en")))
+    tgt = alignment._Cue(src.src, alignment._Tgt(meaning.target_info("I know my car broke down.", "en")))
+    shared_all = alignment._shared(tgt, src)
+    keys = {k for k in tgt.tgt.plain if k in src.src.keys}
+    common_key = next(k for k in keys if k.startswith("know"))
+    spread = {k: (50 if k == common_key else 1) for k in keys}
+    assert alignment._shared(tgt, src, spread, common=2) == shared_all - 1
+    assert alignment._shared(tgt, src, {k: 50 for k in keys}, common=2) == 0
