@@ -19,8 +19,6 @@ row of the summary), and its storage calls are retried with backoff one by one
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from localise import resume
+from localise.resume import run_signature, work_key
 from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
@@ -169,46 +169,8 @@ def load_file(path_or_url: str, series: str) -> Episode:
 
 
 # ------------------------------------------------------------------ signatures and cache keys
-
-
-def _model_fingerprint(model: str) -> str:
-    """A local model folder by its config and file sizes (cheap, changes when it is rebuilt);
-    a Hub id by its name."""
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        return model
-    digest = hashlib.sha256()
-    for item in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(f"{item.relative_to(path).as_posix()}:{item.stat().st_size};".encode())
-        if item.name.endswith(".json"):
-            digest.update(item.read_bytes())
-    return f"{path.name}@{digest.hexdigest()[:16]}"
-
-
-def run_signature(settings: Settings, targets: Sequence[str]) -> dict[str, Any]:
-    """What produces a track, as JSON: library version, engine, model per hop, glossary version and
-    the settings that change words. It goes into manifests and into the translation cache key."""
-    from localise.engines.registry import routes
-    from localise.storage import _package_version
-
-    options = settings.options()
-    models: dict[str, list[str]] = {}
-    for lang in targets:
-        hops = routes(options.src, lang, options.model_table, options.model)
-        models[lang] = [f"{h.src}->{h.tgt}:{_model_fingerprint(h.model)}" for h in hops]
-    return {
-        "localise_version": _package_version(),
-        "targets": list(targets),
-        "models": models,
-        **options.describe(),
-    }
-
-
-def work_key(source_sha256: str, signature: Mapping[str, Any]) -> str:
-    """The cache key of one episode's translations: content hashes only, no run id."""
-    blob = json.dumps({"source": source_sha256, "signature": signature}, sort_keys=True, default=str)
-    return "localise-" + hashlib.sha256(blob.encode()).hexdigest()
-
+# What is already done (content-hash work keys, current manifests, the caches) is the library's:
+# localise.resume, shared with `localise translate`.
 
 def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping[str, Any], settings: Settings,
                  logger: Any = log, delays: Sequence[float] = STORAGE_DELAYS) -> Scan:
@@ -251,18 +213,13 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
 def current_manifest(dest_url: str, episode: Episode, signature: Mapping[str, Any], settings: Settings) -> dict | None:
     """The destination's manifest when it already holds this exact source localised with this
     signature and quality gate (nothing to do), else ``None``."""
-    manifest = read_manifest(open_store(dest_url), episode.series, episode.episode)
-    return manifest if manifest is not None and is_current(manifest, episode, signature, settings) else None
+    return resume.current_manifest(open_store(dest_url), episode.series, episode.episode, episode.sha256, signature,
+                                   settings.quality_gate.model_dump())
 
 
 def is_current(manifest: Mapping[str, Any], episode: Episode, signature: Mapping[str, Any], settings: Settings) -> bool:
-    """Whether a manifest was published from this very source with this signature and gate
-    (reviewed lines applied since included): republishing the machine tracks would undo work."""
-    return (
-        (manifest.get("source") or {}).get("sha256") == episode.sha256
-        and manifest.get("signature") == json.loads(json.dumps(dict(signature), default=str))
-        and manifest.get("quality_gate") == settings.quality_gate.model_dump()
-    )
+    """:func:`localise.resume.is_current` for an episode under these settings' quality gate."""
+    return resume.is_current(manifest, episode.sha256, signature, settings.quality_gate.model_dump())
 
 
 def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str, Any]] | None = None,
@@ -302,16 +259,11 @@ def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str,
 
 
 def chunk_by_cues(episodes: Sequence[Episode], max_cues: int) -> list[list[Episode]]:
-    """Consecutive groups of at most ``max_cues`` cues (at least one episode each)."""
-    chunks: list[list[Episode]] = []
-    size = 0
-    for ep in episodes:
-        if not chunks or size + len(ep.track.cues) > max_cues:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(ep)
-        size += len(ep.track.cues)
-    return chunks
+    """Consecutive groups of at most ``max_cues`` cues (at least one episode each): the library's
+    batching rule (:func:`localise.pipeline.chunk_by_cues`) over episodes."""
+    from localise.pipeline import chunk_by_cues as chunk
+
+    return chunk(episodes, max_cues, lambda ep: len(ep.track.cues))
 
 
 def series_options(settings: Settings, series: str) -> Any:
@@ -344,27 +296,33 @@ def translate_episodes(
     signature: Mapping[str, Any],
     cache: Any = None,
     logger: Any = log,
+    translations: Any = None,
 ) -> dict[str, list[LocalisedTrack]]:
-    """Localised tracks per episode id. Cached episodes come from ``cache`` (a Prefect
-    ``ResultStore``); the rest are translated together, one engine call per language."""
+    """Localised tracks per episode id. Cached episodes come from ``cache`` (a
+    :class:`localise.resume.WorkCache` or a Prefect ``ResultStore``, keyed by
+    :func:`localise.resume.work_key`); the rest are translated together, one engine call per
+    language, reusing finished engine calls from ``translations``
+    (:class:`localise.resume.TranslationCache`) when given."""
     from localise.pipeline import localise_tracks
 
+    work = resume.as_work_cache(cache)
     out: dict[str, list[LocalisedTrack]] = {}
     misses: list[Episode] = []
     for ep in episodes:
-        key = work_key(ep.sha256, signature)
-        if cache is not None and cache.exists(key):
-            out[ep.id] = cache.read(key).result
+        found = work.get(work_key(ep.sha256, signature)) if work is not None else None
+        if found is not None:
+            out[ep.id] = found
         else:
             misses.append(ep)
     for series in dict.fromkeys(ep.series for ep in misses):  # one engine call per language and series
         group = [ep for ep in misses if ep.series == series]
-        results = localise_tracks([ep.track for ep in group], list(targets), options=series_options(settings, series))
+        results = localise_tracks([ep.track for ep in group], list(targets), options=series_options(settings, series),
+                                  translations=translations)
         per = len(targets)
         for n, ep in enumerate(group):
             out[ep.id] = results[n * per:(n + 1) * per]
-            if cache is not None:
-                cache.write(out[ep.id], key=work_key(ep.sha256, signature))
+            if work is not None:
+                work.put(work_key(ep.sha256, signature), out[ep.id])
     logger.info("translated %d episode(s), %d from the cache", len(misses), len(episodes) - len(misses))
     return out
 
