@@ -13,8 +13,9 @@ Why tasks per batch and per chunk rather than per episode: a Prefect task run co
 milliseconds of client and API-server CPU, about as much as loading or publishing one episode, and
 on a small machine that CPU is taken from the model. So the batch flow runs one scan task, and one
 translate and one publish task per chunk; each episode still fails alone (its error becomes its
-row of the summary), and its storage calls are retried with backoff one by one
-(:func:`localise.retry.call_with_retries`), so a retry never redoes the other episodes.
+row of the summary), and its storage calls are retried one by one — S3 calls by botocore, other
+network errors and lease conflicts by :func:`localise.retry.call_with_retries` — so a retry never
+redoes the other episodes; Prefect retries no task (see :mod:`localise.retry`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Episode:
     source: str  # where it was read from (path or s3:// URL), for messages and the manifest
     sha256: str
     track: Track
+    key: str | None = None  # under the source folder or prefix it was listed from (a chunk run reads it again)
 
     @property
     def id(self) -> str:
@@ -149,7 +151,7 @@ def load_episode(source_url: str, key: str, series: str) -> Episode:
     data = store.read(key)
     location = store.location(key)
     track = read_track(data, name=location)
-    return Episode(safe_segment(series), episode_name(key), location, sha256(data), track)
+    return Episode(safe_segment(series), episode_name(key), location, sha256(data), track, key)
 
 
 def split_source(path_or_url: str) -> tuple[str, str]:
@@ -177,7 +179,8 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
     """Read every source under ``source_url`` and sort the episodes into pending, current and
     failed. Listing errors raise (nothing can be done without the list); an episode whose file
     cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
-    keys = list_source_keys(source_url)
+    keys = call_with_retries(lambda: list_source_keys(source_url), what=f"{source_url}: listing", delays=delays,
+                             logger=logger)
     manifests: dict[str, dict[str, Any]] = {}  # of the current episodes, for tidy_current
     current: dict[str, Episode] = {}
 
@@ -429,13 +432,6 @@ def totals(rows: Sequence[Outcome]) -> dict[str, int]:
 # ------------------------------------------------------------------ Prefect tasks over the functions above
 
 
-def transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry storage and network failures; never bad input (a ParseError stays a ParseError)."""
-    from localise.retry import is_transient
-
-    return is_transient(state.data)
-
-
 def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], settings: Settings,
                       signature: Mapping[str, Any]) -> dict[str, list[LocalisedTrack]]:
     """:func:`translate_episodes` with the task's Prefect result store as the per-episode cache."""
@@ -461,8 +457,25 @@ def _publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[
     return publish_chunk(dest_url, episodes, results, signature, settings, logger=get_run_logger())
 
 
-_STORAGE = {"retries": 3, "retry_delay_seconds": list(STORAGE_DELAYS), "retry_condition_fn": transient,
-            "cache_policy": NO_CACHE}
+def _load_file(path_or_url: str, series: str) -> Episode:
+    from prefect import get_run_logger
+
+    return call_with_retries(lambda: load_file(path_or_url, series), what=f"{path_or_url}: reading",
+                             logger=get_run_logger())
+
+
+def _publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], signature: Mapping[str, Any],
+             settings: Settings) -> Outcome:
+    from prefect import get_run_logger
+
+    return call_with_retries(lambda: publish(dest_url, episode, results, signature, settings),
+                             what=f"{episode.id}: publishing", logger=get_run_logger())
+
+
+# No Prefect task retries (localise.retry: one layer per kind): storage calls are retried inside,
+# per call, by botocore (S3) or localise.retry (other network errors, lease conflicts); anything
+# else would fail the same way again.
+_STORAGE = {"cache_policy": NO_CACHE}
 # Results that are cheap to make again, or cached inside, are not written to result storage.
 _NOT_KEPT = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -470,10 +483,10 @@ _NOT_KEPT = {"cache_policy": NO_CACHE, "persist_result": False}
 scan_task = task(name="scan-sources", **{**_STORAGE, "persist_result": False})(_scan)
 publish_chunk_task = task(name="publish-chunk", **_NOT_KEPT)(_publish_chunk)  # retries per episode inside
 # The episode flow: one file, one task each.
-load_file_task = task(name="load-source", **_STORAGE)(load_file)
-publish_task = task(name="publish-episode", **_STORAGE)(publish)
+load_file_task = task(name="load-source", **_STORAGE)(_load_file)
+publish_task = task(name="publish-episode", **_STORAGE)(_publish)
 # Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
-translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, **_NOT_KEPT)(_translate_cached)
+translate_task = task(name="translate-chunk", **_NOT_KEPT)(_translate_cached)
 
 
 def translate_task_for(settings: Settings) -> Any:
