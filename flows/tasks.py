@@ -434,14 +434,25 @@ def totals(rows: Sequence[Outcome]) -> dict[str, int]:
 
 def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], settings: Settings,
                       signature: Mapping[str, Any]) -> dict[str, list[LocalisedTrack]]:
-    """:func:`translate_episodes` with the task's Prefect result store as the per-episode cache."""
+    """:func:`translate_episodes` with the per-episode cache in ``settings.cache_url`` (shared by
+    the pool's workers), else in the task's Prefect result store."""
     from prefect import get_run_logger
+
+    return translate_episodes(episodes, targets, settings, signature, cache=work_cache(settings),
+                              logger=get_run_logger())
+
+
+def work_cache(settings: Settings) -> Any:
+    """The flows' per-episode cache: :class:`localise.resume.StoreWorkCache` over
+    ``settings.cache_url`` where set, else the running task's Prefect result store."""
+    if settings.cache_url:
+        return resume.StoreWorkCache(open_store(settings.cache_url))
     from prefect.results import get_default_result_storage, get_result_store
 
     store = get_result_store()
     if store.result_storage is None:
         store = store.model_copy(update={"result_storage": get_default_result_storage()})
-    return translate_episodes(episodes, targets, settings, signature, cache=store, logger=get_run_logger())
+    return store
 
 
 def _scan(source_url: str, series: str, dest_url: str, signature: Mapping[str, Any], settings: Settings) -> Scan:

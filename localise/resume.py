@@ -206,6 +206,55 @@ class _ResultStoreCache:
         self.store.write(value, key=key)
 
 
+class StoreWorkCache:
+    """Finished work in a :class:`localise.storage.Store` — a folder or an S3 prefix that every
+    worker of a pool reaches (setting ``cache_url``), so any worker reuses what any other finished.
+
+    Values are pickled (the flows keep each episode's localised tracks, as Prefect's own result
+    storage would): the prefix must be writable by the workers only. A cache that cannot be
+    read or written is a miss, logged, never a failed episode: the work is done again."""
+
+    def __init__(self, store: Any, prefix: str = "") -> None:
+        self.store = store
+        self.prefix = prefix.strip("/")
+
+    def _key(self, key: str) -> str:
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"not a cache key: {key!r}")
+        return f"{self.prefix}/{key}.pickle" if self.prefix else f"{key}.pickle"
+
+    def get(self, key: str) -> Any | None:
+        import logging
+        import pickle
+
+        try:
+            data = self.store.read(self._key(key))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - storage down: a miss, the work is done again
+            logging.getLogger("localise.resume").warning("%s: cache not read (%s); doing the work again",
+                                                         self.store.location(self._key(key)), exc)
+            return None
+        try:
+            entry = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - written by another version: a miss
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT or entry.get("key") != key:
+            return None
+        return entry.get("value")
+
+    def put(self, key: str, value: Any) -> None:
+        import logging
+        import pickle
+
+        data = pickle.dumps({"format": CACHE_FORMAT, "key": key, "value": value}, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.store.write(self._key(key), data, "application/octet-stream")
+        except Exception as exc:  # noqa: BLE001 - the work is done; only its reuse is lost
+            logging.getLogger("localise.resume").warning("%s: cache not written (%s)",
+                                                         self.store.location(self._key(key)), exc)
+
+
 def as_work_cache(cache: Any) -> WorkCache | None:
     """``cache`` as a :class:`WorkCache`: ``None``, a work cache, or a Prefect result store."""
     if cache is None or isinstance(cache, WorkCache):
@@ -320,6 +369,7 @@ __all__ = [
     "CACHE_DIRNAME",
     "FolderCache",
     "RunCache",
+    "StoreWorkCache",
     "TranslationCache",
     "WorkCache",
     "as_work_cache",
