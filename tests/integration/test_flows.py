@@ -39,6 +39,9 @@ def env(prefect_server, s3_server, tiny_model, tmp_path, monkeypatch):
 
     for key, value in s3_server.env.items():
         monkeypatch.setenv(key, value)
+    # the environment outranks the config file: conftest's LOCALISE_REVIEW_DB_URL would turn the
+    # queue on, and its ingest reads the manifest right after publishing (a race with S3 stopping)
+    monkeypatch.setenv("LOCALISE_REVIEW_DB_URL", "")
     config = tmp_path / "localise.toml"
     config.write_text(f'targets = ["en", "es"]\nmodel = "{tiny_model}"\nreview_db_url = ""\n'
                       '[quality_gate]\nmax_flagged_share = 1.0\n')
