@@ -3,9 +3,10 @@
 Thin over :func:`localise.review.sync.apply_review` (under the episode's lease, taken before the
 published tracks are read, so a batch publishing the same episode waits or goes first; tracks
 first, the manifest last and conditionally, a new manifest version; nothing new when nothing was
-reviewed since). One task per episode, retried with backoff for storage hiccups and for an episode
-another writer held too long (``PublishConflict``); a failed episode does not stop the others and is
-reported in the summary."""
+reviewed since). One task per episode, retried inside with backoff for transient storage errors
+and for an episode another writer held too long (``PublishConflict``), never for a review that does
+not match its track (``localise.retry``); a failed episode does not stop the others and is reported in
+the summary."""
 
 from __future__ import annotations
 
@@ -14,23 +15,25 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from localise.errors import ReviewError
 
 
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry storage and other transient failures, not a review that does not match its track."""
-    return not isinstance(state.result(raise_on_failure=False), ReviewError)
+#: Seconds before each further attempt of an episode's republish (a lease another writer holds,
+#: a network error outside S3); S3 calls are retried inside by botocore (localise.retry).
+REPUBLISH_DELAYS = (2.0, 10.0, 30.0)
 
 
-@task(name="republish-reviewed-episode", retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE,
-      retry_condition_fn=_transient)
+@task(name="republish-reviewed-episode", cache_policy=NO_CACHE)
 def republish_episode(review_db_url: str, storage_url: str, series: str, episode: str) -> dict[str, Any]:
+    from localise.retry import call_with_retries
     from localise.review.store import ReviewStore
     from localise.review.sync import apply_review as republish
     from localise.storage import open_store
 
-    result = republish(ReviewStore(review_db_url), open_store(storage_url), series, episode)
-    return result.to_dict()
+    def once() -> dict[str, Any]:
+        return republish(ReviewStore(review_db_url), open_store(storage_url), series, episode).to_dict()
+
+    return call_with_retries(once, what=f"{series}/{episode}: republishing", delays=REPUBLISH_DELAYS,
+                             logger=get_run_logger())
 
 
 @flow(name="apply-review", log_prints=True)

@@ -7,6 +7,12 @@ Bounded concurrency: at most ``max_concurrency`` chunks translate at once, each 
 per language over all its episodes (the model loads once per worker process). An episode that
 cannot be read or published fails alone, after its own retries; the others go on. The summary
 is returned, logged and kept as a Prefect artifact (``localise-batch-summary``).
+
+Fan-out mode (``fan_out``; on by default when the run comes from a work pool and the
+``localise-chunk`` deployment exists): each chunk is a child run of that deployment, taken by
+whichever worker of the pool is free (``flows/fanout.py``); concurrency is the pool's and the
+deployment's. The batch publishes nothing itself then: it collects each child's rows, starts a
+crashed chunk again (bounded), and writes the summary and artifact as in thread mode.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from flows.tasks import (
     totals,
     translate_task_for,
 )
+from flows.fanout import CHUNK_DEPLOYMENT, fan_out_chosen, run_chunks
 from localise.config import load_settings
 
 
@@ -47,8 +54,17 @@ def localise_batch(
     config: str | None = None,
     max_concurrency: int = 2,
     chunk_cues: int = 2000,
+    fan_out: bool | None = None,
+    chunk_deployment: str = CHUNK_DEPLOYMENT,
+    chunk_retries: int = 1,
 ) -> dict[str, Any]:
-    """Localise and publish the pending episodes of ``source``; returns ``{"totals", "episodes"}``."""
+    """Localise and publish the pending episodes of ``source``; returns ``{"totals", "episodes"}``
+    (and ``"chunks"``, with the worker of each, in fan-out mode).
+
+    ``fan_out``: each chunk a child run of the ``chunk_deployment`` (``localise-chunk``) on the
+    pool's workers, a crashed one started again up to ``chunk_retries`` times; ``None`` takes the
+    setting ``fan_out``, else fans out when this run came from a work pool and that deployment
+    exists. Otherwise chunks translate in threads here, ``max_concurrency`` at a time."""
     logger = get_run_logger()
     series = series or default_series(source)
     settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
@@ -56,6 +72,15 @@ def localise_batch(
 
     scan = scan_task(source, series, settings.storage_url, signature, settings)
     rows: list[Outcome] = list(scan.settled)
+    chunks_done: list[dict[str, Any]] = []
+
+    if fan_out_chosen(fan_out, settings.fan_out, chunk_deployment, logger):
+        parameters = {"source": source, "series": series, "targets": list(settings.targets),
+                      "destination": settings.storage_url, "model": model, "config": config}
+        chunks_done = run_chunks(chunk_deployment, chunk_by_cues(scan.pending, chunk_cues), parameters,
+                                 retries=chunk_retries, logger=logger)
+        rows.extend(row for chunk in chunks_done for row in chunk.pop("rows"))
+        return _summarise(rows, logger, chunks_done)
 
     # Tracks and translations travel as quote(...): Prefect would otherwise walk every cue of them
     # for each task run, looking for futures to resolve.
@@ -89,9 +114,17 @@ def localise_batch(
             logger.error("publishing failed for %s: %s", ", ".join(e.id for e in chunk), exc)
             rows.extend(failed(e, exc) for e in chunk)
 
+    return _summarise(rows, logger)
+
+
+def _summarise(rows: list[Outcome], logger: Any, chunks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The batch's return value, log lines and ``localise-batch-summary`` artifact."""
     rows.sort(key=lambda r: (r.series, r.episode))
     table = summary_markdown(rows)
     counts = totals(rows)
     logger.info("batch summary %s\n%s", counts, table)
     create_markdown_artifact(markdown=table, key="localise-batch-summary", description=str(counts))
-    return {"totals": counts, "episodes": [r.to_dict() for r in rows]}
+    summary: dict[str, Any] = {"totals": counts, "episodes": [r.to_dict() for r in rows]}
+    if chunks is not None:
+        summary["chunks"] = chunks
+    return summary

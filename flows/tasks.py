@@ -13,14 +13,13 @@ Why tasks per batch and per chunk rather than per episode: a Prefect task run co
 milliseconds of client and API-server CPU, about as much as loading or publishing one episode, and
 on a small machine that CPU is taken from the model. So the batch flow runs one scan task, and one
 translate and one publish task per chunk; each episode still fails alone (its error becomes its
-row of the summary), and its storage calls are retried with backoff one by one
-(:func:`localise.retry.call_with_retries`), so a retry never redoes the other episodes.
+row of the summary), and its storage calls are retried one by one — S3 calls by botocore, other
+network errors and lease conflicts by :func:`localise.retry.call_with_retries` — so a retry never
+redoes the other episodes; Prefect retries no task (see :mod:`localise.retry`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from localise import resume
+from localise.resume import run_signature, work_key
 from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
@@ -64,6 +65,7 @@ class Episode:
     source: str  # where it was read from (path or s3:// URL), for messages and the manifest
     sha256: str
     track: Track
+    key: str | None = None  # under the source folder or prefix it was listed from (a chunk run reads it again)
 
     @property
     def id(self) -> str:
@@ -149,7 +151,7 @@ def load_episode(source_url: str, key: str, series: str) -> Episode:
     data = store.read(key)
     location = store.location(key)
     track = read_track(data, name=location)
-    return Episode(safe_segment(series), episode_name(key), location, sha256(data), track)
+    return Episode(safe_segment(series), episode_name(key), location, sha256(data), track, key)
 
 
 def split_source(path_or_url: str) -> tuple[str, str]:
@@ -169,53 +171,16 @@ def load_file(path_or_url: str, series: str) -> Episode:
 
 
 # ------------------------------------------------------------------ signatures and cache keys
-
-
-def _model_fingerprint(model: str) -> str:
-    """A local model folder by its config and file sizes (cheap, changes when it is rebuilt);
-    a Hub id by its name."""
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        return model
-    digest = hashlib.sha256()
-    for item in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(f"{item.relative_to(path).as_posix()}:{item.stat().st_size};".encode())
-        if item.name.endswith(".json"):
-            digest.update(item.read_bytes())
-    return f"{path.name}@{digest.hexdigest()[:16]}"
-
-
-def run_signature(settings: Settings, targets: Sequence[str]) -> dict[str, Any]:
-    """What produces a track, as JSON: library version, engine, model per hop, glossary version and
-    the settings that change words. It goes into manifests and into the translation cache key."""
-    from localise.engines.registry import routes
-    from localise.storage import _package_version
-
-    options = settings.options()
-    models: dict[str, list[str]] = {}
-    for lang in targets:
-        hops = routes(options.src, lang, options.model_table, options.model)
-        models[lang] = [f"{h.src}->{h.tgt}:{_model_fingerprint(h.model)}" for h in hops]
-    return {
-        "localise_version": _package_version(),
-        "targets": list(targets),
-        "models": models,
-        **options.describe(),
-    }
-
-
-def work_key(source_sha256: str, signature: Mapping[str, Any]) -> str:
-    """The cache key of one episode's translations: content hashes only, no run id."""
-    blob = json.dumps({"source": source_sha256, "signature": signature}, sort_keys=True, default=str)
-    return "localise-" + hashlib.sha256(blob.encode()).hexdigest()
-
+# What is already done (content-hash work keys, current manifests, the caches) is the library's:
+# localise.resume, shared with `localise translate`.
 
 def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping[str, Any], settings: Settings,
                  logger: Any = log, delays: Sequence[float] = STORAGE_DELAYS) -> Scan:
     """Read every source under ``source_url`` and sort the episodes into pending, current and
     failed. Listing errors raise (nothing can be done without the list); an episode whose file
     cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
-    keys = list_source_keys(source_url)
+    keys = call_with_retries(lambda: list_source_keys(source_url), what=f"{source_url}: listing", delays=delays,
+                             logger=logger)
     manifests: dict[str, dict[str, Any]] = {}  # of the current episodes, for tidy_current
     current: dict[str, Episode] = {}
 
@@ -251,18 +216,13 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
 def current_manifest(dest_url: str, episode: Episode, signature: Mapping[str, Any], settings: Settings) -> dict | None:
     """The destination's manifest when it already holds this exact source localised with this
     signature and quality gate (nothing to do), else ``None``."""
-    manifest = read_manifest(open_store(dest_url), episode.series, episode.episode)
-    return manifest if manifest is not None and is_current(manifest, episode, signature, settings) else None
+    return resume.current_manifest(open_store(dest_url), episode.series, episode.episode, episode.sha256, signature,
+                                   settings.quality_gate.model_dump())
 
 
 def is_current(manifest: Mapping[str, Any], episode: Episode, signature: Mapping[str, Any], settings: Settings) -> bool:
-    """Whether a manifest was published from this very source with this signature and gate
-    (reviewed lines applied since included): republishing the machine tracks would undo work."""
-    return (
-        (manifest.get("source") or {}).get("sha256") == episode.sha256
-        and manifest.get("signature") == json.loads(json.dumps(dict(signature), default=str))
-        and manifest.get("quality_gate") == settings.quality_gate.model_dump()
-    )
+    """:func:`localise.resume.is_current` for an episode under these settings' quality gate."""
+    return resume.is_current(manifest, episode.sha256, signature, settings.quality_gate.model_dump())
 
 
 def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str, Any]] | None = None,
@@ -302,16 +262,11 @@ def tidy_current(dest_url: str, scan: Scan, manifests: Mapping[str, Mapping[str,
 
 
 def chunk_by_cues(episodes: Sequence[Episode], max_cues: int) -> list[list[Episode]]:
-    """Consecutive groups of at most ``max_cues`` cues (at least one episode each)."""
-    chunks: list[list[Episode]] = []
-    size = 0
-    for ep in episodes:
-        if not chunks or size + len(ep.track.cues) > max_cues:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(ep)
-        size += len(ep.track.cues)
-    return chunks
+    """Consecutive groups of at most ``max_cues`` cues (at least one episode each): the library's
+    batching rule (:func:`localise.pipeline.chunk_by_cues`) over episodes."""
+    from localise.pipeline import chunk_by_cues as chunk
+
+    return chunk(episodes, max_cues, lambda ep: len(ep.track.cues))
 
 
 def series_options(settings: Settings, series: str) -> Any:
@@ -344,27 +299,33 @@ def translate_episodes(
     signature: Mapping[str, Any],
     cache: Any = None,
     logger: Any = log,
+    translations: Any = None,
 ) -> dict[str, list[LocalisedTrack]]:
-    """Localised tracks per episode id. Cached episodes come from ``cache`` (a Prefect
-    ``ResultStore``); the rest are translated together, one engine call per language."""
+    """Localised tracks per episode id. Cached episodes come from ``cache`` (a
+    :class:`localise.resume.WorkCache` or a Prefect ``ResultStore``, keyed by
+    :func:`localise.resume.work_key`); the rest are translated together, one engine call per
+    language, reusing finished engine calls from ``translations``
+    (:class:`localise.resume.TranslationCache`) when given."""
     from localise.pipeline import localise_tracks
 
+    work = resume.as_work_cache(cache)
     out: dict[str, list[LocalisedTrack]] = {}
     misses: list[Episode] = []
     for ep in episodes:
-        key = work_key(ep.sha256, signature)
-        if cache is not None and cache.exists(key):
-            out[ep.id] = cache.read(key).result
+        found = work.get(work_key(ep.sha256, signature)) if work is not None else None
+        if found is not None:
+            out[ep.id] = found
         else:
             misses.append(ep)
     for series in dict.fromkeys(ep.series for ep in misses):  # one engine call per language and series
         group = [ep for ep in misses if ep.series == series]
-        results = localise_tracks([ep.track for ep in group], list(targets), options=series_options(settings, series))
+        results = localise_tracks([ep.track for ep in group], list(targets), options=series_options(settings, series),
+                                  translations=translations)
         per = len(targets)
         for n, ep in enumerate(group):
             out[ep.id] = results[n * per:(n + 1) * per]
-            if cache is not None:
-                cache.write(out[ep.id], key=work_key(ep.sha256, signature))
+            if work is not None:
+                work.put(work_key(ep.sha256, signature), out[ep.id])
     logger.info("translated %d episode(s), %d from the cache", len(misses), len(episodes) - len(misses))
     return out
 
@@ -472,23 +433,27 @@ def totals(rows: Sequence[Outcome]) -> dict[str, int]:
 # ------------------------------------------------------------------ Prefect tasks over the functions above
 
 
-def transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry storage and network failures; never bad input (a ParseError stays a ParseError)."""
-    from localise.retry import is_transient
-
-    return is_transient(state.data)
-
-
 def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], settings: Settings,
                       signature: Mapping[str, Any]) -> dict[str, list[LocalisedTrack]]:
-    """:func:`translate_episodes` with the task's Prefect result store as the per-episode cache."""
+    """:func:`translate_episodes` with the per-episode cache in ``settings.cache_url`` (shared by
+    the pool's workers), else in the task's Prefect result store."""
     from prefect import get_run_logger
+
+    return translate_episodes(episodes, targets, settings, signature, cache=work_cache(settings),
+                              logger=get_run_logger())
+
+
+def work_cache(settings: Settings) -> Any:
+    """The flows' per-episode cache: :class:`localise.resume.StoreWorkCache` over
+    ``settings.cache_url`` where set, else the running task's Prefect result store."""
+    if settings.cache_url:
+        return resume.StoreWorkCache(open_store(settings.cache_url))
     from prefect.results import get_default_result_storage, get_result_store
 
     store = get_result_store()
     if store.result_storage is None:
         store = store.model_copy(update={"result_storage": get_default_result_storage()})
-    return translate_episodes(episodes, targets, settings, signature, cache=store, logger=get_run_logger())
+    return store
 
 
 def _scan(source_url: str, series: str, dest_url: str, signature: Mapping[str, Any], settings: Settings) -> Scan:
@@ -504,8 +469,25 @@ def _publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[
     return publish_chunk(dest_url, episodes, results, signature, settings, logger=get_run_logger())
 
 
-_STORAGE = {"retries": 3, "retry_delay_seconds": list(STORAGE_DELAYS), "retry_condition_fn": transient,
-            "cache_policy": NO_CACHE}
+def _load_file(path_or_url: str, series: str) -> Episode:
+    from prefect import get_run_logger
+
+    return call_with_retries(lambda: load_file(path_or_url, series), what=f"{path_or_url}: reading",
+                             logger=get_run_logger())
+
+
+def _publish(dest_url: str, episode: Episode, results: Sequence[LocalisedTrack], signature: Mapping[str, Any],
+             settings: Settings) -> Outcome:
+    from prefect import get_run_logger
+
+    return call_with_retries(lambda: publish(dest_url, episode, results, signature, settings),
+                             what=f"{episode.id}: publishing", logger=get_run_logger())
+
+
+# No Prefect task retries (localise.retry: one layer per kind): storage calls are retried inside,
+# per call, by botocore (S3) or localise.retry (other network errors, lease conflicts); anything
+# else would fail the same way again.
+_STORAGE = {"cache_policy": NO_CACHE}
 # Results that are cheap to make again, or cached inside, are not written to result storage.
 _NOT_KEPT = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -513,10 +495,10 @@ _NOT_KEPT = {"cache_policy": NO_CACHE, "persist_result": False}
 scan_task = task(name="scan-sources", **{**_STORAGE, "persist_result": False})(_scan)
 publish_chunk_task = task(name="publish-chunk", **_NOT_KEPT)(_publish_chunk)  # retries per episode inside
 # The episode flow: one file, one task each.
-load_file_task = task(name="load-source", **_STORAGE)(load_file)
-publish_task = task(name="publish-episode", **_STORAGE)(publish)
+load_file_task = task(name="load-source", **_STORAGE)(_load_file)
+publish_task = task(name="publish-episode", **_STORAGE)(_publish)
 # Cached per episode inside (see the module doc), so the task itself keeps no Prefect cache.
-translate_task = task(name="translate-chunk", retries=1, retry_delay_seconds=5, **_NOT_KEPT)(_translate_cached)
+translate_task = task(name="translate-chunk", **_NOT_KEPT)(_translate_cached)
 
 
 def translate_task_for(settings: Settings) -> Any:

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     # shared GPU). Off by default: each tagged task start asks the API for a slot, which costs a
     # round trip (up to ~2 s on a busy local SQLite server) even where no limit exists.
     translate_tags: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # localise-batch: each chunk a child run of the `localise-chunk` deployment on the pool's workers
+    # (true), threads in the batch's own run (false); unset: fan out when run from a work pool
+    fan_out: bool | None = None
+    # Where the flows keep finished work for every worker to reuse (a folder or s3://bucket/prefix
+    # outside the published tracks); unset: Prefect's result storage of each worker
+    cache_url: str | None = None
 
     limits: Limits = Field(default_factory=Limits)  # input size limits: file bytes, cues, characters per cue
     strict_input: bool = False  # refuse a file with input that cannot be read as cues (translate --strict)

@@ -90,6 +90,21 @@ class PublishError(LocaliseError):
     """Storage refused a write; nothing was published for the episode (tracks first, manifest last)."""
 
 
+class StorageUnavailable(PublishError):
+    """Storage did not answer (connection, timeout, throttling, 5xx) and the layer that retries
+    such calls (``retried_by``, e.g. ``"botocore"``) gave up after ``attempts``: not retried again
+    (see :mod:`localise.retry`)."""
+
+    def __init__(self, message: str, retried_by: str, attempts: int | None = None) -> None:
+        super().__init__(message, retried_by, attempts)  # all in args: it pickles (Prefect ships it)
+        self.message = message
+        self.retried_by = retried_by
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class PublishConflict(PublishError):
     """Another writer holds the episode's lease or changed its manifest first (a conditional write
     failed); nothing was published by this attempt, and trying again from a fresh read is safe."""

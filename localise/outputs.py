@@ -25,6 +25,8 @@ from types import TracebackType
 from localise.errors import ConfigError
 
 STAGING_PREFIX = ".localise-"
+#: The resume cache's folder (``localise.resume.CACHE_DIRNAME``) shares the prefix: never swept.
+_NOT_STAGING = frozenset({".localise-cache"})
 _PREVIOUS = ".previous"
 
 
@@ -60,7 +62,8 @@ def sweep_stale_staging(out_dir: Path) -> list[Path]:
     ``flock`` is free). Returns what was removed."""
     removed: list[Path] = []
     try:
-        candidates = [p for p in out_dir.iterdir() if p.name.startswith(STAGING_PREFIX)]
+        candidates = [p for p in out_dir.iterdir()
+                      if p.name.startswith(STAGING_PREFIX) and p.name not in _NOT_STAGING]
     except OSError:
         return removed
     for path in candidates:
@@ -82,7 +85,7 @@ def sweep_stale_staging(out_dir: Path) -> list[Path]:
 class OutputBatch:
     """Stage files for ``out_dir``, then :meth:`commit` them all; leaving the ``with`` block
     without a commit (an exception) removes everything staged, and ``out_dir`` itself when the
-    batch created it."""
+    batch created it and nothing else is inside (a resume cache written meanwhile stays)."""
 
     def __init__(self, out_dir: str | os.PathLike[str]) -> None:
         self.out = Path(out_dir)
@@ -142,7 +145,10 @@ class OutputBatch:
                 os.close(self._lock)
             self._lock = None
         if not self.committed and self.created:
-            shutil.rmtree(self.out, ignore_errors=True)
+            # Only what this batch made, and only when nothing else was put there meanwhile
+            # (the resume cache of an interrupted run stays, with the folder that holds it).
+            with contextlib.suppress(OSError):
+                self.out.rmdir()
 
     def __enter__(self) -> OutputBatch:
         return self

@@ -21,10 +21,10 @@ import functools
 import gc
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from localise.errors import ConfigError, LocaliseError
 from localise.model import Flag, Track, Translation, Unit
@@ -32,6 +32,9 @@ from localise.model import Flag, Track, Translation, Unit
 if TYPE_CHECKING:
     from localise.formats.limits import InputLimits
     from localise.glossary import Glossary
+    from localise.resume import RunCache, TranslationCache
+
+_T = TypeVar("_T")
 
 
 @runtime_checkable
@@ -247,7 +250,8 @@ def _machine_translate(
 
 
 def _translate_units(
-    prepared: Sequence[_Prepared], targets: list[str], options: LocaliseOptions, glossary: Glossary | None
+    prepared: Sequence[_Prepared], targets: list[str], options: LocaliseOptions, glossary: Glossary | None,
+    cache: TranslationCache | None = None,
 ) -> dict[str, list[list[Translation]]]:
     """Per target language, a translation for every unit of every track.
 
@@ -265,8 +269,7 @@ def _translate_units(
             hits[lang] = {text: hit for text, hit in zip(unique, found) if hit is not None}
     needed = [text for text in unique if any(text not in hits.get(lang, {}) for lang in targets)]
     langs = [lang for lang in targets if any(text not in hits.get(lang, {}) for text in unique)]
-    machine = _machine_translate(needed, langs, options, glossary) if needed and langs else {}
-    position = {text: n for n, text in enumerate(needed)}
+    machine = _cached_machine_translate(needed, langs, options, glossary, cache) if needed and langs else {}
 
     out: dict[str, list[list[Translation]]] = {}
     for lang in targets:
@@ -278,8 +281,40 @@ def _translate_units(
             elif source in memory:
                 rows[t].append(Translation(memory[source], 1.0, "tm"))
             else:
-                rows[t].append(machine[lang][position[source]])
+                rows[t].append(machine[lang][source])
         out[lang] = rows
+    return out
+
+
+#: Unit texts per engine call when finished engine calls are cached: each slice is kept as soon
+#: as it is done, so an interrupted run loses at most one slice of machine translation.
+CACHE_SLICE_UNITS = 2048
+
+
+def _cached_machine_translate(
+    texts: list[str], targets: list[str], options: LocaliseOptions, glossary: Glossary | None,
+    cache: TranslationCache | None, slice_units: int | None = None,
+) -> dict[str, dict[str, Translation]]:
+    """Per target, the machine translation of each text. With a ``cache``, what an earlier run
+    finished comes from it, the rest goes to the engine in slices of ``slice_units`` texts, each
+    slice stored as soon as it returns. Without one, a single call for everything."""
+    if cache is None:
+        results = _machine_translate(texts, targets, options, glossary)
+        return {lang: dict(zip(texts, results[lang])) for lang in targets}
+    from localise.resume import translation_namespace
+
+    namespaces = {lang: translation_namespace(options, lang) for lang in targets}
+    out = {lang: cache.lookup(namespaces[lang], texts) for lang in targets}
+    todo = [text for text in texts if any(text not in out[lang] for lang in targets)]
+    langs = [lang for lang in targets if any(text not in out[lang] for text in todo)]
+    size = max(1, slice_units or CACHE_SLICE_UNITS)
+    for start in range(0, len(todo), size):
+        part = todo[start:start + size]
+        results = _machine_translate(part, langs, options, glossary)
+        for lang in langs:
+            cache.store(namespaces[lang], zip(part, results[lang]))
+            for text, translation in zip(part, results[lang]):
+                out[lang].setdefault(text, translation)
     return out
 
 
@@ -403,16 +438,19 @@ def localise_tracks(
     *,
     options: LocaliseOptions,
     progress: ProgressCallback | None = None,
+    translations: TranslationCache | None = None,
 ) -> list[LocalisedTrack]:
     """Localise every track into every target language; results ordered track by track, then by
-    the order of ``targets``. One engine call per language covers all units of all tracks."""
+    the order of ``targets``. One engine call per language covers all units of all tracks; with a
+    ``translations`` cache (:class:`localise.resume.TranslationCache`) units it holds skip the
+    engine and the rest are translated in slices, each kept as soon as it is done."""
     targets = _check_targets(targets, options.src)
     glossary = options.resolved_glossary()
     prepared = [_prepare(track, options) for track in tracks]
     if progress is not None:
         units = sum(len(p.units) for p in prepared)
         progress(f"translating {units} units of {len(prepared)} tracks into {', '.join(targets)}")
-    per_lang = _translate_units(prepared, targets, options, glossary)
+    per_lang = _translate_units(prepared, targets, options, glossary, translations)
     signature = options.describe()
     engines = {lang: _engine_signature(lang, options) for lang in targets}
     if progress is not None:
@@ -480,18 +518,19 @@ def output_paths(source: Path, lang: str, out_dir: Path, ext: str) -> dict[str, 
 FileProgress = Callable[[int, int, str], None]  # (outputs done, outputs total, what is happening)
 
 
-def _chunks(paths: Sequence[Path], sizes: Mapping[Path, int], max_cues: int) -> Iterator[list[Path]]:
-    """Consecutive groups of files holding at most ``max_cues`` cues (at least one file each)."""
-    group: list[Path] = []
+def chunk_by_cues(items: Sequence[_T], max_cues: int, cues: Callable[[_T], int]) -> list[list[_T]]:
+    """Consecutive groups of ``items`` holding at most ``max_cues`` cues (``cues(item)`` each), at
+    least one item per group, order kept: the one batching rule of the CLI and the flows."""
+    groups: list[list[_T]] = []
     total = 0
-    for path in paths:
-        if group and total + sizes[path] > max_cues:
-            yield group
-            group, total = [], 0
-        group.append(path)
-        total += sizes[path]
-    if group:
-        yield group
+    for item in items:
+        size = cues(item)
+        if not groups or total + size > max_cues:
+            groups.append([])
+            total = 0
+        groups[-1].append(item)
+        total += size
+    return groups
 
 
 def localise_files(
@@ -507,6 +546,8 @@ def localise_files(
     limits: InputLimits | None = None,
     strict: bool = False,
     on_warnings: Callable[[Path, Track], None] | None = None,
+    cache: RunCache | None = None,
+    on_resume: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Localise subtitle files into ``out_dir``: per input and language a track and two reports.
 
@@ -518,15 +559,20 @@ def localise_files(
     Outputs are staged in a private folder inside ``out_dir`` and moved into place only when the
     whole run succeeded: a failed run writes nothing. Returns the written paths.
 
+    With a ``cache`` (:class:`localise.resume.RunCache`) the run resumes: each input's outputs
+    per language are kept there as soon as they are rendered, and engine calls as they finish;
+    a later run with the same inputs and settings takes finished files from it (byte for byte
+    what it would write) and only the rest goes through the pipeline. ``on_resume(done, total)``
+    hears how many inputs were already done, before any translation.
+
     Reading (see :func:`_read_input`) applies ``limits`` (default
     :data:`~localise.formats.limits.DEFAULT_LIMITS`), hands each track with parse warnings to
     ``on_warnings(path, track)``, refuses with ``strict`` a file where input could not be read as
     cues (:class:`~localise.errors.UnreadableCueError`), and refuses times the output format
     cannot hold — all before anything is translated.
     """
-    from localise.io import read_track, write_track
+    from localise.io import read_track
     from localise.outputs import OutputBatch
-    from localise.quality.report import render_html
 
     targets = _check_targets(targets, options.src)
     sources = [Path(p) for p in paths]
@@ -542,42 +588,99 @@ def localise_files(
     sources = list(dict.fromkeys(sources))
 
     sizes: dict[Path, int] = {}
-    cache: dict[Path, Track] = {}
+    formats: dict[Path, str] = {}
+    cache_tracks: dict[Path, Track] = {}
     cached_cues = 0
     for path in sources:
         track = _read_input(path, fmt, limits, strict, on_warnings)
         sizes[path] = len(track.cues)
+        formats[path] = fmt or track.format
         if cached_cues + sizes[path] <= cache_cues:
-            cache[path] = track
+            cache_tracks[path] = track
             cached_cues += sizes[path]
     options.resolved_glossary()  # a malformed glossary fails here, before any translation
+
+    keys = _work_keys(sources, targets, formats, options) if cache is not None else {}
+    finished: dict[Path, list[dict[str, str]]] = {}
+    if cache is not None:
+        for path in sources:
+            entries = [cache.files.get(keys[path, lang]) for lang in targets]
+            if all(isinstance(e, dict) and set(e) == set(_RENDERED) for e in entries):
+                finished[path] = entries  # type: ignore[assignment]
+        if on_resume is not None:
+            on_resume(len(finished), len(sources))
 
     total = len(sources) * len(targets)
     done = 0
     # All or nothing: staged inside OUT, moved into place at the end (localise.outputs).
     with OutputBatch(out) as batch:
-        for group in _chunks(sources, sizes, chunk_cues):
-            tracks = [cache.pop(p, None) or read_track(p, limits=limits) for p in group]
+        for path, entries in finished.items():
+            for lang, entry in zip(targets, entries):
+                _stage(batch, output_paths(path, lang, out, formats[path]), entry)
+                done += 1
+            if progress is not None:
+                progress(done, total, f"{path.name}: already done")
+        pending = [p for p in sources if p not in finished]
+        for group in chunk_by_cues(pending, chunk_cues, sizes.__getitem__):
+            tracks = [cache_tracks.pop(p, None) or read_track(p, limits=limits) for p in group]
 
             def step(message: str) -> None:
                 if progress is not None:
                     progress(done, total, message)
 
-            results = localise_tracks(tracks, targets, options=options, progress=step)
+            results = localise_tracks(tracks, targets, options=options, progress=step,
+                                      translations=cache.translations if cache is not None else None)
             for path, result in zip((p for p in group for _ in targets), results):
-                ext = fmt or result.track.format
-                names = output_paths(path, result.lang, out, ext)
-                write_track(result.track, batch.stage(names["track"]), format=ext)
-                batch.stage(names["json"]).write_text(
-                    json.dumps(result.report, ensure_ascii=False, indent=2), encoding="utf-8"
-                )
-                batch.stage(names["html"]).write_text(render_html(result.report), encoding="utf-8")
+                entry = _render(result, formats[path])
+                if cache is not None:  # kept before staging: a stop after this line loses nothing
+                    cache.files.put(keys[path, result.lang], entry)
+                names = output_paths(path, result.lang, out, formats[path])
+                _stage(batch, names, entry)
                 done += 1
                 if progress is not None:
                     progress(done, total, f"wrote {names['track'].name}")
             del tracks, results
             gc.collect()  # a group's cyclic garbage (templates, tracebacks) goes now, not groups later
         return batch.commit()
+
+
+#: What a finished input keeps per language: the three output files' text.
+_RENDERED = ("track", "json", "html")
+
+
+def _render(result: LocalisedTrack, ext: str) -> dict[str, str]:
+    """The text of a result's three output files (the same text whether fresh or from a cache)."""
+    from localise.io import render_track
+    from localise.quality.report import render_html
+
+    return {
+        "track": render_track(result.track, ext),
+        "json": json.dumps(result.report, ensure_ascii=False, indent=2),
+        "html": render_html(result.report),
+    }
+
+
+def _stage(batch: Any, names: Mapping[str, Path], entry: Mapping[str, str]) -> None:
+    """Write one input's outputs in one language into the run's staging folder (UTF-8, no BOM,
+    line ends as rendered)."""
+    for kind in _RENDERED:
+        batch.stage(names[kind]).write_bytes(entry[kind].encode("utf-8"))
+
+
+def _work_keys(sources: Sequence[Path], targets: Sequence[str], formats: Mapping[Path, str],
+               options: LocaliseOptions) -> dict[tuple[Path, str], str]:
+    """The cache key of each input's outputs per language: the file's bytes and name (reports
+    name it), the output format and everything :func:`localise.resume.run_signature` holds."""
+    from localise.resume import file_sha256, run_signature, work_key
+
+    signatures = {lang: run_signature(options, [lang]) for lang in targets}
+    keys: dict[tuple[Path, str], str] = {}
+    for path in sources:
+        digest = file_sha256(path)
+        for lang in targets:
+            keys[path, lang] = work_key(digest, {**signatures[lang], "kind": "translate-output",
+                                                 "input": str(path), "format": formats[path]})
+    return keys
 
 
 def _output_stem(path: Path) -> str:
@@ -620,6 +723,7 @@ __all__ = [
     "LocaliseOptions",
     "LocalisedTrack",
     "TranslationMemory",
+    "chunk_by_cues",
     "localise_files",
     "localise_tracks",
     "output_paths",

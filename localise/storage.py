@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from localise.errors import ConfigError, PublishConflict, PublishError
+from localise.errors import ConfigError, PublishConflict, PublishError, StorageUnavailable
 from localise.lease import LEASE, LEASE_TTL_S, Lease, acquire_lease
 
 if TYPE_CHECKING:
@@ -313,7 +313,7 @@ class S3Store(Store):
         endpoint_url: str | None = None,
         region: str | None = None,
         addressing_style: str | None = None,
-        max_attempts: int = 3,
+        max_attempts: int = 6,
     ) -> None:
         if not bucket:
             raise ConfigError("s3 storage needs a bucket: s3://bucket/prefix")
@@ -345,7 +345,20 @@ class S3Store(Store):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _fail(self, action: str, key: str, exc: Exception) -> PublishError:
-        return PublishError(f"{self.url}/{key}: {action} failed: {exc}")
+        """The error to raise for a failed S3 call. A transient one (connection, timeout,
+        throttling, 5xx) was retried by botocore already (the one retry layer for S3 calls,
+        see :mod:`localise.retry`): it becomes :class:`StorageUnavailable` and the give-up is logged."""
+        from localise.retry import botocore_transient
+
+        if not botocore_transient(exc):
+            return PublishError(f"{self.url}/{key}: {action} failed: {exc}")
+        metadata = (getattr(exc, "response", None) or {}).get("ResponseMetadata", {}) or {}
+        retries = metadata.get("RetryAttempts")
+        attempts = retries + 1 if isinstance(retries, int) else self.max_attempts
+        log.warning("%s/%s: %s: gave up after %d attempt(s) (retry layer: botocore, max_attempts=%d): %s",
+                    self.url, key, action, attempts, self.max_attempts, exc)
+        return StorageUnavailable(f"{self.url}/{key}: {action} failed after {attempts} attempt(s) "
+                                  f"(retried by botocore): {exc}", "botocore", attempts)
 
     def write(self, key: str, data: bytes, content_type: str | None = None) -> None:
         try:

@@ -54,6 +54,16 @@ def translate(*args: str):  # noqa: ANN201
     return runner.invoke(app, ["translate", *args])
 
 
+def _outputs(out: Path) -> list[str]:
+    """The output folder's files, without the resume cache (``.localise-cache``)."""
+    return [p.name for p in out.iterdir() if p.name != ".localise-cache"]
+
+
+def _staging(out: Path) -> list[Path]:
+    """Staging folders of runs (``.localise-*``), not the resume cache."""
+    return [p for p in out.glob(".localise-*") if p.name != ".localise-cache"]
+
+
 @pytest.fixture()
 def inputs(tmp_path: Path) -> list[Path]:
     folder = tmp_path / "in"
@@ -88,7 +98,8 @@ def test_writes_a_track_and_two_reports_per_input_and_language(
                 assert all({"code", "severity", "reason"} <= set(f) for f in cue["flags"])
             html = (out / f"{source.stem}.{lang}.report.html").read_text(encoding="utf-8")
             assert html.lstrip().lower().startswith("<!doctype html")
-    assert len(list(out.iterdir())) == 2 * 3 * 3  # nothing else left behind (no staging folder)
+    # nothing else left behind (no staging folder); the resume cache stays beside the outputs
+    assert len(_outputs(out)) == 2 * 3 * 3 and (out / ".localise-cache").is_dir()
 
 
 def test_ass_keeps_styles_names_layers_and_positioning(inputs: list[Path], tmp_path: Path, tiny_model: Path) -> None:
@@ -312,7 +323,7 @@ def test_control_characters_never_reach_file_names(tmp_path: Path, tiny_model: P
     out = tmp_path / "out"
     result = translate(str(source), "--to", "en", "--model", str(tiny_model), "--out", str(out))
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(_outputs(out))
     assert names == ["ep_[31m01__.en.report.html", "ep_[31m01__.en.report.json", "ep_[31m01__.en.srt"]
 
 
@@ -338,14 +349,14 @@ def test_staging_folder_of_a_killed_run_is_swept_by_the_next_run(inputs: list[Pa
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not list(out.glob(".localise-*")):
+        while not _staging(out):
             assert proc.poll() is None, "the run ended before it staged anything"
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
         proc.send_signal(getattr(signal, kill))
         proc.wait(timeout=30)
-    [dead] = list(out.glob(".localise-*"))
+    [dead] = _staging(out)
 
     from localise.outputs import OutputBatch
 
@@ -353,5 +364,5 @@ def test_staging_folder_of_a_killed_run_is_swept_by_the_next_run(inputs: list[Pa
         result = translate(str(inputs[0]), "--to", "en", "--model", str(tiny_model), "--out", str(out))
         assert result.exit_code == 0, result.output
         assert not dead.exists() and alive.staging.exists()
-    assert not list(out.glob(".localise-*"))
-    assert sorted(p.name for p in out.iterdir()) == ["ep01.en.report.html", "ep01.en.report.json", "ep01.en.srt"]
+    assert not _staging(out)
+    assert sorted(_outputs(out)) == ["ep01.en.report.html", "ep01.en.report.json", "ep01.en.srt"]

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def translate(
@@ -40,6 +41,14 @@ def translate(
         bool,
         typer.Option("--strict", help="Refuse a file with any input that cannot be read as cues (e.g. a malformed timing line)."),
     ] = False,
+    cache_dir: Annotated[
+        Optional[Path],
+        typer.Option("--cache-dir", help="Where finished files and engine calls are kept for resuming "
+                     "(default OUT/.localise-cache)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither reuse nor keep finished work: translate everything.")
+    ] = False,
 ) -> None:
     """Translate subtitle tracks into one or more languages: same cues, same timings, only the words change.
 
@@ -47,6 +56,10 @@ def translate(
     and .report.html beside it. What reading an input repaired or could not read (a cue with a
     malformed timing line is left out) is printed with its line and listed in the reports;
     --strict refuses such a file instead.
+
+    Finished work is kept in a cache folder (OUT/.localise-cache, or --cache-dir) as each file is
+    done: after Ctrl-C or a crash the same command resumes, and an identical rerun reuses every
+    finished file and engine call. --no-cache ignores the cache.
     """
     from rich.console import Console
 
@@ -71,7 +84,15 @@ def translate(
             strict_input=strict or None,
         )
         _check_languages(settings)
-        written = _run(inputs, settings, out, fmt)
+        cache = None if no_cache else _open_cache(cache_dir, out)
+        try:
+            written = _run(inputs, settings, out, fmt, cache)
+        except KeyboardInterrupt:
+            _say_interrupted(err, cache)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        finally:
+            if cache is not None:
+                cache.close()
     except (LocaliseError, OSError) as exc:  # bad input, settings, model; an unwritable output folder
         from rich.markup import escape
 
@@ -90,7 +111,26 @@ def _check_languages(settings) -> None:  # type: ignore[no-untyped-def]
     check_languages(settings.targets)
 
 
-def _run(inputs: list[Path], settings, out: Path, fmt: str | None) -> list[Path]:  # type: ignore[no-untyped-def]
+def _open_cache(cache_dir: Path | None, out: Path):  # type: ignore[no-untyped-def]
+    """The resume cache (:class:`localise.resume.RunCache`): ``--cache-dir`` or OUT/.localise-cache."""
+    from localise.resume import RunCache, default_cache_dir
+
+    return RunCache(cache_dir if cache_dir is not None else default_cache_dir(out))
+
+
+def _say_interrupted(err, cache) -> None:  # type: ignore[no-untyped-def]
+    """After Ctrl-C: nothing was written to OUT; say what was kept for the next run."""
+    if cache is None:
+        err.print("interrupted: nothing written (--no-cache: the next run starts again)")
+        return
+    from rich.markup import escape
+
+    kept = cache.files.stored
+    err.print(f"interrupted: nothing written; {kept} finished file(s) kept in {escape(str(cache.folder))} "
+              "- run the same command again to resume", highlight=False, soft_wrap=True)
+
+
+def _run(inputs: list[Path], settings, out: Path, fmt: str | None, cache=None) -> list[Path]:  # type: ignore[no-untyped-def]
     """Run the pipeline under a rich progress bar (on stderr, so stdout stays clean)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -110,9 +150,14 @@ def _run(inputs: list[Path], settings, out: Path, fmt: str | None) -> list[Path]
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=message)
 
+        def resumed(done: int, total: int) -> None:
+            if done:
+                bar.console.print(f"{done} of {total} files already done (from {cache.folder})",
+                                  highlight=False, soft_wrap=True, markup=False)
+
         return localise_files(
             inputs, settings.targets, out, settings.options(), fmt=fmt, progress=progress,
-            **_input_checks(settings, bar.console),
+            **_input_checks(settings, bar.console), cache=cache, on_resume=resumed,
         )
 
 

@@ -158,9 +158,13 @@ def primary_subtag(lang: str) -> str:
     return re.split(r"[-_]", lang, maxsplit=1)[0].lower()
 
 
-def folder_fingerprint(path: Path, names: Sequence[str]) -> str:
+def folder_fingerprint(path: Path, names: Sequence[str] | None = None) -> str:
     """A short content hash of a model folder (its small config files and weight sizes), standing
-    in for a Hub revision so that reports can tell two local models apart."""
+    in for a Hub revision so that reports can tell two local models apart and cache keys change
+    when a model is rebuilt. ``names``: the files to hash (missing ones are skipped); ``None``:
+    every file under the folder, by relative path (tokenizer files included)."""
+    if names is None:
+        names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for name in sorted(names):
         file = path / name
@@ -174,3 +178,12 @@ def folder_fingerprint(path: Path, names: Sequence[str]) -> str:
                 digest.update(str(file.stat().st_size).encode())
                 digest.update(handle.read(1 << 20))
     return digest.hexdigest()[:12]
+
+
+def model_fingerprint(model: str) -> str:
+    """A model for cache keys and manifests: a local folder by its name and
+    :func:`folder_fingerprint` of all its files; a Hub id by its name."""
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return model
+    return f"{path.name}@{folder_fingerprint(path)}"
