@@ -59,7 +59,8 @@ def localise_chunk(
     rows: list[Outcome] = []
     for key in keys:
         try:
-            episodes.append(call_with_retries(lambda key=key: load_episode(source, key, series), what=key,
+            episodes.append(call_with_retries(lambda key=key: load_episode(source, key, series, settings.limits.input_limits()),
+                                              what=key,
                                               logger=logger))
         except Exception as exc:  # unreadable file: this episode fails, the chunk goes on
             logger.error("%s: %s", key, exc)

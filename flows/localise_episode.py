@@ -34,7 +34,7 @@ def localise_episode(
     series = series or default_series(split_source(source)[0])
     settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
     signature = run_signature(settings, settings.targets)
-    episode = load_file_task(source, series)
+    episode = load_file_task(source, series, settings.limits.input_limits())
     results = translate_task_for(settings)(quote([episode]), settings.targets, settings, signature)[episode.id]
     outcome = publish_task(settings.storage_url, quote(episode), quote(results), signature, settings)
     logger.info("%s: %s (%d file(s) written) -> %s", episode.id, outcome.status, outcome.uploaded, outcome.manifest)

@@ -143,14 +143,15 @@ def default_series(source_url: str) -> str:
     return safe_segment(str(source_url).rstrip("/").rsplit("/", 1)[-1])
 
 
-def load_episode(source_url: str, key: str, series: str) -> Episode:
-    """Read and parse one source file; a :class:`~localise.errors.ParseError` names the file."""
+def load_episode(source_url: str, key: str, series: str, limits: Any = None) -> Episode:
+    """Read and parse one source file within ``limits`` (the settings' input size limits; the
+    defaults when ``None``); a :class:`~localise.errors.ParseError` names the file."""
     from localise.io import read_track
 
     store = open_store(source_url)
     data = store.read(key)
     location = store.location(key)
-    track = read_track(data, name=location)
+    track = read_track(data, name=location, limits=limits)
     return Episode(safe_segment(series), episode_name(key), location, sha256(data), track, key)
 
 
@@ -164,10 +165,10 @@ def split_source(path_or_url: str) -> tuple[str, str]:
     return str(path.parent), path.name
 
 
-def load_file(path_or_url: str, series: str) -> Episode:
+def load_file(path_or_url: str, series: str, limits: Any = None) -> Episode:
     """One source given by path or ``s3://bucket/key`` (the episode flow's input)."""
     folder, key = split_source(path_or_url)
-    return load_episode(folder, key, series)
+    return load_episode(folder, key, series, limits)
 
 
 # ------------------------------------------------------------------ signatures and cache keys
@@ -186,7 +187,8 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
 
     def one(key: str) -> Episode | Outcome:
         try:
-            episode = call_with_retries(lambda: load_episode(source_url, key, series), what=key, delays=delays,
+            episode = call_with_retries(lambda: load_episode(source_url, key, series, settings.limits.input_limits()),
+                                        what=key, delays=delays,
                                         logger=logger)
         except Exception as exc:  # unreadable file: this episode fails, the batch goes on
             logger.error("%s: %s", key, exc)
@@ -469,10 +471,10 @@ def _publish_chunk(dest_url: str, episodes: Sequence[Episode], results: Mapping[
     return publish_chunk(dest_url, episodes, results, signature, settings, logger=get_run_logger())
 
 
-def _load_file(path_or_url: str, series: str) -> Episode:
+def _load_file(path_or_url: str, series: str, limits: Any = None) -> Episode:
     from prefect import get_run_logger
 
-    return call_with_retries(lambda: load_file(path_or_url, series), what=f"{path_or_url}: reading",
+    return call_with_retries(lambda: load_file(path_or_url, series, limits), what=f"{path_or_url}: reading",
                              logger=get_run_logger())
 
 
