@@ -109,10 +109,10 @@ def digest(result: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(result, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def compare(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Differences, one line each (empty: identical)."""
+def compare(before: dict[str, Any], after: dict[str, Any], partial: bool = False) -> list[str]:
+    """Differences, one line each (empty: identical). ``partial``: only the tracks ``after`` has."""
     problems = []
-    for name in sorted(set(before) | set(after)):
+    for name in sorted(set(after) if partial else set(before) | set(after)):
         a, b = before.get(name), after.get(name)
         if a == b:
             continue
@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.record:
         a.record.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
     if a.compare:
-        problems = compare(json.loads(a.compare.read_text(encoding="utf-8")), result)
+        problems = compare(json.loads(a.compare.read_text(encoding="utf-8")), result,
+                           partial=a.no_big or a.no_corpus)
         for line in problems[:50]:
             print(line)
         print("identical" if not problems else f"{len(problems)} differences")

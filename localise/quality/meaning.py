@@ -315,24 +315,28 @@ def target_info(text: str, lang: str) -> TargetInfo:
     found = _TARGET_CACHE.get(ck)
     if found is not None:
         return found
-    maker = key_maker(lang)
-    key, memo = maker.key, maker._memo  # the memo read inline: most words were seen before
+    known = _WORD_INFO.get(lang)
+    if known is None:
+        known = _WORD_INFO[lang] = {}
     words: list[TargetWord] = []
     keys: set[str] = set()
     has_number = False
     sentence = 0
-    numbers = _NUMBER_WORDS
+    new = _new_tuple
     for part in _SENTENCE_END.split(text) if _MAY_END.search(text) else (text,):
         first = True
         for w in _SPACED_WORD.findall(part):
-            if w[0].isdigit() or (w.lower() in numbers):
+            facts = known.get(w)
+            if facts is None:
+                facts = known[w] = _word_info(w, lang)
+            k, number, capital = facts
+            if number:
                 has_number = True
-                words.append(_new_tuple(TargetWord, (w, None, False, True, sentence)))
+                words.append(new(TargetWord, (w, None, False, True, sentence)))
             else:
-                k = memo[w] if w in memo else key(w)
                 if k:
                     keys.add(k)
-                words.append(_new_tuple(TargetWord, (w, k, not first and w[0].isupper() and w != "I", False, sentence)))
+                words.append(new(TargetWord, (w, k, capital and not first, False, sentence)))
             first = False
         if not first:
             sentence += 1
@@ -341,6 +345,17 @@ def target_info(text: str, lang: str) -> TargetInfo:
         _TARGET_CACHE.clear()
     _TARGET_CACHE[ck] = info
     return info
+
+
+#: lang -> word -> (key, a number, capitalised and not "I"): a word's facts are found once per
+#: pass, not once per sentence it stands in (the key maker's lemmatiser is the cost)
+_WORD_INFO: dict[str, dict[str, tuple[str | None, bool, bool]]] = {}
+
+
+def _word_info(w: str, lang: str) -> tuple[str | None, bool, bool]:
+    if w[0].isdigit() or w.lower() in _NUMBER_WORDS:
+        return (None, True, False)
+    return (key_maker(lang).key(w), False, w[0].isupper() and w != "I")
 
 
 # --- adequacy of one sentence --------------------------------------------------------------------
@@ -408,7 +423,7 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     extra_keys: set[str] = set()
     if glossary is not None and src.words:
         low_target = tgt.text.casefold()
-        for m in _terms(glossary, src.text):
+        for m in glossary_terms(glossary, src.text):
             term = glossary.target_for(m.targets, tgt_lang)
             if not term:
                 continue
@@ -505,8 +520,9 @@ def _glossary_key(glossary: Any) -> Any:
     return None if glossary is None else getattr(glossary, "version", None) or id(glossary)
 
 
-def _terms(glossary: Any, text: str) -> list[Any]:
-    """``glossary.find(text)``, once per glossary and distinct text."""
+def glossary_terms(glossary: Any, text: str) -> list[Any]:
+    """``glossary.find(text)``, once per glossary and distinct text (the glossary check and the
+    adequacy of the same sentence share it)."""
     ck = (_glossary_key(glossary), text)
     found = _TERMS.get(ck)
     if found is None:
@@ -1013,7 +1029,8 @@ def check_pivot(sources: Sequence[str], pivots: Sequence[str], src_lang: str, pi
 
 def clear_caches() -> None:
     """Forget every memoised segmentation, adequacy and track analysis (benchmarks time a cold run)."""
-    for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS):
+    for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS,
+                  _WORD_INFO):
         cache.clear()
 
 
