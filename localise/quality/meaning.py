@@ -98,23 +98,45 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
     out = []
     pos = 0
     fkeys: set[str] = set()
+    known = _WORD_FACTS.get(id(lex))
+    if known is None:
+        known = _WORD_FACTS[id(lex)] = {}
     for word in _SEGMENTER.cut(run):
         start, pos = pos, pos + len(word)
-        if word in function or (len(word) == 2 and word[0] in _DETERMINERS and word[1] in lex.classifiers):
-            found = lex.get(word) or ()
-            if len(found) <= 4:  # 很 -> very, 又 -> again; not 在's or 上's dozen senses
-                fkeys.update(found)
+        facts = known.get(word)
+        if facts is None:
+            facts = known[word] = _source_word_facts(word, lex, function)
+        if facts is _SKIP:
             continue
-        number = any(ch in _NUMERALS for ch in word)
-        keys = lex.get(word) or frozenset()
-        if not keys and _has_letters(word):  # a Latin word in the source ("DJ", "Tom")
-            k = key_maker(lex.tgt_lang).key(word)
-            keys = frozenset((k,)) if k else frozenset()
-        char_keys = _part_keys(word, lex, function) if len(word) > 1 else frozenset()
-        if not keys and not char_keys and not number and not _has_letters(word):
-            continue  # nothing known about it (a rare character): it can neither match nor count
+        if type(facts) is frozenset:  # a function word: what it may be rendered by
+            fkeys.update(facts)
+            continue
+        keys, char_keys, number = facts
         out.append(SourceWord(word, start, pos, keys, char_keys, number))
     return tuple(out), frozenset(fkeys.union(*(w.keys for w in out), *(w.char_keys for w in out)))
+
+
+#: id(lexicon) -> source word -> its facts (see _source_word_facts): a word ("合同", "你") stands in
+#: many runs, its glosses and parts are looked up once per pass
+_WORD_FACTS: dict[int, dict[str, Any]] = {}
+_SKIP: Any = object()
+
+
+def _source_word_facts(word: str, lex: Lexicon, function: frozenset[str]) -> Any:
+    """A function word: the keys it may be rendered by (a frozenset); a word that can neither
+    match nor count: ``_SKIP``; a content word: ``(keys, char_keys, number)``."""
+    if word in function or (len(word) == 2 and word[0] in _DETERMINERS and word[1] in lex.classifiers):
+        found = lex.get(word) or frozenset()
+        return found if len(found) <= 4 else frozenset()  # 很 -> very, 又 -> again; not 在's or 上's dozen senses
+    number = any(ch in _NUMERALS for ch in word)
+    keys = lex.get(word) or frozenset()
+    if not keys and _has_letters(word):  # a Latin word in the source ("DJ", "Tom")
+        k = key_maker(lex.tgt_lang).key(word)
+        keys = frozenset((k,)) if k else frozenset()
+    char_keys = _part_keys(word, lex, function) if len(word) > 1 else frozenset()
+    if not keys and not char_keys and not number and not _has_letters(word):
+        return _SKIP  # nothing known about it (a rare character): it can neither match nor count
+    return (keys, char_keys, number)
 
 
 def _part_keys(word: str, lex: Lexicon, function: frozenset[str]) -> frozenset[str]:
@@ -421,16 +443,16 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     covered_spans: list[tuple[int, int]] = []
     missing_terms: list[tuple[int, int]] = []  # glossary terms whose target is missing: the glossary check's
     extra_keys: set[str] = set()
-    if glossary is not None and src.words:
+    terms = glossary_terms(glossary, src.text) if glossary is not None and src.words else ()
+    if terms:
         low_target = tgt.text.casefold()
-        for m in glossary_terms(glossary, src.text):
-            term = glossary.target_for(m.targets, tgt_lang)
-            if not term:
+        for m in terms:
+            rendering = _term_rendering(glossary, m.targets, tgt_lang)
+            if rendering is None:
                 continue
-            if term.casefold() in low_target:
+            if rendering[0] in low_target:
                 covered_spans.append((m.start, m.end))
-                extra_keys.update(key_maker(tgt_lang).keys(term))
-                extra_keys.update(w.lower() for w in _SPACED_WORD.findall(term))  # "first" of "first love"
+                extra_keys.update(rendering[1])
             else:
                 missing_terms.append((m.start, m.end))
     name_tokens: set[str] = set()
@@ -532,6 +554,28 @@ def glossary_terms(glossary: Any, text: str) -> list[Any]:
     return found
 
 
+_RENDERINGS: dict[tuple[Any, str, tuple[tuple[str, str], ...]], tuple[str, frozenset[str]] | None] = {}
+
+
+def _term_rendering(glossary: Any, targets: Mapping[str, str], tgt_lang: str) -> tuple[str, frozenset[str]] | None:
+    """A glossary term's required rendering, case-folded, and the keys it accounts for (its
+    lemmas' keys and its words: "first" of "first love"); None where it sets no rule for the
+    language. Once per term and pass: the lemmatiser is the cost."""
+    ck = (_glossary_key(glossary), tgt_lang, tuple(targets.items()))
+    if ck in _RENDERINGS:
+        return _RENDERINGS[ck]
+    term = glossary.target_for(targets, tgt_lang)
+    found = None
+    if term:
+        keys = set(key_maker(tgt_lang).keys(term))
+        keys.update(w.lower() for w in _SPACED_WORD.findall(term))
+        found = (term.casefold(), frozenset(keys))
+    if len(_RENDERINGS) > _CACHE_LIMIT:
+        _RENDERINGS.clear()
+    _RENDERINGS[ck] = found
+    return found
+
+
 def _marked(spans: list[tuple[int, int]]) -> set[int]:
     """The character positions the spans cover: a word's test is then linear in its own length,
     not in the number of spans (a long cue full of names was quadratic)."""
@@ -539,7 +583,7 @@ def _marked(spans: list[tuple[int, int]]) -> set[int]:
 
 
 def _inside(w: SourceWord, offset: int, marked: set[int]) -> bool:
-    return any(i in marked for i in range(w.start + offset, w.end + offset))
+    return not marked.isdisjoint(range(w.start + offset, w.end + offset))
 
 
 # --- omission and addition -----------------------------------------------------------------------
@@ -1030,7 +1074,7 @@ def check_pivot(sources: Sequence[str], pivots: Sequence[str], src_lang: str, pi
 def clear_caches() -> None:
     """Forget every memoised segmentation, adequacy and track analysis (benchmarks time a cold run)."""
     for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS,
-                  _WORD_INFO):
+                  _WORD_INFO, _RENDERINGS, _WORD_FACTS):
         cache.clear()
 
 
