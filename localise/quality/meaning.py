@@ -457,35 +457,37 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
                 missing_terms.append((m.start, m.end))
     name_tokens: set[str] = set()
     t_words = tgt.words
+    s_keys = src.keys
     if src.words and lex.readings:
         # a capitalised word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
         spans_of: dict[str, tuple[int, int] | None] = {}  # each distinct word looked for once
-        for w in t_words:
-            if w.key and w.text[0].isupper() and w.key not in src.keys and _spellable(w.text.lower(), lex):
-                if w.text not in spans_of:
-                    spans_of[w.text] = _name_span(w.text, src, lex)
-                where = spans_of[w.text]
+        for text, key, _, _, _ in t_words:
+            if key and text[0].isupper() and key not in s_keys and _spellable(text.lower(), lex):
+                if text not in spans_of:
+                    spans_of[text] = _name_span(text, src, lex)
+                where = spans_of[text]
                 if where:
                     covered_spans.append(where)
-                    name_tokens.add(w.text)
+                    name_tokens.add(text)
     uncovered: list[str] = []
     uncovered_chars = 0
     keys = tgt.keys
+    t_number = tgt.has_number
     pairs = zip(src.words, src.offsets)
     if missing_terms:
         missing = _marked(missing_terms)
         pairs = [(w, o) for w, o in pairs if not _inside(w, o, missing)]  # type: ignore[assignment]
     covered = _marked(covered_spans)
     n_words = 0
-    for w, o in pairs:
+    isdisjoint = keys.isdisjoint
+    for (text, start, end, w_keys, char_keys, number), o in pairs:
         n_words += 1
-        if (not keys.isdisjoint(w.keys) or (w.char_keys and not keys.isdisjoint(w.char_keys))
-                or (w.number and tgt.has_number) or (covered and _inside(w, o, covered))):
+        if (not isdisjoint(w_keys) or (char_keys and not isdisjoint(char_keys))
+                or (number and t_number) or (covered and not covered.isdisjoint(range(start + o, end + o)))):
             continue
-        uncovered.append(w.text)
-        uncovered_chars += w.end - w.start
+        uncovered.append(text)
+        uncovered_chars += end - start
     # translation side
-    s_keys = src.keys
     accounted = total = 0
     unaccounted: list[str] = []
     span: list[str] = []
@@ -493,28 +495,29 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     per_sentence: dict[int, list[int]] = {}
     sentence_words: dict[int, list[str]] = {}
     several = tgt.sentences > 1
-    for w in t_words:
-        if not (w.key or w.number):
-            continue
-        if w.number:
-            ok = src.has_number or w.text.lower() in extra_keys
+    s_number = src.has_number
+    for text, key, capital, number, sentence in t_words:
+        if number:
+            ok = s_number or (bool(extra_keys) and text.lower() in extra_keys)
+        elif key:
+            ok = key in s_keys or key in extra_keys or text in name_tokens
+            if not ok and capital:
+                continue  # a name the source does not show in a form we know: neither way
         else:
-            ok = w.key in s_keys or w.key in extra_keys or w.text in name_tokens
-        if not ok and w.capital and not w.number:
-            continue  # a name the source does not show in a form we know: neither way
+            continue
         total += 1
         if several:
-            counts = per_sentence.setdefault(w.sentence, [0, 0])
+            counts = per_sentence.setdefault(sentence, [0, 0])
             counts[0] += 1
             counts[1] += ok
             if not ok:
-                sentence_words.setdefault(w.sentence, []).append(w.text)
+                sentence_words.setdefault(sentence, []).append(text)
         if ok:
             accounted += 1
             span = []
         else:
-            unaccounted.append(w.text)
-            span.append(w.text)
+            unaccounted.append(text)
+            span.append(text)
             if len(span) > len(best_span):
                 best_span = list(span)
     added_sentence: tuple[str, ...] = ()
@@ -916,12 +919,22 @@ def _join(texts: list[str], lang: str) -> str:
 def _cue_analysis(ctx: Any) -> tuple[TrackMeaning, int] | None:
     """The track's analysis and this cue's sentence position (None: no lexicon or no track)."""
     track = getattr(ctx, "track", None)
-    if track is None or not available(ctx.src_lang, ctx.tgt_lang):
+    if track is None:
         return None
-    result = track.analysis(ctx.glossary, ctx.thresholds)
-    if not result.available:
+    found = track.memo.get("cue_analysis", _UNSET)  # asked by several checks of every cue: once per track
+    if found is _UNSET:
+        found = None
+        if available(ctx.src_lang, ctx.tgt_lang):
+            result = track.analysis(ctx.glossary, ctx.thresholds)
+            if result.available:
+                found = (result, track.sentences()[3])
+        track.memo["cue_analysis"] = found
+    if found is None:
         return None
-    return result, track.sentences()[3][ctx.index]
+    return found[0], found[1][ctx.index]
+
+
+_UNSET: Any = object()
 
 
 def _unit_adequacy(ctx: Any) -> Adequacy | None:
