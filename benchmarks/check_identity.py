@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     n_flags = sum(len(v["flags"]) for v in result.values())
     print(f"{len(result)} tracks, {n_flags} flags, sha256 {digest(result)}")
     if a.record:
-        a.record.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+        a.record.write_text(json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     if a.compare:
         problems = compare(json.loads(a.compare.read_text(encoding="utf-8")), result,
                            partial=a.no_big or a.no_corpus)
