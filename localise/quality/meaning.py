@@ -58,7 +58,7 @@ class SourceWord(NamedTuple):
     number: bool  # a numeral (matched by any number in the translation)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: one per distinct text, many per track
 class SourceInfo:
     text: str
     words: tuple[SourceWord, ...]  # start/end relative to their Han run; add ``offsets[i]`` for the text
@@ -318,7 +318,7 @@ class TargetWord(NamedTuple):
     sentence: int  # index of the sentence of the translation it stands in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: one per distinct text, many per track
 class TargetInfo:
     text: str
     words: tuple[TargetWord, ...]
@@ -382,7 +382,7 @@ def _word_info(w: str, lang: str) -> tuple[str | None, bool, bool]:
 
 # --- adequacy of one sentence --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: one per distinct text, many per track
 class Adequacy:
     """How much of a sentence the translation renders, by the lexicon.
 
