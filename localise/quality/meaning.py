@@ -98,9 +98,10 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
     out = []
     pos = 0
     fkeys: set[str] = set()
-    known = _WORD_FACTS.get(id(lex))
-    if known is None:
-        known = _WORD_FACTS[id(lex)] = {}
+    entry = _WORD_FACTS.get(id(lex))
+    if entry is None or entry[0] is not lex:  # another lexicon at a reused id: start afresh
+        entry = _WORD_FACTS[id(lex)] = (lex, {})
+    known = entry[1]
     for word in _SEGMENTER.cut(run):
         start, pos = pos, pos + len(word)
         facts = known.get(word)
@@ -118,7 +119,7 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
 
 #: id(lexicon) -> source word -> its facts (see _source_word_facts): a word ("合同", "你") stands in
 #: many runs, its glosses and parts are looked up once per pass
-_WORD_FACTS: dict[int, dict[str, Any]] = {}
+_WORD_FACTS: dict[int, tuple[Lexicon, dict[str, Any]]] = {}
 _SKIP: Any = object()
 
 
