@@ -352,14 +352,15 @@ def target_info(text: str, lang: str) -> TargetInfo:
             facts = known.get(w)
             if facts is None:
                 facts = known[w] = _word_info(w, lang)
-            k, number, capital = facts
+            k, number, capital, at_start, inside = facts
             if number:
                 has_number = True
-                words.append(new(TargetWord, (w, None, False, True, sentence)))
+            elif k:
+                keys.add(k)
+            if not sentence:  # the usual case: the word's own two instances, shared by every text
+                words.append(at_start if first else inside)
             else:
-                if k:
-                    keys.add(k)
-                words.append(new(TargetWord, (w, k, capital and not first, False, sentence)))
+                words.append(new(TargetWord, (w, k, capital and not first, number, sentence)))
             first = False
         if not first:
             sentence += 1
@@ -370,15 +371,20 @@ def target_info(text: str, lang: str) -> TargetInfo:
     return info
 
 
-#: lang -> word -> (key, a number, capitalised and not "I"): a word's facts are found once per
-#: pass, not once per sentence it stands in (the key maker's lemmatiser is the cost)
-_WORD_INFO: dict[str, dict[str, tuple[str | None, bool, bool]]] = {}
+#: lang -> word -> (key, a number, capitalised and not "I", its TargetWord first in the text's first
+#: sentence, its TargetWord later in that sentence): a word's facts are found once per pass, not once
+#: per sentence it stands in (the key maker's lemmatiser is the cost), and the (immutable) words of
+#: first sentences are shared, not made anew per text
+_WORD_INFO: dict[str, dict[str, tuple[str | None, bool, bool, TargetWord, TargetWord]]] = {}
 
 
-def _word_info(w: str, lang: str) -> tuple[str | None, bool, bool]:
+def _word_info(w: str, lang: str) -> tuple[str | None, bool, bool, TargetWord, TargetWord]:
     if w[0].isdigit() or w.lower() in _NUMBER_WORDS:
-        return (None, True, False)
-    return (key_maker(lang).key(w), False, w[0].isupper() and w != "I")
+        word = TargetWord(w, None, False, True, 0)
+        return (None, True, False, word, word)
+    k = key_maker(lang).key(w)
+    capital = w[0].isupper() and w != "I"
+    return (k, False, capital, TargetWord(w, k, False, False, 0), TargetWord(w, k, capital, False, 0))
 
 
 # --- adequacy of one sentence --------------------------------------------------------------------
