@@ -550,12 +550,14 @@ class Glossary:
 
     # -- verification --------------------------------------------------------------------------
 
-    def missing(self, source_plain: str, translation: str, target_lang: str) -> list[tuple[TermMatch, str]]:
+    def missing(self, source_plain: str, translation: str, target_lang: str,
+                matches: Sequence[TermMatch] | None = None) -> list[tuple[TermMatch, str]]:
         """Each source term (first occurrence) whose ``target_lang`` rendering is not in ``translation``,
-        with that rendering. Terms without a target for the language set no rule and are skipped."""
+        with that rendering. Terms without a target for the language set no rule and are skipped.
+        ``matches``: ``self.find(source_plain)`` when the caller has it already (checks memoise it)."""
         out: list[tuple[TermMatch, str]] = []
         checked: set[str] = set()
-        for m in self.find(source_plain):
+        for m in self.find(source_plain) if matches is None else matches:
             target = self.target_for(m.targets, target_lang)
             if not target or m.term in checked:
                 continue

@@ -62,7 +62,9 @@ class Cue:
 
     def with_text(self, text: str) -> "Cue":
         """A copy with other words and everything else (timing, id, extras) unchanged."""
-        return replace(self, text=text, extras=dict(self.extras))
+        # built directly, not by dataclasses.replace (which reads every field by name each time):
+        # a track's worth of copies is made per translation and per check
+        return self.__class__(self.start_ms, self.end_ms, text, self.id, dict(self.extras))
 
 
 @dataclass
@@ -80,12 +82,11 @@ class Track:
         """A copy with each cue's text replaced; cue count, order, timings and extras unchanged."""
         if len(texts) != len(self.cues):
             raise ValueError(f"{len(texts)} texts for {len(self.cues)} cues")
-        return replace(
-            self,
-            cues=[c.with_text(t) for c, t in zip(self.cues, texts)],
-            extras=dict(self.extras),
-            warnings=list(self.warnings),
-        )
+        from localise.formats.base import paused_gc
+
+        with paused_gc():  # a cue and a dict per line, no cycles: no collection needs to walk them
+            cues = [c.with_text(t) for c, t in zip(self.cues, texts)]
+        return replace(self, cues=cues, extras=dict(self.extras), warnings=list(self.warnings))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -195,10 +195,13 @@ def check_glossary(ctx: CueContext) -> list[Flag]:
 
 
 def _glossary_findings(ctx: CueContext) -> list[tuple[int, Flag]]:
+    matches = meaning.glossary_terms(ctx.glossary, ctx.unit_source)  # found once per text, shared with meaning
+    if not matches:  # most sentences hold no term
+        return []
     from localise.glossary import missing_term_flag
 
     out = []
-    for match, target in ctx.glossary.missing(ctx.unit_source, ctx.unit_target, ctx.tgt_lang):
+    for match, target in ctx.glossary.missing(ctx.unit_source, ctx.unit_target, ctx.tgt_lang, matches):
         anchor = ctx.unit_cues[0] if ctx.unit_cues else ctx.index
         for cue, words in zip(ctx.unit_cues, ctx.unit_cue_sources):
             if match.term in words:

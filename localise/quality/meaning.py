@@ -58,7 +58,7 @@ class SourceWord(NamedTuple):
     number: bool  # a numeral (matched by any number in the translation)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: one per distinct text, many per track
 class SourceInfo:
     text: str
     words: tuple[SourceWord, ...]  # start/end relative to their Han run; add ``offsets[i]`` for the text
@@ -98,23 +98,46 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
     out = []
     pos = 0
     fkeys: set[str] = set()
+    entry = _WORD_FACTS.get(id(lex))
+    if entry is None or entry[0] is not lex:  # another lexicon at a reused id: start afresh
+        entry = _WORD_FACTS[id(lex)] = (lex, {})
+    known = entry[1]
     for word in _SEGMENTER.cut(run):
         start, pos = pos, pos + len(word)
-        if word in function or (len(word) == 2 and word[0] in _DETERMINERS and word[1] in lex.classifiers):
-            found = lex.get(word) or ()
-            if len(found) <= 4:  # 很 -> very, 又 -> again; not 在's or 上's dozen senses
-                fkeys.update(found)
+        facts = known.get(word)
+        if facts is None:
+            facts = known[word] = _source_word_facts(word, lex, function)
+        if facts is _SKIP:
             continue
-        number = any(ch in _NUMERALS for ch in word)
-        keys = lex.get(word) or frozenset()
-        if not keys and _has_letters(word):  # a Latin word in the source ("DJ", "Tom")
-            k = key_maker(lex.tgt_lang).key(word)
-            keys = frozenset((k,)) if k else frozenset()
-        char_keys = _part_keys(word, lex, function) if len(word) > 1 else frozenset()
-        if not keys and not char_keys and not number and not _has_letters(word):
-            continue  # nothing known about it (a rare character): it can neither match nor count
+        if type(facts) is frozenset:  # a function word: what it may be rendered by
+            fkeys.update(facts)
+            continue
+        keys, char_keys, number = facts
         out.append(SourceWord(word, start, pos, keys, char_keys, number))
     return tuple(out), frozenset(fkeys.union(*(w.keys for w in out), *(w.char_keys for w in out)))
+
+
+#: id(lexicon) -> source word -> its facts (see _source_word_facts): a word ("合同", "你") stands in
+#: many runs, its glosses and parts are looked up once per pass
+_WORD_FACTS: dict[int, tuple[Lexicon, dict[str, Any]]] = {}
+_SKIP: Any = object()
+
+
+def _source_word_facts(word: str, lex: Lexicon, function: frozenset[str]) -> Any:
+    """A function word: the keys it may be rendered by (a frozenset); a word that can neither
+    match nor count: ``_SKIP``; a content word: ``(keys, char_keys, number)``."""
+    if word in function or (len(word) == 2 and word[0] in _DETERMINERS and word[1] in lex.classifiers):
+        found = lex.get(word) or frozenset()
+        return found if len(found) <= 4 else frozenset()  # 很 -> very, 又 -> again; not 在's or 上's dozen senses
+    number = any(ch in _NUMERALS for ch in word)
+    keys = lex.get(word) or frozenset()
+    if not keys and _has_letters(word):  # a Latin word in the source ("DJ", "Tom")
+        k = key_maker(lex.tgt_lang).key(word)
+        keys = frozenset((k,)) if k else frozenset()
+    char_keys = _part_keys(word, lex, function) if len(word) > 1 else frozenset()
+    if not keys and not char_keys and not number and not _has_letters(word):
+        return _SKIP  # nothing known about it (a rare character): it can neither match nor count
+    return (keys, char_keys, number)
 
 
 def _part_keys(word: str, lex: Lexicon, function: frozenset[str]) -> frozenset[str]:
@@ -296,7 +319,7 @@ class TargetWord(NamedTuple):
     sentence: int  # index of the sentence of the translation it stands in
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: one per distinct text, many per track
 class TargetInfo:
     text: str
     words: tuple[TargetWord, ...]
@@ -315,24 +338,29 @@ def target_info(text: str, lang: str) -> TargetInfo:
     found = _TARGET_CACHE.get(ck)
     if found is not None:
         return found
-    maker = key_maker(lang)
-    key, memo = maker.key, maker._memo  # the memo read inline: most words were seen before
+    known = _WORD_INFO.get(lang)
+    if known is None:
+        known = _WORD_INFO[lang] = {}
     words: list[TargetWord] = []
     keys: set[str] = set()
     has_number = False
     sentence = 0
-    numbers = _NUMBER_WORDS
+    new = _new_tuple
     for part in _SENTENCE_END.split(text) if _MAY_END.search(text) else (text,):
         first = True
         for w in _SPACED_WORD.findall(part):
-            if w[0].isdigit() or (w.lower() in numbers):
+            facts = known.get(w)
+            if facts is None:
+                facts = known[w] = _word_info(w, lang)
+            k, number, capital, at_start, inside = facts
+            if number:
                 has_number = True
-                words.append(_new_tuple(TargetWord, (w, None, False, True, sentence)))
+            elif k:
+                keys.add(k)
+            if not sentence:  # the usual case: the word's own two instances, shared by every text
+                words.append(at_start if first else inside)
             else:
-                k = memo[w] if w in memo else key(w)
-                if k:
-                    keys.add(k)
-                words.append(_new_tuple(TargetWord, (w, k, not first and w[0].isupper() and w != "I", False, sentence)))
+                words.append(new(TargetWord, (w, k, capital and not first, number, sentence)))
             first = False
         if not first:
             sentence += 1
@@ -343,9 +371,25 @@ def target_info(text: str, lang: str) -> TargetInfo:
     return info
 
 
+#: lang -> word -> (key, a number, capitalised and not "I", its TargetWord first in the text's first
+#: sentence, its TargetWord later in that sentence): a word's facts are found once per pass, not once
+#: per sentence it stands in (the key maker's lemmatiser is the cost), and the (immutable) words of
+#: first sentences are shared, not made anew per text
+_WORD_INFO: dict[str, dict[str, tuple[str | None, bool, bool, TargetWord, TargetWord]]] = {}
+
+
+def _word_info(w: str, lang: str) -> tuple[str | None, bool, bool, TargetWord, TargetWord]:
+    if w[0].isdigit() or w.lower() in _NUMBER_WORDS:
+        word = TargetWord(w, None, False, True, 0)
+        return (None, True, False, word, word)
+    k = key_maker(lang).key(w)
+    capital = w[0].isupper() and w != "I"
+    return (k, False, capital, TargetWord(w, k, False, False, 0), TargetWord(w, k, capital, False, 0))
+
+
 # --- adequacy of one sentence --------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: one per distinct text, many per track
 class Adequacy:
     """How much of a sentence the translation renders, by the lexicon.
 
@@ -406,49 +450,51 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     covered_spans: list[tuple[int, int]] = []
     missing_terms: list[tuple[int, int]] = []  # glossary terms whose target is missing: the glossary check's
     extra_keys: set[str] = set()
-    if glossary is not None and src.words:
+    terms = glossary_terms(glossary, src.text) if glossary is not None and src.words else ()
+    if terms:
         low_target = tgt.text.casefold()
-        for m in _terms(glossary, src.text):
-            term = glossary.target_for(m.targets, tgt_lang)
-            if not term:
+        for m in terms:
+            rendering = _term_rendering(glossary, m.targets, tgt_lang)
+            if rendering is None:
                 continue
-            if term.casefold() in low_target:
+            if rendering[0] in low_target:
                 covered_spans.append((m.start, m.end))
-                extra_keys.update(key_maker(tgt_lang).keys(term))
-                extra_keys.update(w.lower() for w in _SPACED_WORD.findall(term))  # "first" of "first love"
+                extra_keys.update(rendering[1])
             else:
                 missing_terms.append((m.start, m.end))
     name_tokens: set[str] = set()
     t_words = tgt.words
+    s_keys = src.keys
     if src.words and lex.readings:
         # a capitalised word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
         spans_of: dict[str, tuple[int, int] | None] = {}  # each distinct word looked for once
-        for w in t_words:
-            if w.key and w.text[0].isupper() and w.key not in src.keys and _spellable(w.text.lower(), lex):
-                if w.text not in spans_of:
-                    spans_of[w.text] = _name_span(w.text, src, lex)
-                where = spans_of[w.text]
+        for text, key, _, _, _ in t_words:
+            if key and text[0].isupper() and key not in s_keys and _spellable(text.lower(), lex):
+                if text not in spans_of:
+                    spans_of[text] = _name_span(text, src, lex)
+                where = spans_of[text]
                 if where:
                     covered_spans.append(where)
-                    name_tokens.add(w.text)
+                    name_tokens.add(text)
     uncovered: list[str] = []
     uncovered_chars = 0
     keys = tgt.keys
+    t_number = tgt.has_number
     pairs = zip(src.words, src.offsets)
     if missing_terms:
         missing = _marked(missing_terms)
         pairs = [(w, o) for w, o in pairs if not _inside(w, o, missing)]  # type: ignore[assignment]
     covered = _marked(covered_spans)
     n_words = 0
-    for w, o in pairs:
+    isdisjoint = keys.isdisjoint
+    for (text, start, end, w_keys, char_keys, number), o in pairs:
         n_words += 1
-        if (not keys.isdisjoint(w.keys) or (w.char_keys and not keys.isdisjoint(w.char_keys))
-                or (w.number and tgt.has_number) or (covered and _inside(w, o, covered))):
+        if (not isdisjoint(w_keys) or (char_keys and not isdisjoint(char_keys))
+                or (number and t_number) or (covered and not covered.isdisjoint(range(start + o, end + o)))):
             continue
-        uncovered.append(w.text)
-        uncovered_chars += w.end - w.start
+        uncovered.append(text)
+        uncovered_chars += end - start
     # translation side
-    s_keys = src.keys
     accounted = total = 0
     unaccounted: list[str] = []
     span: list[str] = []
@@ -456,28 +502,29 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     per_sentence: dict[int, list[int]] = {}
     sentence_words: dict[int, list[str]] = {}
     several = tgt.sentences > 1
-    for w in t_words:
-        if not (w.key or w.number):
-            continue
-        if w.number:
-            ok = src.has_number or w.text.lower() in extra_keys
+    s_number = src.has_number
+    for text, key, capital, number, sentence in t_words:
+        if number:
+            ok = s_number or (bool(extra_keys) and text.lower() in extra_keys)
+        elif key:
+            ok = key in s_keys or key in extra_keys or text in name_tokens
+            if not ok and capital:
+                continue  # a name the source does not show in a form we know: neither way
         else:
-            ok = w.key in s_keys or w.key in extra_keys or w.text in name_tokens
-        if not ok and w.capital and not w.number:
-            continue  # a name the source does not show in a form we know: neither way
+            continue
         total += 1
         if several:
-            counts = per_sentence.setdefault(w.sentence, [0, 0])
+            counts = per_sentence.setdefault(sentence, [0, 0])
             counts[0] += 1
             counts[1] += ok
             if not ok:
-                sentence_words.setdefault(w.sentence, []).append(w.text)
+                sentence_words.setdefault(sentence, []).append(text)
         if ok:
             accounted += 1
             span = []
         else:
-            unaccounted.append(w.text)
-            span.append(w.text)
+            unaccounted.append(text)
+            span.append(text)
             if len(span) > len(best_span):
                 best_span = list(span)
     added_sentence: tuple[str, ...] = ()
@@ -505,14 +552,37 @@ def _glossary_key(glossary: Any) -> Any:
     return None if glossary is None else getattr(glossary, "version", None) or id(glossary)
 
 
-def _terms(glossary: Any, text: str) -> list[Any]:
-    """``glossary.find(text)``, once per glossary and distinct text."""
+def glossary_terms(glossary: Any, text: str) -> list[Any]:
+    """``glossary.find(text)``, once per glossary and distinct text (the glossary check and the
+    adequacy of the same sentence share it)."""
     ck = (_glossary_key(glossary), text)
     found = _TERMS.get(ck)
     if found is None:
         if len(_TERMS) > _CACHE_LIMIT:
             _TERMS.clear()
         found = _TERMS[ck] = glossary.find(text)
+    return found
+
+
+_RENDERINGS: dict[tuple[Any, str, tuple[tuple[str, str], ...]], tuple[str, frozenset[str]] | None] = {}
+
+
+def _term_rendering(glossary: Any, targets: Mapping[str, str], tgt_lang: str) -> tuple[str, frozenset[str]] | None:
+    """A glossary term's required rendering, case-folded, and the keys it accounts for (its
+    lemmas' keys and its words: "first" of "first love"); None where it sets no rule for the
+    language. Once per term and pass: the lemmatiser is the cost."""
+    ck = (_glossary_key(glossary), tgt_lang, tuple(targets.items()))
+    if ck in _RENDERINGS:
+        return _RENDERINGS[ck]
+    term = glossary.target_for(targets, tgt_lang)
+    found = None
+    if term:
+        keys = set(key_maker(tgt_lang).keys(term))
+        keys.update(w.lower() for w in _SPACED_WORD.findall(term))
+        found = (term.casefold(), frozenset(keys))
+    if len(_RENDERINGS) > _CACHE_LIMIT:
+        _RENDERINGS.clear()
+    _RENDERINGS[ck] = found
     return found
 
 
@@ -523,7 +593,7 @@ def _marked(spans: list[tuple[int, int]]) -> set[int]:
 
 
 def _inside(w: SourceWord, offset: int, marked: set[int]) -> bool:
-    return any(i in marked for i in range(w.start + offset, w.end + offset))
+    return not marked.isdisjoint(range(w.start + offset, w.end + offset))
 
 
 # --- omission and addition -----------------------------------------------------------------------
@@ -856,12 +926,22 @@ def _join(texts: list[str], lang: str) -> str:
 def _cue_analysis(ctx: Any) -> tuple[TrackMeaning, int] | None:
     """The track's analysis and this cue's sentence position (None: no lexicon or no track)."""
     track = getattr(ctx, "track", None)
-    if track is None or not available(ctx.src_lang, ctx.tgt_lang):
+    if track is None:
         return None
-    result = track.analysis(ctx.glossary, ctx.thresholds)
-    if not result.available:
+    found = track.memo.get("cue_analysis", _UNSET)  # asked by several checks of every cue: once per track
+    if found is _UNSET:
+        found = None
+        if available(ctx.src_lang, ctx.tgt_lang):
+            result = track.analysis(ctx.glossary, ctx.thresholds)
+            if result.available:
+                found = (result, track.sentences()[3])
+        track.memo["cue_analysis"] = found
+    if found is None:
         return None
-    return result, track.sentences()[3][ctx.index]
+    return found[0], found[1][ctx.index]
+
+
+_UNSET: Any = object()
 
 
 def _unit_adequacy(ctx: Any) -> Adequacy | None:
@@ -1035,7 +1115,8 @@ def check_pivot(sources: Sequence[str], pivots: Sequence[str], src_lang: str, pi
 
 def clear_caches() -> None:
     """Forget every memoised segmentation, adequacy and track analysis (benchmarks time a cold run)."""
-    for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS):
+    for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS,
+                  _WORD_INFO, _RENDERINGS, _WORD_FACTS):
         cache.clear()
 
 
