@@ -32,6 +32,14 @@ DbOption = Annotated[Optional[str], typer.Option("--db", help="Review database U
                                                  "or sqlite:///localise-review.db).")]
 
 
+@review_app.callback()
+def _needs_review_extra() -> None:
+    """Every review command uses the review store (SQLAlchemy); say so before anything runs."""
+    from localise.extras import require
+
+    require("review", "the review commands")
+
+
 def _fail(message: str) -> None:
     from rich.console import Console
 

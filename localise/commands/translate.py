@@ -71,6 +71,9 @@ def translate(
             strict_input=strict or None,
         )
         _check_languages(settings)
+        from localise.extras import require_engine
+
+        require_engine(settings.engine)
         written = _run(inputs, settings, out, fmt)
     except (LocaliseError, OSError) as exc:  # bad input, settings, model; an unwritable output folder
         from rich.markup import escape
