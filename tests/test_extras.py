@@ -130,8 +130,9 @@ def test_a_command_without_its_extra_fails_at_once_with_advice(
 
 
 def test_require_and_advice(monkeypatch: pytest.MonkeyPatch) -> None:
-    require("mt")  # installed in the test environment
     assert available("json") and not available("no_such_module_here")
+    monkeypatch.setitem(MODULES, "mt", ("json",))
+    require("mt")  # every module of the extra is there: no error
     monkeypatch.setitem(MODULES, "llm", ("no_such_module_here",))
     with pytest.raises(MissingExtraError, match=r"the llm engine needs the 'llm' extra; install 'localise\[llm\]'"):
         require("llm", "the llm engine")
