@@ -49,10 +49,11 @@ bench: venv
 
 ## the core alone (no extras) on another Python, e.g. make test-core PYTHON=python3.13: a fresh venv
 ## with `pip install -e .` and pytest, then the tests of the core (tracks, glossary, CLI without extras)
-CORE_TESTS ?= tests/test_extras.py tests/test_glossary.py tests/test_io.py tests/test_layout.py tests/formats
+CORE_TESTS ?= tests/test_extras.py tests/test_glossary.py tests/test_io.py tests/test_layout.py tests/formats \
+  --ignore=tests/formats/test_ffmpeg.py
 test-core:
 	rm -rf .venv-core && $(PYTHON) -m venv .venv-core
-	.venv-core/bin/python -m pip install -q -e . 'pytest>=8' 'pytest-timeout>=2.3' 'hypothesis>=6.100'
+	.venv-core/bin/python -m pip install -q -e . 'pytest>=8' 'pytest-timeout>=2.3' 'hypothesis>=6.100' 'psutil>=5.9'
 	.venv-core/bin/python -m pytest -p no:cacheprovider $(PYTEST_ARGS) $(CORE_TESTS)
 
 clean:
