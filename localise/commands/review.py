@@ -43,7 +43,7 @@ def _needs_review_extra() -> None:
 def _fail(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False)
+    Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_ERROR)
 
 
