@@ -113,6 +113,8 @@ def _closed_port() -> int:
 def test_hub_probe_sees_a_listening_server_and_a_closed_port(monkeypatch: pytest.MonkeyPatch) -> None:
     from localise.engines import hf
 
+    for name in ("https_proxy", "http_proxy", "all_proxy", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
@@ -121,6 +123,8 @@ def test_hub_probe_sees_a_listening_server_and_a_closed_port(monkeypatch: pytest
         assert hf.hub_reachable() is True
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     assert hf.hub_reachable() is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")  # behind a proxy: the hub client decides
+    assert hf.hub_reachable() is True
 
 
 def test_hub_model_without_a_network_names_the_ways_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -129,6 +133,8 @@ def test_hub_model_without_a_network_names_the_ways_out(monkeypatch: pytest.Monk
     from localise.engines import hf
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for name in ("https_proxy", "http_proxy", "all_proxy", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     monkeypatch.setattr(hf, "_HUB_REACHABLE", {})
     result = invoke("translate", str(SAMPLE), "--to", "en", "--model", "localise-test/never-cached",

@@ -62,11 +62,16 @@ def hub_reachable() -> bool:
 
     Why: without a network, ``from_pretrained`` on an uncached Hub id retries for about a minute
     before it fails. One probe (name lookup included, in a thread so a hanging resolver cannot hold
-    it) turns that into a refusal within seconds that names the ways out."""
+    it) turns that into a refusal within seconds that names the ways out. Behind a proxy
+    (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``) a direct connection proves nothing: no probe,
+    the hub client decides."""
     import socket
     import threading
     from urllib.parse import urlsplit
 
+    if any(os.environ.get(name) for proxy in ("https_proxy", "http_proxy", "all_proxy")
+           for name in (proxy, proxy.upper())):
+        return True
     endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
     if endpoint not in _HUB_REACHABLE:
         url = urlsplit(endpoint)
