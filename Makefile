@@ -21,7 +21,8 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-## refresh $(LOCK) from pyproject.toml (pip-tools in a venv of its own; torch held by constraints/ci.txt)
+## refresh $(LOCK) from pyproject.toml (pip-tools in a venv of its own; torch held by constraints/ci.txt);
+## run it with the Python CI uses (3.11): the lock holds that interpreter's wheels
 lock:
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install -q 'pip-tools>=7.4,<8'
