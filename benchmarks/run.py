@@ -352,7 +352,7 @@ def pipeline_options(s: Settings, models: Models, wl: Workload, batch_size: int)
     n = s.output_tokens
     if s.engine == "transformers":
         engine, model = "transformers", str(models.hf_dir)
-        extra = {"device": s.device, "dtype": hf_dtype(s), "min_new_tokens": n, "max_new_tokens": n,
+        extra = {"device": s.device, "dtype": hf_dtype(s), "threads": s.threads, "min_new_tokens": n, "max_new_tokens": n,
                  "max_batch_size": batch_size, "max_tokens": batch_size * 512}
     else:
         assert models.ct2_dir is not None
@@ -408,28 +408,25 @@ def start_prefect() -> float:
     return time.perf_counter() - t0
 
 
-def flow_config(s: Settings, models: Models, wl: Workload, folder: Path) -> Path:
-    """The settings file the batch flow reads: same engine, model and glossary as the pipeline,
-    and a review database of its own in ``folder`` (the default is ``localise-review.db`` in the
-    working directory: a benchmark must not fill a real review queue, and each pass starts from an
-    empty one so that no pass does more work than another).
-    (``Settings`` holds no decoding options; the fixed-length model makes the length the same.)"""
-    if s.engine == "transformers":
-        engine, model, device = "transformers", models.hf_dir, s.device
-    else:
-        assert models.ct2_dir is not None
-        engine, model, device = "ctranslate2", models.ct2_dir, "cpu"
+def flow_config(options: Any, wl: Workload, folder: Path) -> Path:
+    """The settings file the batch flow reads: the pipeline pass's ``options`` (engine, model and
+    every engine setting: device, batch budget, threads, dtype, decoding lengths — so the flow pass
+    measures the same engine work, not the engine's defaults), its glossary, and a review database
+    of its own in ``folder`` (the default is ``localise-review.db`` in the working directory: a
+    benchmark must not fill a real review queue, and each pass starts from an empty one so that no
+    pass does more work than another)."""
     lines = [
         'source_language = "zh"',
         'targets = ["en"]',
-        f'engine = "{engine}"',
-        f"model = {json.dumps(str(model))}",
-        f'device = "{device}"',
+        f"engine = {json.dumps(options.engine)}",
+        f"model = {json.dumps(str(options.model))}",
     ]
     if wl.glossary_path is not None:
         lines.append(f"glossary = {json.dumps(str(wl.glossary_path))}")
     folder.mkdir(parents=True, exist_ok=True)
     lines.append(f"review_db_url = {json.dumps('sqlite:///' + str(folder / 'review.db'))}")
+    lines.append("[engine_options]")  # a TOML table: the last thing in the file
+    lines += [f"{key} = {json.dumps(value)}" for key, value in options.engine_options.items()]
     path = folder / "bench-flow.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -683,7 +680,7 @@ def _run(s: Settings) -> dict[str, Any]:
         warm_up["prefect_api_start_s"] = round(start_prefect(), 3)
         # one episode through the real flow: loads the flow's engine in this worker process
         one = Settings(**{**s.__dict__, "episodes": 1})
-        config_file = flow_config(s, models, wl, flow_root / "pass0")
+        config_file = flow_config(options, wl, flow_root / "pass0")
         seconds, _ = run_flow(config_file, write_flow_inputs(one, flow_root / "in0" / "bench", 0), flow_root / "out0")
         warm_up["flow_first_episode_s"] = round(seconds, 3)
 
@@ -697,7 +694,7 @@ def _run(s: Settings) -> dict[str, Any]:
         if flow_root is not None:
             in_dir = write_flow_inputs(s, flow_root / f"in{rep}" / "bench", rep)
             out_dir = flow_root / f"out{rep}"
-            config_file = flow_config(s, models, wl, flow_root / f"pass{rep}")
+            config_file = flow_config(options, wl, flow_root / f"pass{rep}")
             _, totals = flow_phase.measure(lambda c=config_file, i=in_dir, o=out_dir: run_flow(c, i, o))
             flow_phase.extra.setdefault("totals", []).append(totals)
             log(f"pass {rep}: flow {len(texts) / flow_phase.wall[-1]:.1f} lines/s ({flow_phase.wall[-1]:.1f}s)")

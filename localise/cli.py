@@ -4,17 +4,69 @@ importing the CLI stays cheap (heavy libraries are imported inside the command b
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from typer.core import TyperGroup
 
 from localise.commands import check, inspect, models, review, serve, storage, translate
 
+#: What ``--help`` shows for a value whose option names no metavar, instead of typer's ``<str>``.
+_VALUE_NAMES = {"<str>": "TEXT", "<path>": "PATH", "<int>": "INTEGER", "<float>": "FLOAT"}
+
+
+def _tidy_help(command, ctx=None) -> None:  # type: ignore[no-untyped-def]
+    """Help that names values the way users read them: no ``<bool>`` beside an on/off flag, and
+    ``TEXT``/``PATH``/``INTEGER`` instead of ``<str>``/``<path>``/``<int>`` where an option has no
+    metavar of its own (options that know better, like ``--to LANG[,LANG...]``, say so themselves)."""
+    ctx = command.context_class(command, parent=ctx)  # typer's own (vendored) click classes
+    for param in command.get_params(ctx):  # --help included
+        if getattr(param, "param_type_name", "") != "option" or param.metavar is not None:
+            continue
+        if param.is_flag:
+            param.metavar = ""
+        else:
+            shown = param.display_type_rich(ctx) if hasattr(param, "display_type_rich") else None
+            if shown in _VALUE_NAMES:
+                param.metavar = _VALUE_NAMES[shown]
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub, ctx)
+
+
+class _TidyHelpGroup(TyperGroup):
+    """The root command group; typer builds it with every subcommand already in place."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        _tidy_help(self)
+
+
 app = typer.Typer(
     name="localise",
+    cls=_TidyHelpGroup,
     help="Localise subtitle tracks: same cues, same timings, same styling — only the words change.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from localise import __version__
+
+        typer.echo(f"localise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Localise subtitle tracks: same cues, same timings, same styling — only the words change."""
+
 
 for command_module in (inspect, translate, check, models, serve, review, storage):
     command_module.register(app)
@@ -28,9 +80,16 @@ def main() -> None:
     import sys
 
     from localise.errors import LocaliseError
+    from localise.extras import advice_for
 
     try:
         app()
     except (LocaliseError, OSError) as exc:
         print(f"localise: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ImportError as exc:  # an optional package nobody guarded: name its extra
+        advice = advice_for(exc)
+        if advice is None:
+            raise
+        print(f"localise: error: {advice}", file=sys.stderr)
         sys.exit(2)

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     model: str | None = None  # one model (Hub id or folder) for every pair, overriding the table
     model_table: dict[str, str] = Field(default_factory=dict)  # "zh-en" -> model id/folder, over the engines' table
     device: str | None = None  # "cuda", "mps", "cpu"; None chooses automatically
+    # More engine settings, as the engines take them: batch budget (max_tokens, max_batch_size),
+    # threads, dtype/compute_type, decoding lengths. `device` above wins over a "device" here.
+    engine_options: dict[str, Any] = Field(default_factory=dict)
     glossary: Path | None = None
     max_gap_ms: int = Field(1500, ge=0)  # cues further apart never join one sentence unit
     max_unit_chars: int = Field(400, gt=0)  # longer units are split at punctuation
@@ -132,7 +135,7 @@ class Settings(BaseSettings):
             styles={k: dict(v) for k, v in self.styles.items()} or None,
             thresholds=dict(self.thresholds) or None,
             confidence_calibration=self.confidence_calibration,
-            engine_options={"device": self.device} if self.device else {},
+            engine_options={**self.engine_options, **({"device": self.device} if self.device else {})},
         )
         values.update(overrides)
         return LocaliseOptions(**values)

@@ -71,7 +71,8 @@ class ModelUnavailableError(EngineError):
         msg = (
             f"model {self.model!r} cannot be loaded"
             + (f": {self.detail}" if self.detail else "")
-            + ". Download it while online, or pass a local model folder (--model /path/to/model)."
+            + ". Download it while online, or pass a local model folder (--model /path/to/model);"
+            " for a dry run without a real model, `make tiny-model` builds one (--model demo-output/tiny-model)."
         )
         return msg
 

@@ -326,7 +326,13 @@ class Glossary:
                             line,
                         )
                     cells = cells[: len(header)]
-                cells += [""] * (len(header) - len(cells))
+                if len(cells) < len(header):  # a lost cell must not silently mean "no rule"
+                    raise GlossaryError(
+                        f"{len(cells)} columns but the header (line {header_line}) has {len(header)}"
+                        " (leave a cell empty with a comma: 'term,,')",
+                        path,
+                        line,
+                    )
                 entries.append(_entry_from_row(header, cells, path, line, seen))
         except csv.Error as exc:
             raise GlossaryError(f"malformed CSV: {exc}", path, reader.line_num) from exc

@@ -516,6 +516,9 @@ def _s3_client(endpoint_url: str | None, region: str | None, addressing_style: s
     with _S3_CLIENTS_LOCK:
         client = _S3_CLIENTS.get(key)
         if client is None:
+            from localise.extras import require
+
+            require("s3", "an s3:// store")
             import boto3
             from botocore.config import Config
 

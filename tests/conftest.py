@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,12 +21,56 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
+#: Under CI a test that needs the corpus must not pass as a skip: the suite would shrink unseen.
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+#: Corpus files opened by this test session (an audit hook sees every ``open``, whoever calls it).
+CORPUS_FILES_OPENED: set[str] = set()
+_CORPUS_PREFIX = str(CORPUS) + os.sep
+
+
+def _count_corpus_opens(event: str, args: tuple) -> None:  # type: ignore[type-arg]
+    if event == "open" and isinstance(args[0], str) and args[0].startswith(_CORPUS_PREFIX):
+        CORPUS_FILES_OPENED.add(args[0])
+
+
+sys.addaudithook(_count_corpus_opens)
+
+
+def corpus_or_skip() -> Path:
+    """``../shared/corpus``, read in place. Where it is absent the test skips with a reason, or,
+    under CI (``CI=true``), fails: there a missing corpus is a broken checkout, not a pass."""
+    if not (CORPUS / "MANIFEST.tsv").exists():
+        message = f"shared corpus not found at {CORPUS} (README: tests that need the shared corpus)"
+        if IN_CI:
+            pytest.fail(f"{message}; under CI=true a missing corpus is an error", pytrace=False)
+        pytest.skip(message)
+    return CORPUS
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """``../shared/corpus`` read in place; tests skip with a reason where it is absent."""
-    if not (CORPUS / "MANIFEST.tsv").exists():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
-    return CORPUS
+    """``../shared/corpus`` read in place; see :func:`corpus_or_skip`."""
+    return corpus_or_skip()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config.stash[_CORPUS_TESTS] = sum("corpus" in getattr(item, "fixturenames", ()) for item in items)
+
+
+_CORPUS_TESTS = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Say how much of the shared corpus the run exercised, so a suite that lost it cannot pass as
+    a smaller green run."""
+    tests = config.stash.get(_CORPUS_TESTS, 0)
+    if not tests:
+        return
+    where = CORPUS if (CORPUS / "MANIFEST.tsv").exists() else f"{CORPUS} (not found: those tests did not run)"
+    terminalreporter.write_line(
+        f"shared corpus: {len(CORPUS_FILES_OPENED)} files exercised by {tests} tests that need it, at {where}"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -81,6 +81,8 @@ def test_version_is_a_content_hash(tmp_path: Path, series: Glossary) -> None:
         ("zh;en\n李伟;Li Wei\n", 1, "';'-separated"),
         ("zh,en,en\n李伟,Li Wei,Li\n", 1, "twice"),
         ("zh,en\n李伟,Li Wei\n王芳,Wang, Fang\n", 3, "columns"),
+        ("zh,en,es\n李伟,Li Wei,Li Wei\n王芳,Wang Fang\n", 3, "2 columns but the header (line 1) has 3"),
+        ("zh,en,case\n李伟,Li Wei\n", 2, "2 columns but the header"),
         ("zh,en\n李伟,Li Wei\n,Wang Fang\n", 3, "empty source term"),
         ("zh,en\n李伟,Li Wei\n王芳,Wang Fang\n李伟,Lee Way\n", 4, "also on line 2"),
         ("zh,en,case\n李伟,Li Wei,maybe\n", 2, "case must be"),

@@ -20,6 +20,10 @@ def convert(
     force: Annotated[bool, typer.Option("--force", help="overwrite OUT if it exists")] = False,
 ) -> None:
     """Convert a transformers seq2seq model into a CTranslate2 folder (tokenizer saved beside it)."""
+    from localise.extras import require
+
+    require("ct2", "converting a model")
+    require("mt", "converting a model")  # the converter loads the transformers model with torch
     from localise.engines.ct2 import convert_model
     from localise.errors import LocaliseError
 
@@ -64,6 +68,9 @@ def calibrate_confidence(
     and store the QUANTILE of the engine's confidence per pair (pivots included)."""
     import hashlib
 
+    from localise.extras import require_engine
+
+    require_engine(engine)
     from localise.engines.registry import routes, translate_many
     from localise.errors import LocaliseError
     from localise.io import read_track
@@ -105,6 +112,9 @@ def tiny(
     full_size: Annotated[bool, typer.Option("--full-size", help="opus-mt-zh-en architecture, random weights")] = False,
 ) -> None:
     """Build an offline random-weight MarianMT (noise words, real code paths) for demos and benchmarks."""
+    from localise.extras import require
+
+    require("mt", "building a tiny model")
     from localise.devtools.tiny_model import build_random_marian, build_tiny_marian
 
     path = build_random_marian(out) if full_size else build_tiny_marian(out)

@@ -32,10 +32,18 @@ DbOption = Annotated[Optional[str], typer.Option("--db", help="Review database U
                                                  "or sqlite:///localise-review.db).")]
 
 
+@review_app.callback()
+def _needs_review_extra() -> None:
+    """Every review command uses the review store (SQLAlchemy); say so before anything runs."""
+    from localise.extras import require
+
+    require("review", "the review commands")
+
+
 def _fail(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False)
+    Console(stderr=True).print(f"error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_ERROR)
 
 

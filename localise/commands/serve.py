@@ -42,6 +42,9 @@ def serve(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     err = Console(stderr=True)
     try:
+        from localise.extras import require
+
+        require("flows", "serving the deployments")
         settings = load_settings(config, targets=to, model=model, storage_url=storage, schedule=schedule)
         from flows.deployments import serve as serve_deployments
 

@@ -18,9 +18,13 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 def translate(
     inputs: Annotated[list[Path], typer.Argument(metavar="INPUT", help="Subtitle files (SRT, WebVTT, ASS/SSA).")],
     to: Annotated[
-        Optional[str], typer.Option("--to", help="Target languages, comma-separated, e.g. en,es,pt.")
+        Optional[str],
+        typer.Option("--to", metavar="LANG[,LANG...]", show_default="en",
+                     help="Target languages (BCP 47), comma-separated, e.g. en,es,pt-BR."),
     ] = None,
-    source_lang: Annotated[Optional[str], typer.Option("--from", help="Source language (default zh).")] = None,
+    source_lang: Annotated[
+        Optional[str], typer.Option("--from", metavar="LANG", show_default="zh", help="Source language.")
+    ] = None,
     glossary: Annotated[
         Optional[Path], typer.Option("--glossary", help="Term glossary: multi-column CSV or TBX.")
     ] = None,
@@ -84,6 +88,9 @@ def translate(
             strict_input=strict or None,
         )
         _check_languages(settings)
+        from localise.extras import require_engine
+
+        require_engine(settings.engine)
         cache = None if no_cache else _open_cache(cache_dir, out)
         try:
             written = _run(inputs, settings, out, fmt, cache)
@@ -98,8 +105,29 @@ def translate(
 
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
-    tracks = [p for p in written if not p.name.endswith((".report.json", ".report.html"))]
-    Console().print(f"wrote {len(tracks)} tracks and {len(written) - len(tracks)} reports to {out}")
+    typer.echo(summary_line(written, out))
+
+
+def summary_line(written: list[Path], out: Path) -> str:
+    """What the run did, in one line: ``6 tracks, 14 lines need review: out/ep02.en.report.html``
+    (the report with the most such lines; each report lists its own), or ``6 tracks, no line needs
+    review: reports in out``."""
+    import json
+
+    need: dict[Path, int] = {}
+    for path in written:
+        if path.name.endswith(".report.json"):
+            cues = json.loads(path.read_text(encoding="utf-8")).get("cues", [])
+            need[path] = sum(bool(cue.get("need_review")) for cue in cues)
+    tracks = sum(not p.name.endswith((".report.json", ".report.html")) for p in written)
+    total = sum(need.values())
+    noun = "track" if tracks == 1 else "tracks"
+    if total == 0:
+        return f"{tracks} {noun}, no line needs review: reports in {out}"
+    worst = max(need, key=lambda p: need[p])
+    html = worst.with_name(worst.name.removesuffix(".report.json") + ".report.html")
+    lines = "line needs" if total == 1 else "lines need"
+    return f"{tracks} {noun}, {total} {lines} review: {html}"
 
 
 def _check_languages(settings) -> None:  # type: ignore[no-untyped-def]
@@ -131,18 +159,37 @@ def _say_interrupted(err, cache) -> None:  # type: ignore[no-untyped-def]
 
 
 def _run(inputs: list[Path], settings, out: Path, fmt: str | None, cache=None) -> list[Path]:  # type: ignore[no-untyped-def]
-    """Run the pipeline under a rich progress bar (on stderr, so stdout stays clean)."""
+    """Run the pipeline under a rich progress bar on a terminal, or with one plain line per step
+    where stderr is a log or a pipe (a bar's redraws make noise there). Both on stderr, so stdout
+    stays clean."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from localise.pipeline import localise_files
 
+    err = Console(stderr=True)
+
+    def resumed_on(console: Console):  # type: ignore[no-untyped-def]
+        def resumed(done: int, total: int) -> None:
+            if done and cache is not None:
+                console.print(f"{done} of {total} files already done (from {cache.folder})",
+                              highlight=False, soft_wrap=True, markup=False)
+        return resumed
+
+    if not err.is_terminal:
+        def plain(done: int, total: int, message: str) -> None:
+            err.print(f"[{done}/{total}] {message}", markup=False, highlight=False, soft_wrap=True)
+
+        return localise_files(
+            inputs, settings.targets, out, settings.options(), fmt=fmt, progress=plain,
+            **_input_checks(settings, err), cache=cache, on_resume=resumed_on(err),
+        )
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=err,
         transient=False,
     ) as bar:
         task = bar.add_task("reading inputs", total=None)
@@ -150,14 +197,9 @@ def _run(inputs: list[Path], settings, out: Path, fmt: str | None, cache=None) -
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=message)
 
-        def resumed(done: int, total: int) -> None:
-            if done:
-                bar.console.print(f"{done} of {total} files already done (from {cache.folder})",
-                                  highlight=False, soft_wrap=True, markup=False)
-
         return localise_files(
             inputs, settings.targets, out, settings.options(), fmt=fmt, progress=progress,
-            **_input_checks(settings, bar.console), cache=cache, on_resume=resumed,
+            **_input_checks(settings, bar.console), cache=cache, on_resume=resumed_on(bar.console),
         )
 
 

@@ -51,6 +51,57 @@ def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+#: Seconds :func:`hub_reachable` waits for the Hub before calling it unreachable.
+HUB_PROBE_TIMEOUT_S = 3.0
+_HUB_REACHABLE: dict[str, bool] = {}
+
+
+def hub_reachable() -> bool:
+    """Whether a TCP connection to the Hub (``HF_ENDPOINT``, default huggingface.co) opens within
+    :data:`HUB_PROBE_TIMEOUT_S`; asked once per endpoint and process.
+
+    Why: without a network, ``from_pretrained`` on an uncached Hub id retries for about a minute
+    before it fails. One probe (name lookup included, in a thread so a hanging resolver cannot hold
+    it) turns that into a refusal within seconds that names the ways out. Behind a proxy
+    (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``) a direct connection proves nothing: no probe,
+    the hub client decides."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(name) for proxy in ("https_proxy", "http_proxy", "all_proxy")
+           for name in (proxy, proxy.upper())):
+        return True
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    if endpoint not in _HUB_REACHABLE:
+        url = urlsplit(endpoint)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        result: list[bool] = []
+
+        def probe() -> None:
+            try:
+                socket.create_connection((url.hostname or "", port), timeout=HUB_PROBE_TIMEOUT_S).close()
+                result.append(True)
+            except OSError:
+                result.append(False)
+
+        worker = threading.Thread(target=probe, daemon=True)
+        worker.start()
+        worker.join(HUB_PROBE_TIMEOUT_S)
+        _HUB_REACHABLE[endpoint] = bool(result and result[0])
+    return _HUB_REACHABLE[endpoint]
+
+
+def cached_on_disk(model: str) -> bool:
+    """Whether the Hub model's config is in the local Hugging Face cache (loadable offline)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except (ImportError, ValueError):
+        return False
+
+
 def looks_like_path(model: str) -> bool:
     """A folder, as opposed to a Hub id like ``Helsinki-NLP/opus-mt-zh-en``."""
     if model.startswith((".", "/", "~")) or "\\" in model or Path(model).exists():
@@ -219,6 +270,8 @@ class HFEngine:
         local = looks_like_path(model)
         if local and not Path(model).expanduser().is_dir():
             raise ModelUnavailableError(model, "no such model folder")
+        if not local and not offline() and not cached_on_disk(model) and not hub_reachable():
+            raise ModelUnavailableError(model, "the Hugging Face Hub cannot be reached and it is not in the local cache")
         kwargs: dict[str, Any] = {"local_files_only": offline() or local}
         if revision:
             kwargs["revision"] = revision
