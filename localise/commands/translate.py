@@ -27,7 +27,8 @@ def translate(
         Optional[str], typer.Option("--model", metavar="ID|PATH", help="Model for every pair: Hub id or local folder.")
     ] = None,
     engine: Annotated[
-        Optional[str], typer.Option("--engine", metavar="transformers|ctranslate2", help="Translation engine.")
+        Optional[str], typer.Option("--engine", metavar="transformers|ctranslate2|openai",
+                                      help="Translation engine (openai: any OpenAI-compatible LLM server; see llm_* settings).")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("."),
     fmt: Annotated[
@@ -54,8 +55,8 @@ def translate(
     from localise.errors import LocaliseError
 
     err = Console(stderr=True)
-    if engine is not None and engine not in ("transformers", "ctranslate2"):
-        err.print(f"[red]error:[/red] unknown engine {engine!r}; choose transformers or ctranslate2")
+    if engine is not None and engine not in ("transformers", "ctranslate2", "openai"):
+        err.print(f"[red]error:[/red] unknown engine {engine!r}; choose transformers, ctranslate2 or openai")
         raise typer.Exit(EXIT_ERROR)
     if fmt is not None and fmt not in ("srt", "vtt", "ass"):
         err.print(f"[red]error:[/red] unknown format {fmt!r}; choose srt, vtt or ass")
