@@ -113,8 +113,10 @@ class Usage:
     cached: int = 0  # answered from the request cache (cost nothing)
     failed: int = 0  # no answer after the client's retries (timeouts, connection errors, HTTP errors)
     windows: int = 0
-    prompt_tokens: int = 0
+    prompt_tokens: int = 0  # tokens sent to the server in this run
     completion_tokens: int = 0
+    cached_prompt_tokens: int = 0  # tokens of the answers read from the cache (what they cost when asked)
+    cached_completion_tokens: int = 0
     reasked: int = 0  # ids asked again
     extra_ids: int = 0  # ids in answers that were not asked for (ignored)
     fallback: int = 0  # units left to the NMT engine
@@ -269,6 +271,8 @@ class OpenAIEngine:
             cached = await asyncio.to_thread(self._cache.get, key)
             if cached is not None:
                 usage.cached += 1
+                usage.cached_prompt_tokens += int((cached.get("usage") or {}).get("prompt_tokens") or 0)
+                usage.cached_completion_tokens += int((cached.get("usage") or {}).get("completion_tokens") or 0)
                 return cached
         started = time.perf_counter()
         usage.requests += 1
@@ -285,6 +289,8 @@ class OpenAIEngine:
                   "finish_reason": getattr(choice, "finish_reason", None),
                   "logprobs": _token_logprobs(choice)}
         if response.usage is not None:
+            answer["usage"] = {"prompt_tokens": response.usage.prompt_tokens or 0,
+                               "completion_tokens": response.usage.completion_tokens or 0}
             usage.prompt_tokens += response.usage.prompt_tokens or 0
             usage.completion_tokens += response.usage.completion_tokens or 0
         if self._cache is not None:
