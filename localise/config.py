@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     llm_prices: dict[str, float] = Field(default_factory=dict)  # {"prompt": X, "completion": Y} per million tokens
     llm_cache_dir: str | None = None  # request cache; default $LOCALISE_CACHE_DIR or ~/.cache/localise
     llm_fallback_engine: Literal["transformers", "ctranslate2"] = "transformers"  # for lines the LLM leaves unusable
+    # "flagged": after checking, cues flagged major or worse go back to the LLM (llm_* settings), then are re-checked
+    refine: Literal["off", "flagged"] = "off"
 
     limits: Limits = Field(default_factory=Limits)  # input size limits: file bytes, cues, characters per cue
     strict_input: bool = False  # refuse a file with input that cannot be read as cues (translate --strict)
@@ -156,7 +158,8 @@ class Settings(BaseSettings):
             thresholds=dict(self.thresholds) or None,
             confidence_calibration=self.confidence_calibration,
             engine_options={"device": self.device} if self.device else {},
-            llm=self.llm_options() if self.engine == "openai" else None,
+            llm=self.llm_options() if self.engine == "openai" or self.refine == "flagged" else None,
+            refine=self.refine if self.refine != "off" else None,
         )
         values.update(overrides)
         return LocaliseOptions(**values)

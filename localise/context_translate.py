@@ -159,3 +159,78 @@ def _fall_back(prepared: Sequence[_Prepared], answers: Sequence[Any], rows: list
             flags[t].setdefault(cue, []).append(Flag(
                 "engine-fallback", "minor", f"translated by the fallback engine ({fallback.engine}): the LLM's answer "
                 f"for this line was refused ({why})"))
+
+
+# ------------------------------------------------------------------------------------ targeted repair
+
+
+def refine_flagged(prepared: Sequence[_Prepared], targets: Sequence[str], per_lang: dict[str, list[list[Translation]]],
+                   results: list[Any], options: LocaliseOptions, glossary: Glossary | None,
+                   relocalise: Any) -> list[Any]:
+    """``--refine flagged``: the units under cues flagged major or worse go back to the LLM with
+    their current translation, the flag reasons and their context; the track is re-checked. The
+    refined text is kept where it leaves no more major-or-worse flags on those cues than before;
+    ``report["refine"]`` records before/after text and flags either way. Works after either engine.
+
+    ``results`` is ordered track by track, then by ``targets``; ``relocalise(t, lang, translations)``
+    re-runs the pipeline's per-track step (spread, wrap, markup restore, checks, report)."""
+    from localise.engines.llm_prompt import Doc, DocUnit
+    from localise.engines.openai_engine import OpenAIEngine
+    from localise.model import severity_rank
+
+    major = severity_rank("major")
+    engine = options.engine if hasattr(options.engine, "translate_docs") else OpenAIEngine(llm_config(options))
+    out = list(results)
+    for li, lang in enumerate(targets):
+        docs, picked = [], []
+        for t, prep in enumerate(prepared):
+            report = results[t * len(targets) + li].report
+            cues = [n for n, cue in enumerate(report["cues"])
+                    if any(severity_rank(f["severity"]) >= major for f in cue.get("flags") or [])]
+            notes: dict[int, list[str]] = {}
+            for n in cues:
+                reasons = [f"{f['code']}: {f['reason']}" for f in report["cues"][n]["flags"]
+                           if severity_rank(f["severity"]) >= major]
+                for u in prep.cue_units[n]:
+                    notes.setdefault(u, []).extend(reasons)
+            budgets = unit_budgets(prep, lang, options)
+            current = per_lang[lang][t]
+            docs.append(Doc(prep.track.source_name or f"track {t + 1}", tuple(
+                DocUnit(str(unit.id), unit.source, budget, seconds,
+                        translate=u in notes and bool(unit.source.strip()),
+                        note=(f"current translation: {current[u].text!r}; flagged: " + "; ".join(notes[u]))
+                        if u in notes else "")
+                for u, (unit, (budget, seconds)) in enumerate(zip(prep.units, budgets)))))
+            picked.append((cues, notes))
+        if not any(cues for cues, _ in picked):
+            continue
+        answers = engine.translate_docs(docs, options.src, lang, glossary)
+        for t, (prep, answer, (cues, notes)) in enumerate(zip(prepared, answers, picked)):
+            if not cues:
+                continue
+            first = results[t * len(targets) + li]
+            changed = list(per_lang[lang][t])
+            for u in notes:
+                got = answer.translations[u]
+                if got is not None:
+                    changed[u] = _repaired(got, prep.units[u].source, lang, glossary)
+            second = relocalise(t, lang, changed)
+
+            def serious(report: dict[str, Any]) -> int:
+                return sum(1 for n in cues for f in report["cues"][n]["flags"] if severity_rank(f["severity"]) >= major)
+
+            keep = serious(second.report) <= serious(first.report)
+            chosen = second if keep else first
+            if keep:
+                per_lang[lang][t] = changed
+            chosen.report["refine"] = {
+                "mode": "flagged",
+                "kept": "refined" if keep else "first-pass",
+                "cues": [{"index": n + 1, "before": first.report["cues"][n]["translation"],
+                          "after": second.report["cues"][n]["translation"],
+                          "flags_before": first.report["cues"][n]["flags"],
+                          "flags_after": second.report["cues"][n]["flags"]} for n in cues],
+                "llm": answer.usage.to_dict(getattr(getattr(engine, "config", None), "prices", None)),
+            }
+            out[t * len(targets) + li] = chosen
+    return out

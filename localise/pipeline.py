@@ -70,6 +70,8 @@ class LocaliseOptions:
     #: the ``openai`` engine's settings (localise.engines.openai_engine.LLMConfig fields, plus
     #: ``fallback_engine``/``fallback_model`` for lines the model leaves unusable)
     llm: dict[str, Any] | None = None
+    #: ``"flagged"``: send cues flagged major or worse back to the LLM after checking (targeted repair)
+    refine: str | None = None
 
     def thresholds_for(self, lang: str) -> dict[str, Any] | None:
         """The quality thresholds for ``lang``: the run's overrides over the model's calibrated
@@ -108,7 +110,8 @@ class LocaliseOptions:
             "thresholds": self.thresholds or {},
             "memory": type(self.memory).__name__ if self.memory is not None else None,
             "confidence_calibration": self._calibration_figures(),
-            **({"llm": self._llm_figures()} if self.engine == "openai" else {}),
+            **({"llm": self._llm_figures()} if self.engine == "openai" or self.refine == "flagged" else {}),
+            **({"refine": self.refine} if self.refine not in (None, "", "off") else {}),
         }
 
     def _llm_figures(self) -> dict[str, Any]:
@@ -455,6 +458,21 @@ def localise_tracks(
             usage = context.usage[lang][t].to_dict(context.prices) if context is not None else None
             out.append(_with_parse_warnings(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig,
                                                           extra, usage)))
+    if options.refine == "flagged":
+        from localise.context_translate import refine_flagged
+
+        def relocalise(t: int, lang: str, translations: list[Translation]) -> LocalisedTrack:
+            sig = dict(signature, engine_signature=engines[lang])
+            extra = context.flags[lang][t] if context is not None else None
+            usage = context.usage[lang][t].to_dict(context.prices) if context is not None else None
+            return _with_parse_warnings(_localise_one(prepared[t], translations, lang, options, glossary, sig,
+                                                      extra, usage))
+
+        if progress is not None:
+            progress("refining flagged lines")
+        out = refine_flagged(prepared, targets, per_lang, out, options, glossary, relocalise)
+    elif options.refine not in (None, "", "off"):
+        raise ConfigError(f"refine must be 'flagged' or 'off', not {options.refine!r}")
     return out
 
 

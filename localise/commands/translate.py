@@ -37,6 +37,10 @@ def translate(
     config: Annotated[
         Optional[Path], typer.Option("--config", help="Settings file (TOML); also $LOCALISE_CONFIG.")
     ] = None,
+    refine: Annotated[
+        Optional[str], typer.Option("--refine", metavar="flagged|off",
+                                    help="Send lines flagged major or worse back to the LLM (llm_* settings) and re-check them.")
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Refuse a file with any input that cannot be read as cues (e.g. a malformed timing line)."),
@@ -58,6 +62,9 @@ def translate(
     if engine is not None and engine not in ("transformers", "ctranslate2", "openai"):
         err.print(f"[red]error:[/red] unknown engine {engine!r}; choose transformers, ctranslate2 or openai")
         raise typer.Exit(EXIT_ERROR)
+    if refine is not None and refine not in ("flagged", "off"):
+        err.print(f"[red]error:[/red] unknown --refine {refine!r}; choose flagged or off")
+        raise typer.Exit(EXIT_ERROR)
     if fmt is not None and fmt not in ("srt", "vtt", "ass"):
         err.print(f"[red]error:[/red] unknown format {fmt!r}; choose srt, vtt or ass")
         raise typer.Exit(EXIT_ERROR)
@@ -69,6 +76,7 @@ def translate(
             glossary=glossary,
             model=model,
             engine=engine,
+            refine=refine,
             strict_input=strict or None,
         )
         _check_languages(settings)

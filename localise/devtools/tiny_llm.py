@@ -34,14 +34,16 @@ def build_tiny_llama(out_dir: str | Path, *, vocab_size: int = 1024, seed: int =
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    zh, en = sample_lines(300, seed)
+    _zh, en = sample_lines(300, seed)
     extra = ['{"1": "Hello.", "2": "Where are you going?"}', "Translate into English. Reply with JSON."]
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIALS),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    tokenizer.train_from_iterator(zh + en + extra, trainer=trainer)
+    # Merges from English only: Chinese stays in single-byte tokens, so the random model rarely
+    # writes Han characters by chance (a Han character in an English answer fails validation).
+    tokenizer.train_from_iterator(en + extra, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<|endoftext|>", eos_token="<|im_end|>",
                                    unk_token="<|endoftext|>", pad_token="<|endoftext|>")
     fast.save_pretrained(out)

@@ -41,6 +41,7 @@ class DocUnit:
     budget: int | None = None  # characters a viewer can read for this unit (style table)
     seconds: float | None = None  # on-screen time of the unit's cues
     translate: bool = True
+    note: str = ""  # what a reviewer would say about it (targeted repair: the current text and its flags)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def build_prompt(doc: Doc, window: Window, src: str, tgt: str, bible: Sequence[B
             budget.append(f"at most {u.budget} characters")
         if u.seconds:
             budget.append(f"{u.seconds:.1f} s on screen")
-        parts.append(f"[{u.key}] {u.source}" + (f"  ({', '.join(budget)})" if budget else ""))
+        parts.append(f"[{u.key}] {u.source}" + (f"  ({', '.join(budget)})" if budget else "")
+                     + (f"\n    {u.note}" if u.note else ""))
     if context_after:
         parts.append("Context after (do not translate):")
         parts.extend(f"[{doc.units[n].key}] {doc.units[n].source}" for n in context_after)

@@ -230,3 +230,31 @@ def test_server_killed_mid_run_keeps_finished_windows_and_a_rerun_asks_only_the_
             assert first.track.cues[n].text == second.track.cues[n].text
     finally:
         proxy.stop()
+
+
+def test_refine_flagged_sends_only_major_flagged_lines_with_reasons_and_rechecks(fault_proxy, tiny_model, glossary, tmp_path):
+    """First pass with the NMT engine; --refine flagged asks the LLM only for the units under cues
+    flagged major or worse, with their current text and flag reasons, then re-checks them."""
+    llm = {"base_url": fault_proxy.base_url, "model": "tiny-llama", "window": 4, "context": 2, "max_retries": 0,
+           "reasks": 0, "cache_dir": str(tmp_path / "cache")}
+    first_only = LocaliseOptions(src="zh", engine="transformers", model=str(tiny_model), glossary=glossary)
+    [plain] = localise_tracks([_track()], ["en"], options=first_only)
+    options = LocaliseOptions(src="zh", engine="transformers", model=str(tiny_model), glossary=glossary, llm=llm,
+                              refine="flagged")
+    [result] = localise_tracks([_track()], ["en"], options=options)
+    serious = [c["index"] for c in plain.report["cues"]
+               if any(f["severity"] in ("major", "critical") for f in c["flags"])]
+    assert serious, "the tiny NMT model's first pass should leave lines flagged major or worse"
+    refine = result.report["refine"]
+    assert [c["index"] for c in refine["cues"]] == serious
+    assert refine["kept"] in ("refined", "first-pass") and refine["llm"]["requests"] >= 1
+    for entry in refine["cues"]:
+        assert entry["before"] == plain.report["cues"][entry["index"] - 1]["translation"]
+        assert "flags_after" in entry and "after" in entry
+    asked = {key for body in fault_proxy.seen for key in body["response_format"]["json_schema"]["schema"]["required"]}
+    prep = _prepare(_track(), options)
+    assert asked == {str(prep.units[u].id) for n in serious for u in prep.cue_units[n - 1]}
+    assert all("current translation:" in body["messages"][1]["content"] and "flagged:" in body["messages"][1]["content"]
+               for body in fault_proxy.seen)
+    if refine["kept"] == "first-pass":
+        assert [c.text for c in result.track.cues] == [c.text for c in plain.track.cues]
