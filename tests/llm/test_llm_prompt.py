@@ -140,3 +140,22 @@ def test_glossary_bible_columns_are_optional_and_keep_old_versions():
     assert old.version == same.version != rich.version
     [entry] = list(rich)
     assert (entry.kind, entry.gender, entry.note, entry.targets) == ("character", "male", "heir", {"en": "Li Wei"})
+
+
+def test_refine_notes_travel_with_their_line():
+    doc = Doc("ep", (DocUnit("1", "你好"), DocUnit("2", "走吧", note="current translation: 'Go'; flagged: meaning: x")))
+    prompt = build_prompt(doc, Window(0, (1,), (0,)), "zh", "en", [])
+    lines = prompt.messages[1]["content"].splitlines()
+    at = lines.index("[2] 走吧")
+    assert "current translation: 'Go'" in lines[at + 1]
+
+
+def test_unit_budgets_follow_the_style_table():
+    from localise.context_translate import unit_budgets
+    from localise.io import parse_text
+    from localise.pipeline import LocaliseOptions, _prepare
+
+    srt = "1\n00:00:01,000 --> 00:00:02,000\n你好。\n\n2\n00:00:05,000 --> 00:00:15,000\n我们明天一起去公司吧。\n"
+    options = LocaliseOptions(styles={"en": {"max_cps": 10, "max_chars_per_line": 30}})
+    prep = _prepare(parse_text(srt, format="srt"), options)
+    assert unit_budgets(prep, "en", options) == [(10, 1.0), (60, 10.0)]  # reading speed, then two lines of 30
