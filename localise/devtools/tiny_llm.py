@@ -46,6 +46,9 @@ def build_tiny_llama(out_dir: str | Path, *, vocab_size: int = 1024, seed: int =
     tokenizer.train_from_iterator(en + extra, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<|endoftext|>", eos_token="<|im_end|>",
                                    unk_token="<|endoftext|>", pad_token="<|endoftext|>")
+    # ChatML, which llama-server also picks for this model without Jinja (--no-jinja)
+    fast.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
     fast.save_pretrained(out)
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=64, intermediate_size=128,

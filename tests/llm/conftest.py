@@ -15,6 +15,7 @@ an answer: every 200 comes from the model.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -141,7 +142,7 @@ class FaultProxy:
 
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-                proxy.seen.append(body)
+                proxy.seen.append(copy.deepcopy(body))  # as the engine sent it
                 if proxy.too_many > 0:
                     proxy.too_many -= 1
                     self._send(429, b'{"error": {"message": "slow down", "type": "rate_limit"}}',
