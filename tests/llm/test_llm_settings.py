@@ -53,3 +53,16 @@ def test_cli_accepts_the_openai_engine_and_refuses_unknown_ones(tmp_path):
 
     result = CliRunner().invoke(app, ["translate", str(tmp_path / "x.srt"), "--to", "en", "--engine", "nope"])
     assert result.exit_code != 0 and "openai" in result.output
+
+
+def test_registry_builds_the_openai_engine_by_name(tmp_path):
+    from localise.engines.registry import clear_cache, get_engine
+
+    engine = get_engine("openai", "served-model", src="zh", tgt="en", base_url="http://127.0.0.1:9/v1",
+                        cache_dir=str(tmp_path))
+    try:
+        assert isinstance(engine, OpenAIEngine) and engine.model_id == "served-model"
+        with pytest.raises(ConfigError, match="unknown openai engine option"):
+            get_engine("openai", "m", src="zh", tgt="en", base_url="http://x/v1", num_beams=4)
+    finally:
+        clear_cache()
