@@ -106,14 +106,26 @@ def test_confidence_comes_from_token_logprobs_or_not_at_all(llama_server, tiny_m
     [with_lp] = localise_tracks([_track()], ["en"], options=_options(llama_server.base_url, tmp_path / "a", tiny_model))
     [without] = localise_tracks([_track()], ["en"], options=_options(llama_server.base_url, tmp_path / "b", tiny_model,
                                                                     logprobs=False))
-    for report in (with_lp.report, without.report):
-        for cue in report["cues"]:
-            if "engine-fallback" in _codes(cue):
-                continue
-            if report is without.report:
-                assert cue.get("confidence") is None and "low-confidence" not in _codes(cue)
-            else:
-                assert cue.get("confidence") is not None and 0 <= cue["confidence"] <= 1
+    for cue in without.report["cues"]:
+        if "engine-fallback" not in _codes(cue):
+            assert cue.get("confidence") is None and "low-confidence" not in _codes(cue)
+    # Where the answer's token bytes add up to its text, each value gets exp(mean log-prob) of its
+    # tokens. (The random model also writes bytes that are not UTF-8: the server replaces them with
+    # U+FFFD, the tokens no longer line up and that answer gets no confidence rather than a wrong one.)
+    import json
+    import sqlite3
+
+    from localise.engines.llm_prompt import parse_answer
+    from localise.engines.openai_engine import _confidences
+
+    rows = sqlite3.connect(tmp_path / "a" / "llm-requests.sqlite").execute("SELECT body FROM answers").fetchall()
+    answers = [json.loads(body) for (body,) in rows]
+    assert answers and all(a["logprobs"] for a in answers)  # the server returned token log-probs
+    for answer in answers:
+        lined_up = sum(n for n, _ in answer["logprobs"]) == len(answer["content"].encode("utf-8"))
+        got = _confidences(answer, parse_answer(answer["content"]).spans)
+        assert bool(got) == (lined_up and bool(parse_answer(answer["content"]).spans))
+        assert all(0 <= c <= 1 for c in got.values())
 
 
 def test_garbage_answers_are_refused_reasked_then_translated_by_the_fallback_engine(llama_server, tiny_model, tmp_path):
