@@ -113,7 +113,7 @@ def print_summary(summary: dict, out: Path) -> None:
     console.print(table)
     for episode, manifest in manifests:
         console.print(f"manifest {episode}: {_rel(manifest)}")
-    totals = dict(summary["totals"])
+    totals = {k: v for k, v in summary["totals"].items() if not k.startswith("llm_")}  # LLM tokens: not states
     episodes, uploaded = totals.pop("episodes", 0), totals.pop("uploaded", 0)
     states = ", ".join(f"{n} {STATUS_WORDS.get(status, status)}" for status, n in sorted(totals.items()))
     console.print(f"{episodes} episode(s): {states}; {uploaded} file(s) written this run")

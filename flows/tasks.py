@@ -429,6 +429,14 @@ def totals(rows: Sequence[Outcome]) -> dict[str, int]:
     counts: dict[str, int] = {"episodes": len(rows), "uploaded": sum(r.uploaded for r in rows)}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
+    # the LLM engine's tokens over the batch (sent in this run; answers read from its cache cost nothing)
+    llm = [info["llm"] for row in rows for info in row.languages.values() if isinstance(info.get("llm"), dict)]
+    if llm:
+        for name in ("requests", "cached", "prompt_tokens", "completion_tokens"):
+            counts[f"llm_{name}"] = sum(int(u.get(name) or 0) for u in llm)
+        costs = [u["cost"] for u in llm if u.get("cost") is not None]
+        if costs:
+            counts["llm_cost"] = round(sum(costs), 6)  # type: ignore[assignment]  # a price, not a count
     return counts
 
 

@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlConfigSettingsSource
 
 from localise.errors import ConfigError
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
 
     source_language: str = "zh"
     targets: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en"])
-    engine: Literal["transformers", "ctranslate2"] = "transformers"
+    engine: Literal["transformers", "ctranslate2", "openai"] = "transformers"
     model: str | None = None  # one model (Hub id or folder) for every pair, overriding the table
     model_table: dict[str, str] = Field(default_factory=dict)  # "zh-en" -> model id/folder, over the engines' table
     device: str | None = None  # "cuda", "mps", "cpu"; None chooses automatically
@@ -110,6 +110,25 @@ class Settings(BaseSettings):
     # outside the published tracks); unset: Prefect's result storage of each worker
     cache_url: str | None = None
 
+    # The openai engine (engine = "openai"): an OpenAI-compatible chat-completions endpoint.
+    # LOCALISE_LLM_BASE_URL, LOCALISE_LLM_MODEL, LOCALISE_LLM_API_KEY (never logged or reported).
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_window: int = Field(40, gt=0)  # units per request
+    llm_context: int = Field(10, ge=0)  # read-only units before and after a window
+    llm_concurrency: int = Field(4, gt=0)  # requests in flight
+    llm_timeout_s: float = Field(120.0, gt=0)  # per request
+    llm_max_retries: int = Field(2, ge=0)  # the client's retries (429 honours Retry-After, 5xx, connection)
+    llm_reasks: int = Field(2, ge=0)  # re-asks for the ids of an answer that failed validation
+    llm_structured: Literal["json_schema", "none"] = "json_schema"  # response_format, or prompt-only JSON
+    llm_logprobs: bool = True  # ask for token log-probabilities (confidence) where the server gives them
+    llm_prices: dict[str, float] = Field(default_factory=dict)  # {"prompt": X, "completion": Y} per million tokens
+    llm_cache_dir: str | None = None  # request cache; default $LOCALISE_CACHE_DIR or ~/.cache/localise
+    llm_fallback_engine: Literal["transformers", "ctranslate2"] = "transformers"  # for lines the LLM leaves unusable
+    # "flagged": after checking, cues flagged major or worse go back to the LLM (llm_* settings), then are re-checked
+    refine: Literal["off", "flagged"] = "off"
+
     limits: Limits = Field(default_factory=Limits)  # input size limits: file bytes, cues, characters per cue
     strict_input: bool = False  # refuse a file with input that cannot be read as cues (translate --strict)
 
@@ -119,6 +138,18 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def,override]
         """Add the TOML file under the environment; no .env files or secret dirs."""
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def llm_options(self) -> dict[str, Any]:
+        """The openai engine's settings as ``LocaliseOptions.llm`` (the key only where one is set)."""
+        return {
+            "base_url": self.llm_base_url, "model": self.llm_model,
+            "api_key": self.llm_api_key,  # a SecretStr: its repr and JSON form are masked
+            "window": self.llm_window, "context": self.llm_context, "concurrency": self.llm_concurrency,
+            "timeout_s": self.llm_timeout_s, "max_retries": self.llm_max_retries, "reasks": self.llm_reasks,
+            "structured": self.llm_structured, "logprobs": self.llm_logprobs, "prices": dict(self.llm_prices) or None,
+            "cache_dir": self.llm_cache_dir, "fallback_engine": self.llm_fallback_engine,
+            "fallback_model": self.model,
+        }
 
     def options(self, **overrides: Any) -> "LocaliseOptions":
         """The pipeline's options for these settings (glossary loaded lazily by the pipeline)."""
@@ -136,6 +167,8 @@ class Settings(BaseSettings):
             thresholds=dict(self.thresholds) or None,
             confidence_calibration=self.confidence_calibration,
             engine_options={**self.engine_options, **({"device": self.device} if self.device else {})},
+            llm=self.llm_options() if self.engine == "openai" or self.refine == "flagged" else None,
+            refine=self.refine if self.refine != "off" else None,
         )
         values.update(overrides)
         return LocaliseOptions(**values)

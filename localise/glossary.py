@@ -52,6 +52,8 @@ __all__ = ["Glossary", "TermEntry", "TermMatch", "Enforced", "Protection"]
 _LANG_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _CASE_COLUMN = "case"
 _IGNORED_COLUMNS = frozenset({"note", "notes", "comment", "comments", "description", "context"})
+# Series-bible columns: kept on the entry (TermEntry.kind/gender/note) for the LLM engine's prompt.
+_BIBLE_COLUMNS = {"type": "kind", "gender": "gender", "note": "note", "notes": "note"}
 _PLACEHOLDER_STEM = "ZQX"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -68,6 +70,11 @@ class TermEntry:
     targets: dict[str, str]
     case_sensitive: bool = True
     line: int | None = None  # where it was defined (CSV line), for messages
+    # The series bible (optional CSV columns ``type``, ``gender``, ``note``): what the LLM engine's
+    # prompt tells the model about the term (a character, a place, a title...); MT ignores them.
+    kind: str = ""
+    gender: str = ""
+    note: str = ""
 
     __hash__ = None  # type: ignore[assignment]  # holds a dict
 
@@ -411,6 +418,8 @@ class Glossary:
                 "source": _norm_lang(self.source_lang),
                 "entries": sorted(
                     [e.term, sorted((_norm_lang(k), v) for k, v in e.targets.items()), e.case_sensitive]
+                    # the bible columns count only where set: a glossary without them keeps its version
+                    + ([e.kind, e.gender, e.note] if (e.kind or e.gender or e.note) else [])
                     for e in self.entries
                 ),
             }
@@ -612,6 +621,8 @@ def _check_header(header: list[str], path: str | None, line: int) -> None:
         low = name.lower()
         if low == _CASE_COLUMN and col > 1:
             pass
+        elif low in _BIBLE_COLUMNS and col > 1:
+            pass
         elif (low in _IGNORED_COLUMNS or low.startswith("#")) and col > 1:
             pass
         elif not _LANG_CODE.match(name):
@@ -632,10 +643,14 @@ def _entry_from_row(header: list[str], cells: list[str], path: str | None, line:
         raise GlossaryError(f"source term {term!r} is defined twice (also on line {seen[term]})", path, line)
     seen[term] = line
     targets: dict[str, str] = {}
+    bible: dict[str, str] = {}
     case_sensitive = True
     for name, value in zip(header[1:], cells[1:]):
         low = name.lower()
-        if low == _CASE_COLUMN:
+        if low in _BIBLE_COLUMNS:
+            if value:
+                bible[_BIBLE_COLUMNS[low]] = unicodedata.normalize("NFC", value)
+        elif low == _CASE_COLUMN:
             if value.lower() in ("", "sensitive"):
                 case_sensitive = True
             elif value.lower() == "insensitive":
@@ -646,4 +661,4 @@ def _entry_from_row(header: list[str], cells: list[str], path: str | None, line:
             continue
         else:
             targets[name] = unicodedata.normalize("NFC", value)
-    return TermEntry(term=term, targets=targets, case_sensitive=case_sensitive, line=line)
+    return TermEntry(term=term, targets=targets, case_sensitive=case_sensitive, line=line, **bible)

@@ -70,6 +70,11 @@ class LocaliseOptions:
     engine_options: dict[str, Any] = field(default_factory=dict)
     #: a low-confidence calibration file (localise.quality.confidence); default: the model folder's own
     confidence_calibration: str | None = None
+    #: the ``openai`` engine's settings (localise.engines.openai_engine.LLMConfig fields, plus
+    #: ``fallback_engine``/``fallback_model`` for lines the model leaves unusable)
+    llm: dict[str, Any] | None = None
+    #: ``"flagged"``: send cues flagged major or worse back to the LLM after checking (targeted repair)
+    refine: str | None = None
 
     def thresholds_for(self, lang: str) -> dict[str, Any] | None:
         """The quality thresholds for ``lang``: the run's overrides over the model's calibrated
@@ -108,7 +113,16 @@ class LocaliseOptions:
             "thresholds": self.thresholds or {},
             "memory": type(self.memory).__name__ if self.memory is not None else None,
             "confidence_calibration": self._calibration_figures(),
+            **({"llm": self._llm_figures()} if self.engine == "openai" or self.refine == "flagged" else {}),
+            **({"refine": self.refine} if self.refine not in (None, "", "off") else {}),
         }
+
+    def _llm_figures(self) -> dict[str, Any]:
+        from localise.context_translate import llm_config
+
+        llm = self.llm or {}
+        return {**llm_config(self).describe(), "fallback_engine": llm.get("fallback_engine") or "transformers",
+                "fallback_model": llm.get("fallback_model")}
 
     def _calibration_figures(self) -> dict[str, float]:
         from localise.quality.confidence import find
@@ -320,6 +334,10 @@ def _cached_machine_translate(
 
 def _engine_signature(lang: str, options: LocaliseOptions) -> list[str]:
     """What translated into ``lang`` (per hop: engine, model, revision, device, decoding)."""
+    if options.engine == "openai":
+        from localise.context_translate import engine_for
+
+        return [f"{options.src}->{lang}:" + engine_for(options).signature()]
     if isinstance(options.engine, str):
         from localise.engines.registry import signatures
 
@@ -376,6 +394,8 @@ def _localise_one(
     options: LocaliseOptions,
     glossary: Glossary | None,
     signature: dict[str, Any],
+    extra_flags: Mapping[int, list[Flag]] | None = None,
+    llm_usage: dict[str, Any] | None = None,
 ) -> LocalisedTrack:
     from localise.layout import style_for, wrap
     from localise.quality.checks import check_track
@@ -415,6 +435,8 @@ def _localise_one(
     )
     for cue, found in _pivot_flags(prep, translations, options, glossary, thresholds).items():
         flags[cue].extend(found)
+    for cue, found in (extra_flags or {}).items():  # e.g. engine-fallback from the LLM engine
+        flags[cue].extend(found)
     report = build_report(
         track,
         target,
@@ -429,6 +451,8 @@ def _localise_one(
         style=style,
         track_findings=track_findings,
     )
+    if llm_usage is not None:  # requests, tokens and cost of this episode in this language
+        report.setdefault("track", {})["llm"] = llm_usage
     return LocalisedTrack(source=track, lang=lang, track=target, report=report)
 
 
@@ -450,7 +474,16 @@ def localise_tracks(
     if progress is not None:
         units = sum(len(p.units) for p in prepared)
         progress(f"translating {units} units of {len(prepared)} tracks into {', '.join(targets)}")
-    per_lang = _translate_units(prepared, targets, options, glossary, translations)
+    context = None
+    from localise.context_translate import uses_context
+
+    if uses_context(options):  # an LLM: each track in scene windows, with context (localise.context_translate)
+        from localise.context_translate import translate_in_context
+
+        context = translate_in_context(prepared, targets, options, glossary, _memory_hits(prepared, targets, options))
+        per_lang = context.translations
+    else:
+        per_lang = _translate_units(prepared, targets, options, glossary, translations)
     signature = options.describe()
     engines = {lang: _engine_signature(lang, options) for lang in targets}
     if progress is not None:
@@ -459,7 +492,37 @@ def localise_tracks(
     for t, prep in enumerate(prepared):
         for lang in targets:
             sig = dict(signature, engine_signature=engines[lang])
-            out.append(_with_parse_warnings(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig)))
+            extra = context.flags[lang][t] if context is not None else None
+            usage = context.usage[lang][t].to_dict(context.prices) if context is not None else None
+            out.append(_with_parse_warnings(_localise_one(prep, per_lang[lang][t], lang, options, glossary, sig,
+                                                          extra, usage)))
+    if options.refine == "flagged":
+        from localise.context_translate import refine_flagged
+
+        def relocalise(t: int, lang: str, translations: list[Translation]) -> LocalisedTrack:
+            sig = dict(signature, engine_signature=engines[lang])
+            extra = context.flags[lang][t] if context is not None else None
+            usage = context.usage[lang][t].to_dict(context.prices) if context is not None else None
+            return _with_parse_warnings(_localise_one(prepared[t], translations, lang, options, glossary, sig,
+                                                      extra, usage))
+
+        if progress is not None:
+            progress("refining flagged lines")
+        out = refine_flagged(prepared, targets, per_lang, out, options, glossary, relocalise)
+    elif options.refine not in (None, "", "off"):
+        raise ConfigError(f"refine must be 'flagged' or 'off', not {options.refine!r}")
+    return out
+
+
+def _memory_hits(prepared: Sequence[_Prepared], targets: Sequence[str], options: LocaliseOptions) -> dict[str, dict[str, str]]:
+    """Translation-memory exact matches per language for the distinct unit sources of the batch."""
+    if options.memory is None:
+        return {}
+    unique = list(dict.fromkeys(u.source for p in prepared for u in p.units if u.source.strip()))
+    out = {}
+    for lang in targets:
+        found = _memory_lookup(options.memory, unique, options.src, lang)
+        out[lang] = {text: hit for text, hit in zip(unique, found) if hit is not None}
     return out
 
 

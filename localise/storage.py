@@ -694,6 +694,9 @@ def _episode_files(results: Sequence[LocalisedTrack], quality_gate: QualityGate 
                  "report_html": f"{folder}/{lang}.report.html"}
         languages[lang] = {"status": status, **names, "sha256": sha256(track_bytes), "bytes": len(track_bytes),
                            "format": ext, **stats, "summary": result.report.get("summary")}
+        llm = (result.report.get("track") or {}).get("llm")
+        if llm is not None:  # the LLM engine's requests, tokens and cost for this language (localise.engines.openai_engine)
+            languages[lang]["llm"] = llm
     return files, languages
 
 

@@ -32,7 +32,8 @@ def translate(
         Optional[str], typer.Option("--model", metavar="ID|PATH", help="Model for every pair: Hub id or local folder.")
     ] = None,
     engine: Annotated[
-        Optional[str], typer.Option("--engine", metavar="transformers|ctranslate2", help="Translation engine.")
+        Optional[str], typer.Option("--engine", metavar="transformers|ctranslate2|openai",
+                                      help="Translation engine (openai: any OpenAI-compatible LLM server; see llm_* settings).")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("."),
     fmt: Annotated[
@@ -40,6 +41,10 @@ def translate(
     ] = None,
     config: Annotated[
         Optional[Path], typer.Option("--config", help="Settings file (TOML); also $LOCALISE_CONFIG.")
+    ] = None,
+    refine: Annotated[
+        Optional[str], typer.Option("--refine", metavar="flagged|off",
+                                    help="Send lines flagged major or worse back to the LLM (llm_* settings) and re-check them.")
     ] = None,
     strict: Annotated[
         bool,
@@ -71,8 +76,11 @@ def translate(
     from localise.errors import LocaliseError
 
     err = Console(stderr=True)
-    if engine is not None and engine not in ("transformers", "ctranslate2"):
-        err.print(f"[red]error:[/red] unknown engine {engine!r}; choose transformers or ctranslate2")
+    if engine is not None and engine not in ("transformers", "ctranslate2", "openai"):
+        err.print(f"[red]error:[/red] unknown engine {engine!r}; choose transformers, ctranslate2 or openai")
+        raise typer.Exit(EXIT_ERROR)
+    if refine is not None and refine not in ("flagged", "off"):
+        err.print(f"[red]error:[/red] unknown --refine {refine!r}; choose flagged or off")
         raise typer.Exit(EXIT_ERROR)
     if fmt is not None and fmt not in ("srt", "vtt", "ass"):
         err.print(f"[red]error:[/red] unknown format {fmt!r}; choose srt, vtt or ass")
@@ -85,6 +93,7 @@ def translate(
             glossary=glossary,
             model=model,
             engine=engine,
+            refine=refine,
             strict_input=strict or None,
         )
         _check_languages(settings)

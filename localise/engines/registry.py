@@ -32,7 +32,7 @@ from localise.errors import ConfigError
 from localise.model import Translation
 
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "data" / "models.toml"
-ENGINES = ("transformers", "ctranslate2")
+ENGINES = ("transformers", "ctranslate2", "openai")
 ENGINE_ALIASES = {"hf": "transformers", "ct2": "ctranslate2"}
 
 
@@ -150,6 +150,14 @@ def get_engine(engine: str = "transformers", model: str | None = None, *, src: s
 
 
 def _load(kind: str, model: str, options: dict[str, Any]) -> TranslationEngine:
+    if kind == "openai":  # an OpenAI-compatible server: ``model`` is the served model's name
+        from localise.engines.openai_engine import LLMConfig, OpenAIEngine
+
+        fields = set(LLMConfig.__dataclass_fields__) - {"model"}
+        unknown = set(options) - fields - {"device"}
+        if unknown:
+            raise ConfigError(f"unknown openai engine option(s): {', '.join(sorted(unknown))}")
+        return OpenAIEngine(LLMConfig(model=model, **{k: v for k, v in options.items() if k in fields}))
     unknown = set(options) - DECODING_FIELDS - {"device", "dtype", "compute_type", "threads", "revision", "pad_multiple"}
     if unknown:
         raise ConfigError(f"unknown engine option(s): {', '.join(sorted(unknown))}")

@@ -1,0 +1,68 @@
+"""Settings of the openai engine: from the environment, the key never shown, the engine refusing
+to start without an endpoint; the request cache keeps answers across instances (processes)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from localise.config import load_settings
+from localise.context_translate import llm_config
+from localise.engines.openai_engine import LLMConfig, OpenAIEngine, RequestCache
+from localise.errors import ConfigError
+
+
+def test_llm_settings_from_the_environment_and_the_key_never_shown(monkeypatch):
+    monkeypatch.setenv("LOCALISE_ENGINE", "openai")
+    monkeypatch.setenv("LOCALISE_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("LOCALISE_LLM_MODEL", "some-model")
+    monkeypatch.setenv("LOCALISE_LLM_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("LOCALISE_LLM_PRICES", '{"prompt": 0.5, "completion": 1.5}')
+    options = load_settings().options()
+    assert options.engine == "openai"
+    config = llm_config(options)
+    assert (config.base_url, config.model, config.prices) == ("http://127.0.0.1:9/v1", "some-model",
+                                                              {"prompt": 0.5, "completion": 1.5})
+    for shown in (repr(options), repr(config), str(options.describe()), OpenAIEngine(config).signature()):
+        assert "sk-very-secret" not in shown
+    assert "sk-very-secret" not in str(pickle.loads(pickle.dumps(options)))
+    from localise.engines.openai_engine import _api_key
+
+    assert _api_key(config) == "sk-very-secret"
+
+
+def test_engine_needs_an_endpoint_and_a_model():
+    with pytest.raises(ConfigError, match="llm_base_url"):
+        OpenAIEngine(LLMConfig(model="m"))
+    with pytest.raises(ConfigError, match="llm_model"):
+        OpenAIEngine(LLMConfig(base_url="http://127.0.0.1:9/v1"))
+
+
+def test_request_cache_is_shared_by_instances_on_the_same_file(tmp_path):
+    a = RequestCache(tmp_path / "c.sqlite")
+    a.put("k", {"content": "{}", "usage": {"prompt_tokens": 3}})
+    assert RequestCache(tmp_path / "c.sqlite").get("k") == {"content": "{}", "usage": {"prompt_tokens": 3}}
+    assert a.get("other") is None
+
+
+def test_cli_accepts_the_openai_engine_and_refuses_unknown_ones(tmp_path):
+    from typer.testing import CliRunner
+
+    from localise.cli import app
+
+    result = CliRunner().invoke(app, ["translate", str(tmp_path / "x.srt"), "--to", "en", "--engine", "nope"])
+    assert result.exit_code != 0 and "openai" in result.output
+
+
+def test_registry_builds_the_openai_engine_by_name(tmp_path):
+    from localise.engines.registry import clear_cache, get_engine
+
+    engine = get_engine("openai", "served-model", src="zh", tgt="en", base_url="http://127.0.0.1:9/v1",
+                        cache_dir=str(tmp_path))
+    try:
+        assert isinstance(engine, OpenAIEngine) and engine.model_id == "served-model"
+        with pytest.raises(ConfigError, match="unknown openai engine option"):
+            get_engine("openai", "m", src="zh", tgt="en", base_url="http://x/v1", num_beams=4)
+    finally:
+        clear_cache()
