@@ -40,6 +40,7 @@ from localise.model import Flag
 from localise.quality.lexicon import load_lexicon
 from localise.quality.meaning import SourceInfo, TargetInfo, TrackFinding, source_info, target_info
 from localise.quality.text import base_lang
+from localise.quality.thresholds import over_defaults
 
 #: Defaults of the ``alignment_*`` thresholds (thresholds.toml holds the same).
 DEFAULTS: dict[str, Any] = {
@@ -172,14 +173,7 @@ def _shared(t: _Cue, s: _Cue, spread: Mapping[str, int] | None = None, common: i
 
 
 def _th(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(DEFAULTS)
-    if thresholds is not None:
-        for k in DEFAULTS:
-            try:
-                out[k] = thresholds[k]
-            except (KeyError, TypeError):
-                pass
-    return out
+    return over_defaults(DEFAULTS, thresholds)
 
 
 def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lang: str, tgt_lang: str,

@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 from localise.model import Flag
 from localise.quality.lexicon import Lexicon, function_words, key_maker, load_lexicon, lexicon_source
 from localise.quality.text import base_lang
+from localise.quality.thresholds import over_defaults
 
 # --- source side (Chinese) -----------------------------------------------------------------------
 
@@ -719,14 +720,7 @@ def analyse_track(sources: Sequence[str], targets: Sequence[str], src_lang: str,
 
 
 def _thresholds(thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
-    out = dict(DEFAULTS)
-    if thresholds is not None:
-        for k in DEFAULTS:
-            try:
-                out[k] = thresholds[k]
-            except (KeyError, TypeError):
-                pass
-    return out
+    return over_defaults(DEFAULTS, thresholds)
 
 
 #: Defaults of the ``meaning_*`` thresholds (thresholds.toml holds the same; these serve callers

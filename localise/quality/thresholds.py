@@ -94,3 +94,16 @@ def load_thresholds(lang: str, overrides: Mapping[str, Any] | "Thresholds" | Non
         merged["score"].setdefault(sev, 1.0)
     return Thresholds(lang=lang, values=merged["values"], severity=merged["severity"], score=merged["score"],
                       overrides=dict(overrides or {}))
+
+
+def over_defaults(defaults: Mapping[str, Any], thresholds: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``defaults`` with each key ``thresholds`` holds taken from it: a module's own figures read from
+    a :class:`Thresholds` (or any mapping) that may lack some of them, as callers of a single check pass."""
+    out = dict(defaults)
+    if thresholds is not None:
+        for k in defaults:
+            try:
+                out[k] = thresholds[k]
+            except (KeyError, TypeError):
+                pass
+    return out
