@@ -52,6 +52,7 @@ def localise_batch(
     destination: str | None = None,
     model: str | None = None,
     config: str | None = None,
+    refine: str | None = None,
     max_concurrency: int = 2,
     chunk_cues: int = 2000,
     fan_out: bool | None = None,
@@ -64,10 +65,13 @@ def localise_batch(
     ``fan_out``: each chunk a child run of the ``chunk_deployment`` (``localise-chunk``) on the
     pool's workers, a crashed one started again up to ``chunk_retries`` times; ``None`` takes the
     setting ``fan_out``, else fans out when this run came from a work pool and that deployment
-    exists. Otherwise chunks translate in threads here, ``max_concurrency`` at a time."""
+    exists. Otherwise chunks translate in threads here, ``max_concurrency`` at a time.
+
+    ``refine``: ``"flagged"`` sends the cues flagged major or worse after checking back to the LLM
+    (the ``llm_*`` settings) and re-checks them; ``"off"`` does not; ``None`` takes the setting."""
     logger = get_run_logger()
     series = series or default_series(source)
-    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
+    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination, refine=refine), series)
     signature = run_signature(settings, settings.targets)
 
     scan = scan_task(source, series, settings.storage_url, signature, settings)
@@ -76,7 +80,8 @@ def localise_batch(
 
     if fan_out_chosen(fan_out, settings.fan_out, chunk_deployment, logger):
         parameters = {"source": source, "series": series, "targets": list(settings.targets),
-                      "destination": settings.storage_url, "model": model, "config": config}
+                      "destination": settings.storage_url, "model": model, "config": config,
+                      "refine": refine}
         chunks_done = run_chunks(chunk_deployment, chunk_by_cues(scan.pending, chunk_cues), parameters,
                                  retries=chunk_retries, logger=logger)
         rows.extend(row for chunk in chunks_done for row in chunk.pop("rows"))

@@ -49,11 +49,12 @@ def localise_chunk(
     destination: str | None = None,
     model: str | None = None,
     config: str | None = None,
+    refine: str | None = None,
 ) -> dict[str, Any]:
     """Localise and publish the episodes ``keys`` (under ``source``) of ``series``; returns
     ``{"worker": name, "episodes": [summary rows]}``."""
     logger = get_run_logger()
-    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
+    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination, refine=refine), series)
     signature = run_signature(settings, settings.targets)
     episodes: list[Episode] = []
     rows: list[Outcome] = []

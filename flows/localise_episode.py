@@ -27,12 +27,13 @@ def localise_episode(
     destination: str | None = None,
     model: str | None = None,
     config: str | None = None,
+    refine: str | None = None,
 ) -> dict[str, Any]:
     """Localise one subtitle file (path or ``s3://bucket/key``) and publish it under
     ``<destination>/<series>/<episode>/``. Settings come from ``config`` / ``LOCALISE_*``."""
     logger = get_run_logger()
     series = series or default_series(split_source(source)[0])
-    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination), series)
+    settings = series_settings(load_settings(config, targets=targets, model=model, storage_url=destination, refine=refine), series)
     signature = run_signature(settings, settings.targets)
     episode = load_file_task(source, series, settings.limits.input_limits())
     results = translate_task_for(settings)(quote([episode]), settings.targets, settings, signature)[episode.id]

@@ -66,3 +66,24 @@ def test_registry_builds_the_openai_engine_by_name(tmp_path):
             get_engine("openai", "m", src="zh", tgt="en", base_url="http://x/v1", num_beams=4)
     finally:
         clear_cache()
+
+
+def test_flows_take_refine_as_a_parameter_that_overrides_the_setting(monkeypatch):
+    """localise-batch, localise-episode and localise-chunk take ``refine`` (issue 15: a flow
+    parameter beside the setting); the value reaches the run's settings and is validated there."""
+    import inspect
+
+    from flows.localise_batch import localise_batch
+    from flows.localise_chunk import localise_chunk
+    from flows.localise_episode import localise_episode
+    from localise.config import load_settings
+    from localise.errors import ConfigError
+
+    for flow in (localise_batch, localise_episode, localise_chunk):
+        assert inspect.signature(flow.fn).parameters["refine"].default is None
+        assert "refine" in flow.parameters.properties
+    monkeypatch.setenv("LOCALISE_REFINE", "flagged")
+    assert load_settings(None, refine=None).refine == "flagged"  # unset parameter: the setting
+    assert load_settings(None, refine="off").refine == "off"  # the parameter wins
+    with pytest.raises(ConfigError):
+        load_settings(None, refine="everything")
