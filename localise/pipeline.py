@@ -332,6 +332,14 @@ def _cached_machine_translate(
     return out
 
 
+def llm_requests_failed(report: Mapping[str, Any]) -> int:
+    """How many LLM requests of a track's run got no answer from the server (after the client's
+    retries), translation and repair together; 0 where no LLM was asked."""
+    track_llm = (report.get("track") or {}).get("llm") or {}
+    refine_llm = (report.get("refine") or {}).get("llm") or {}
+    return int(track_llm.get("failed") or 0) + int(refine_llm.get("failed") or 0)
+
+
 def _engine_signature(lang: str, options: LocaliseOptions) -> list[str]:
     """What translated into ``lang`` (per hop: engine, model, revision, device, decoding)."""
     if options.engine == "openai":
@@ -695,7 +703,9 @@ def localise_files(
                                       translations=cache.translations if cache is not None else None)
             for path, result in zip((p for p in group for _ in targets), results):
                 entry = _render(result, formats[path])
-                if cache is not None:  # kept before staging: a stop after this line loses nothing
+                # kept before staging: a stop after this line loses nothing; not kept where the LLM
+                # server gave no answer (its lines fell back to NMT): a rerun asks it again
+                if cache is not None and not llm_requests_failed(result.report):
                     cache.files.put(keys[path, result.lang], entry)
                 names = output_paths(path, result.lang, out, formats[path])
                 _stage(batch, names, entry)

@@ -123,20 +123,28 @@ def summary_line(written: list[Path], out: Path) -> str:
     review: reports in out``."""
     import json
 
+    from localise.pipeline import llm_requests_failed
+
     need: dict[Path, int] = {}
+    failed = 0
     for path in written:
         if path.name.endswith(".report.json"):
-            cues = json.loads(path.read_text(encoding="utf-8")).get("cues", [])
-            need[path] = sum(bool(cue.get("need_review")) for cue in cues)
+            report = json.loads(path.read_text(encoding="utf-8"))
+            need[path] = sum(bool(cue.get("need_review")) for cue in report.get("cues", []))
+            failed += llm_requests_failed(report)
     tracks = sum(not p.name.endswith((".report.json", ".report.html")) for p in written)
     total = sum(need.values())
     noun = "track" if tracks == 1 else "tracks"
+    # the LLM server not answering is said in the last line, not only in a log line above it
+    outage = (f" ({failed} LLM request{'s' if failed != 1 else ''} got no answer from the server: those lines"
+              " were translated by the fallback engine and flagged engine-fallback; run again to ask again)"
+              if failed else "")
     if total == 0:
-        return f"{tracks} {noun}, no line needs review: reports in {out}"
+        return f"{tracks} {noun}, no line needs review: reports in {out}{outage}"
     worst = max(need, key=lambda p: need[p])
     html = worst.with_name(worst.name.removesuffix(".report.json") + ".report.html")
     lines = "line needs" if total == 1 else "lines need"
-    return f"{tracks} {noun}, {total} {lines} review: {html}"
+    return f"{tracks} {noun}, {total} {lines} review: {html}{outage}"
 
 
 def _check_languages(settings) -> None:  # type: ignore[no-untyped-def]

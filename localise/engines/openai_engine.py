@@ -157,9 +157,11 @@ class OpenAIEngine:
 
     def __init__(self, config: LLMConfig) -> None:
         if not config.base_url:
-            raise ConfigError("the openai engine needs llm_base_url (e.g. http://127.0.0.1:8000/v1)")
+            raise ConfigError("the openai engine needs llm_base_url (e.g. http://127.0.0.1:8000/v1; "
+                              "environment: LOCALISE_LLM_BASE_URL) and llm_model (LOCALISE_LLM_MODEL)")
         if not config.model:
-            raise ConfigError("the openai engine needs llm_model (the model name the server serves)")
+            raise ConfigError("the openai engine needs llm_model, the model name the server serves "
+                              "(environment: LOCALISE_LLM_MODEL)")
         if config.structured not in ("json_schema", "none"):
             raise ConfigError(f"llm_structured must be 'json_schema' or 'none', not {config.structured!r}")
         self.config = config
@@ -281,7 +283,7 @@ class OpenAIEngine:
         except (openai.APIError, openai.APIConnectionError, openai.APITimeoutError) as exc:
             usage.failed += 1
             usage.seconds += time.perf_counter() - started
-            _log_failure(exc)
+            _log_failure(exc, self.config.base_url)
             return None
         usage.seconds += time.perf_counter() - started
         choice = response.choices[0] if response.choices else None
@@ -306,11 +308,15 @@ def _api_key(config: LLMConfig) -> str:
     return key or os.environ.get("LOCALISE_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY") or "none"
 
 
-def _log_failure(exc: Exception) -> None:
+def _log_failure(exc: Exception, base_url: str) -> None:
+    """Say which server failed and how. The exception's own text (status, message) never holds the
+    key: the client keeps it in a header, which is not part of the message."""
     import logging
 
-    # The exception's text names the status and URL, never the key (the client keeps it in a header).
-    logging.getLogger(__name__).warning("LLM request failed: %s", type(exc).__name__)
+    status = getattr(exc, "status_code", None)
+    detail = f"HTTP {status}" if status else (str(exc).splitlines()[0][:200] if str(exc) else "")
+    logging.getLogger(__name__).warning("LLM request to %s failed: %s%s", base_url, type(exc).__name__,
+                                        f" ({detail})" if detail else "")
 
 
 def _token_logprobs(choice: Any) -> list[tuple[int, float]] | None:

@@ -87,3 +87,33 @@ def test_flows_take_refine_as_a_parameter_that_overrides_the_setting(monkeypatch
     assert load_settings(None, refine="off").refine == "off"  # the parameter wins
     with pytest.raises(ConfigError):
         load_settings(None, refine="everything")
+
+
+def test_an_unreachable_llm_server_is_said_in_the_last_line_and_the_rerun_asks_again(tiny_model, tmp_path, monkeypatch):
+    """A server that does not answer (a closed port on 127.0.0.1): the lines fall back to NMT and
+    are flagged, the run's last line says so, and the finished file is not kept as done, so the
+    same command asks the server again instead of reusing the fallback."""
+    import socket
+
+    from typer.testing import CliRunner
+
+    from localise.cli import app
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("LOCALISE_LLM_BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("LOCALISE_LLM_MODEL", "tiny")
+    monkeypatch.setenv("LOCALISE_LLM_MAX_RETRIES", "0")
+    monkeypatch.setenv("LOCALISE_LLM_CACHE_DIR", str(tmp_path / "llm-cache"))
+    source = tmp_path / "ep01.srt"
+    source.write_text("1\n00:00:01,000 --> 00:00:02,000\n你好。\n\n2\n00:00:03,000 --> 00:00:04,000\n我们走吧。\n",
+                      encoding="utf-8")
+    args = ["translate", str(source), "--to", "en", "--engine", "openai", "--model", str(tiny_model),
+            "--out", str(tmp_path / "out")]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "got no answer from the server" in first.output and "engine-fallback" in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "already done" not in again.output and "got no answer from the server" in again.output
