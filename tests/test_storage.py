@@ -391,6 +391,8 @@ def test_storage_verify_command(tmp_path):
     tidied = runner.invoke(app, ["storage", "verify", str(tmp_path), "--tidy"])
     assert tidied.exit_code == 0 and "swept 1 object(s)" in tidied.output and "consistent" in tidied.output
     assert runner.invoke(app, ["storage", "verify", "ftp://nowhere"]).exit_code == 2
+    typo = runner.invoke(app, ["storage", "verify", str(tmp_path / "no-such-store")])  # not "consistent"
+    assert typo.exit_code == 2 and "no such folder" in typo.output
 
 
 def test_keep_if_under_the_lease_uploads_nothing(tmp_path):

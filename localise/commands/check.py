@@ -67,6 +67,14 @@ def check(
     if not tgt_lang:
         fail(f"{translation}: cannot tell the target language from the file name; pass --to LANG")
     assert tgt_lang is not None
+    from localise.errors import ConfigError
+    from localise.langtags import check_language
+
+    try:  # a typo (klingon, x/../y) must not turn every check off and pass the gate
+        tgt_lang = check_language(tgt_lang, "target language (--to)")
+        source_lang = check_language(source_lang, "source language (--from)")
+    except ConfigError as exc:
+        fail(str(exc))
     if tgt_lang.split("-")[0].lower() == source_lang.split("-")[0].lower():
         fail(f"target language {tgt_lang!r} is the source language; pass --to (and --from)")
 

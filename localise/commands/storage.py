@@ -3,6 +3,7 @@ checksums, nothing under an episode is outside its manifest; sweep what interrup
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -28,6 +29,8 @@ def verify(
     from localise.storage import open_store, tidy_episode, verify_store
 
     try:
+        if "://" not in url and not Path(url).is_dir():  # a typo must not read as a healthy, empty store
+            raise LocaliseError(f"{url}: no such folder")
         store = open_store(url)
         problems = verify_store(store, series, checksums=checksums)
         if tidy and problems:

@@ -100,3 +100,11 @@ def test_input_limits_come_from_the_settings(tmp_path, monkeypatch):
     assert check(DATA / "zh.es.srt", "--source", DATA / "zh.source.srt").exit_code == 2
     monkeypatch.setenv("LOCALISE_LIMITS__MAX_CUES", "100000")
     assert check(DATA / "zh.es.srt", "--source", DATA / "zh.source.srt").exit_code in (0, 1)
+
+
+def test_a_target_language_that_is_no_language_tag_is_bad_input():
+    """`--to klingon` would turn the meaning and spelling checks off and let the gate pass: refused,
+    like `translate` refuses it."""
+    for bad in ("klingon", "x/../y"):
+        result = check(DATA / "zh.es.srt", "--source", DATA / "zh.source.srt", "--to", bad)
+        assert result.exit_code == 2 and "BCP 47" in result.output, result.output
