@@ -681,7 +681,10 @@ def _classify(n: Number, text: str, masked: str, bounds: "_Bounds", start: int, 
     after = masked[end + extra :]
     if _CLASSIFIER_AFTER.match(after):
         return n
-    stands_alone = not after or not after[0].isalnum() or after[0] == "\u3000" or after[0].isdigit()
+    # a sentence-final particle ends the phrase (我都八十了, 你才三吗): the numeral stands alone there
+    stands_alone = (not after or not after[0].isalnum() or after[0] == "\u3000" or after[0].isdigit()
+                    or (after[0] in _FINAL_PARTICLES and (len(after) == 1 or not after[1].isalnum()
+                                                          or after[1] in _FINAL_PARTICLES)))
     if not stands_alone:
         return Number(n.text, n.values, weak=True, kind="rank")  # 三少爷, 二小姐: a rank, not a count
     if start == 0 or not text[start - 1].isalpha():
@@ -691,6 +694,11 @@ def _classify(n: Number, text: str, masked: str, bounds: "_Bounds", start: int, 
     if (prefix and not _PREFIX_OK.match(prefix)) or (suffix and not _SUFFIX_OK.match(suffix)):
         return Number(n.text, n.values, weak=True, kind="rank")  # 老三, 林三
     return n
+
+
+#: Sentence-final particles: a numeral before one of them (and then the end of the clause) is no
+#: rank or title (三少爷), it stands alone (我都八十了: 80).
+_FINAL_PARTICLES = frozenset("了吗呢啊吧呀啦嘛")
 
 
 class _Bounds:

@@ -239,6 +239,7 @@ def test_other_target_languages(src, tgt, lang):
     ("他有两个孩子。", "He has three kids."),
     ("七天之内。", "Within seven hours."),
     ("打四折。", "30% off."),
+    ("我都八十了，你还让我操心！", "I'm 60 years old and you still worry me!"),  # a numeral before a final particle
 ])
 def test_a_different_value_is_a_major_conflict(src, tgt):
     flags = number_flags(src, tgt)
@@ -412,3 +413,9 @@ def test_glossary_terms_do_not_recompile_the_word_list():
     for name in names:
         compare_texts(f"{name}给了我三百块。", "He gave me 300.", "zh", "en", glossary=glossary)
     assert _masks.cache_info().currsize == 1
+
+
+def test_a_numeral_before_a_final_particle_is_a_quantity_and_a_title_stays_a_rank():
+    assert findings("我都八十了。", "I'm eighty.") == {}
+    assert findings("三少爷来了。", "The Third Young Master is here.") == {}
+    assert findings("借我十个胆我也不敢。", "I wouldn't dare.") == {}  # an idiom (non_quantities.txt)
