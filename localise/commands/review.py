@@ -37,7 +37,7 @@ def _needs_review_extra() -> None:
     """Every review command uses the review store (SQLAlchemy); say so before anything runs."""
     from localise.extras import require
 
-    require("review", "the review commands")
+    require("review", "the review store (every review command)")
 
 
 def _fail(message: str) -> None:

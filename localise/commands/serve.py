@@ -37,6 +37,7 @@ def serve(
 
     from localise.config import load_settings
     from localise.errors import LocaliseError
+    from localise.extras import MissingExtraError
 
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -51,6 +52,8 @@ def serve(
         if source is None:
             err.print("no --source: localise-batch/nightly is served unscheduled (give `source` per run)")
         serve_deployments(settings, source=source, series=series, config=config, limit=limit)
+    except MissingExtraError:  # one wording and exit status for every command: cli.main says it
+        raise
     except LocaliseError as exc:
         from rich.markup import escape
 

@@ -28,6 +28,10 @@ def verify(
     from localise.errors import LocaliseError
     from localise.storage import open_store, tidy_episode, verify_store
 
+    if url.startswith("s3://"):  # said before anything is listed, as every command says a missing extra
+        from localise.extras import require
+
+        require("s3", "an s3:// store")
     try:
         if "://" not in url and not Path(url).is_dir():  # a typo must not read as a healthy, empty store
             raise LocaliseError(f"{url}: no such folder")

@@ -74,6 +74,7 @@ def translate(
 
     from localise.config import load_settings
     from localise.errors import LocaliseError
+    from localise.extras import MissingExtraError
 
     err = Console(stderr=True)
     if engine is not None and engine not in ("transformers", "ctranslate2", "openai"):
@@ -109,6 +110,8 @@ def translate(
         finally:
             if cache is not None:
                 cache.close()
+    except MissingExtraError:  # one wording and exit status for every command: cli.main says it
+        raise
     except (LocaliseError, OSError) as exc:  # bad input, settings, model; an unwritable output folder
         from rich.markup import escape
 
