@@ -463,3 +463,18 @@ def test_public_origins_behind_a_proxy(world, monkeypatch: pytest.MonkeyPatch) -
                           follow_redirects=False)
     assert proxied.status_code == 303 and store.get(item).state == "approved"
     assert client.post(f"/items/{item}/reject", headers={"Origin": "https://evil.example.org"}).status_code == 403
+
+
+def test_a_job_request_never_carries_flow_parameters_that_move_work_or_text():
+    """A caller naming where the work runs (chunk deployment, cache), where the source text goes
+    (an LLM endpoint) or how it is repaired is refused by name, whatever its role."""
+    from pydantic import ValidationError
+
+    from localise.review.app.jobs import JobRequest
+
+    for field, value in (("llm_base_url", "http://attacker.example/v1"), ("chunk_deployment", "evil/chunk"),
+                         ("cache_url", "s3://attacker/cache"), ("refine", "flagged"), ("fan_out", True),
+                         ("llm_api_key", "sk-x")):
+        with pytest.raises(ValidationError, match="never taken from a request"):
+            JobRequest(series="dragon", **{field: value})
+    assert JobRequest(series="dragon").series == "dragon"

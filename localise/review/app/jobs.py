@@ -27,7 +27,11 @@ router = APIRouter(prefix="/api/jobs")
 
 # fields the old API took, or a caller might try: locations and settings never come from a request
 NEVER_FROM_REQUEST = ("source", "destination", "config", "model", "storage_url", "review_db_url", "parameters",
-                      "engine", "model_table", "glossary")
+                      "engine", "model_table", "glossary",
+                      # the flows' later parameters and settings: where work runs, where cached work and the
+                      # source text go (an LLM endpoint of the caller's choosing would receive every line)
+                      "refine", "fan_out", "chunk_deployment", "cache_url", "llm_base_url", "llm_model",
+                      "llm_api_key")
 MAX_EPISODES = 500
 ROLE_FOR_KIND = {"apply-review": "reviewer", "batch": "operator", "episode": "operator"}
 
