@@ -5,7 +5,7 @@ right length that drops a clause, belongs to another cue, or adds a sentence. A 
 (``localise.quality.lexicon``) says which target words may render each source word; a sentence
 whose source content words find no rendering, or whose translation's words no source word
 accounts for, needs a reviewer. Engine-independent, offline, and cheap: every distinct source
-clause is segmented once (jieba) and every distinct translation tokenised once per process.
+clause is segmented once (``segment``: jieba's dictionary, compiled) and every distinct translation tokenised once per process.
 
 The signals:
 
@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from localise.model import Flag
+from localise.quality import segment
 from localise.quality.lexicon import Lexicon, function_words, key_maker, load_lexicon, lexicon_source
 from localise.quality.text import base_lang
 from localise.quality.thresholds import over_defaults
@@ -68,29 +69,6 @@ class SourceInfo:
     offsets: tuple[int, ...] = ()  # per word, where its run starts in ``text``
 
 
-class _Segmenter:
-    """jieba (its default tokenizer, dictionary mode without HMM: unknown names stay characters,
-    which the pinyin matching reads), initialised once per process, for the source's Han runs."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._cut: Any = None
-
-    def cut(self, text: str) -> list[str]:
-        if self._cut is None:
-            with self._lock:
-                if self._cut is None:
-                    import logging
-
-                    import jieba
-
-                    jieba.setLogLevel(logging.WARNING)
-                    jieba.dt.initialize()  # the process's default tokenizer: loaded once for every user of jieba
-                    self._cut = jieba.dt.lcut
-        return self._cut(text, HMM=False)
-
-
-_SEGMENTER = _Segmenter()
 
 
 def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tuple[SourceWord, ...], frozenset[str]]:
@@ -103,7 +81,7 @@ def _chinese_run(run: str, lex: Lexicon, function: frozenset[str]) -> tuple[tupl
     if entry is None or entry[0] is not lex:  # another lexicon at a reused id: start afresh
         entry = _WORD_FACTS[id(lex)] = (lex, {})
     known = entry[1]
-    for word in _SEGMENTER.cut(run):
+    for word in segment.cut(run):
         start, pos = pos, pos + len(word)
         facts = known.get(word)
         if facts is None:

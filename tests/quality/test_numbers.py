@@ -355,11 +355,11 @@ def test_spans_match_across_units(n, unit):
     assert list(findings(src, f"In {n + 3} {en_unit}.")) == ["conflicts"]
 
 
-def test_jieba_loads_only_when_a_chinese_numeral_needs_it():
+def test_segmenter_loads_only_when_a_chinese_numeral_needs_it():
     code = ("import sys\nfrom localise.quality.numbers import extract_numbers\n"
             "extract_numbers('He paid fifty million dollars', 'en')\nextract_numbers('你好吗？', 'zh')\n"
-            "assert 'jieba' not in sys.modules\n"
-            "extract_numbers('二叔来了', 'zh')\nassert 'jieba' in sys.modules\n")
+            "assert 'rjieba' not in sys.modules\n"
+            "extract_numbers('二叔来了', 'zh')\nassert 'rjieba' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
