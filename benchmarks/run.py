@@ -70,7 +70,7 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse"]
+ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse", "fanout"]
 
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
@@ -748,6 +748,14 @@ def _run(s: Settings) -> dict[str, Any]:
             pcr = parse_check_render(s, wl.glossary)
         memory["parse_check_render"] = peak.mb
         log(f"parse+check+render {pcr['cues']} cues: {pcr['total_s']:.3f}s")
+    fan = None
+    if "fanout" in s.sections:
+        from benchmarks import fanout
+
+        # the flow section's engine and model when there is one, else the transformers folder
+        engine, model = (options.engine, options.model) if options is not None else ("transformers", models.hf_dir)
+        fan = fanout.measure(Path(model), engine=engine, episodes=2 if s.quick else 4, work_dir=s.work_dir, log=log)
+        log(f"fan-out: pending -> engine start {fan['per_chunk']['start_to_engine_s']} s per chunk")
     memory.update(raw=max(raw_phase.peak_mb, default=None), pipeline=max(pipe_phase.peak_mb, default=None),
                   flow=max(flow_phase.peak_mb, default=None))
 
@@ -771,6 +779,7 @@ def _run(s: Settings) -> dict[str, Any]:
         parse_check_render_20k_s=pcr["total_s"] if pcr else None,
         check_vs_pysrt=pcr["check_vs_pysrt"] if pcr else None,
         check_vs_pysrt_cpu=pcr["check_vs_pysrt_cpu"] if pcr else None,
+        fanout_start_to_engine_s=((fan["per_chunk"]["start_to_engine_s"] or {}).get("median") if fan else None),
         peak_rss_mb=process_peak_rss_mb(),
         config={
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
@@ -802,6 +811,7 @@ def _run(s: Settings) -> dict[str, Any]:
         warm_up=warm_up,
         ct2_vs_hf=compare,
         parse_check_render=pcr,
+        fanout=fan,
         peak_rss_mb_by_phase=memory,
     )
     result["config"]["total_wall_s"] = round(time.perf_counter() - started, 1)
@@ -823,6 +833,7 @@ def summary(result: dict[str, Any]) -> str:
         "parse_check_render_20k_s",
         "check_vs_pysrt",
         "check_vs_pysrt_cpu",
+        "fanout_start_to_engine_s",
         "peak_rss_mb",
     ]
     width = max(map(len, keys))

@@ -186,3 +186,20 @@ def test_quick_run_of_the_gpu_path_on_the_cpu(tmp_path):
         assert row["warm_pass"]["output_tokens"] == 24 * row["warm_pass"]["lines"]  # fixed length
     assert result["pipeline_vs_raw"] > 0
     assert result["config"]["engine_options"]["dtype"] == "float32"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_quick_fanout_section_reports_each_chunks_orchestration_phases(tmp_path):
+    """`make bench`'s fan-out section: a real Prefect server, a process pool with two workers and the
+    chunk deployment; every chunk's phases come from the server's own state history (no timed
+    assertion: only that each phase was seen and they add up)."""
+    result = _run_bench(tmp_path, "--sections", "raw,fanout")
+    fan = result["fanout"]
+    assert fan["workers"] == 2 and fan["totals"]["episodes"] == 2 and "failed" not in fan["totals"]
+    assert len(fan["chunks"]) == 2 and {c["state"] for c in fan["chunks"]} == {"COMPLETED"}
+    for chunk in fan["chunks"]:
+        for key in ("pickup_s", "process_start_s", "to_engine_s", "start_to_engine_s", "engine_s", "after_engine_s"):
+            assert isinstance(chunk[key], float) and chunk[key] >= 0, (key, chunk)
+        assert abs(chunk["start_to_engine_s"] - chunk["process_start_s"] - chunk["to_engine_s"]) < 0.01
+    assert result["fanout_start_to_engine_s"] == fan["per_chunk"]["start_to_engine_s"]["median"]
