@@ -57,7 +57,8 @@ def fan_out_chosen(fan_out: bool | None, setting: bool | None, deployment: str, 
 def run_chunks(deployment: str, chunks: Sequence[Sequence[Episode]], parameters: dict[str, Any], *,
                retries: int = 1, logger: Any, poll_seconds: float = POLL_SECONDS) -> list[dict[str, Any]]:
     """Run each chunk as a child flow run of ``deployment``; returns per chunk ``{"chunk", "worker",
-    "flow_run", "attempts", "state", "rows": [Outcome]}`` in chunk order."""
+    "flow_run", "attempts", "state", "crashed": ["<run name>: <why>" per crashed attempt], "rows":
+    [Outcome]}`` in chunk order (``worker`` and ``flow_run`` of the last attempt)."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.runtime import flow_run
@@ -66,6 +67,7 @@ def run_chunks(deployment: str, chunks: Sequence[Sequence[Episode]], parameters:
     attempts = [0] * len(chunks)
     done: dict[int, dict[str, Any]] = {}
     running: dict[Any, int] = {}  # child flow run id -> chunk number
+    crashed: list[list[str]] = [[] for _ in chunks]  # per chunk: the attempts that crashed, and why
 
     def start(n: int) -> None:
         attempts[n] += 1
@@ -89,21 +91,24 @@ def run_chunks(deployment: str, chunks: Sequence[Sequence[Episode]], parameters:
                 if run.state.is_completed():
                     result = run.state.result()
                     done[n] = _chunk(n, run, attempts[n], result.get("worker"),
-                                     [Outcome(**row) for row in result["episodes"]])
+                                     [Outcome(**row) for row in result["episodes"]], crashed[n])
                 elif run.state.is_crashed() and attempts[n] <= retries:
+                    crashed[n].append(f"{run.name}: {run.state.message}")
                     logger.warning("chunk %d: flow run %s crashed (%s); starting it again (attempt %d of %d)",
                                    n + 1, run.name, run.state.message, attempts[n] + 1, retries + 1)
                     start(n)
                 else:
                     error = RuntimeError(f"chunk run {run.name} ended {run.state.type.value}: {run.state.message}")
                     logger.error("chunk %d: %s", n + 1, error)
-                    done[n] = _chunk(n, run, attempts[n], None, [failed(ep, error) for ep in chunks[n]])
+                    done[n] = _chunk(n, run, attempts[n], None, [failed(ep, error) for ep in chunks[n]], crashed[n])
     return [done[n] for n in range(len(chunks))]
 
 
-def _chunk(n: int, run: Any, attempts: int, worker: str | None, rows: list[Outcome]) -> dict[str, Any]:
+def _chunk(n: int, run: Any, attempts: int, worker: str | None, rows: list[Outcome],
+           crashed: list[str]) -> dict[str, Any]:
     return {"chunk": n + 1, "worker": worker, "flow_run": run.name, "attempts": attempts,
-            "state": run.state.type.value, "episodes": [f"{r.series}/{r.episode}" for r in rows], "rows": rows}
+            "state": run.state.type.value, "episodes": [f"{r.series}/{r.episode}" for r in rows],
+            "crashed": list(crashed), "rows": rows}
 
 
 def episode_key(episode: Episode) -> str:

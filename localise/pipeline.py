@@ -328,7 +328,7 @@ def _cached_machine_translate(
     out = {lang: cache.lookup(namespaces[lang], texts) for lang in targets}
     todo = [text for text in texts if any(text not in out[lang] for lang in targets)]
     langs = [lang for lang in targets if any(text not in out[lang] for text in todo)]
-    size = max(1, slice_units or CACHE_SLICE_UNITS)
+    size = max(1, slice_units or getattr(cache, "slice_units", None) or CACHE_SLICE_UNITS)
     for start in range(0, len(todo), size):
         part = todo[start:start + size]
         results = _machine_translate(part, langs, options, glossary)

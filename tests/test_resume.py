@@ -361,3 +361,48 @@ def test_a_small_series_keeps_each_finished_group_of_files_when_stopped_in_the_e
     assert "2 of 5 files already done" in resumed.output
     assert sum(engine_calls) == all_texts - first_group  # only the unfinished files' lines
     assert _outputs(out) == _outputs(reference)
+
+
+def test_store_translation_cache_is_shared_through_a_store_and_survives_bad_entries(tmp_path: Path) -> None:
+    """The flows' engine-call cache in a store every worker reaches (``cache_url``): one object per
+    finished call; another process (another instance) sees it; an unreadable object is a miss."""
+    from localise.resume import StoreTranslationCache
+    from localise.storage import open_store
+
+    store = open_store(tmp_path / "cache")
+    one = StoreTranslationCache(store, prefix="mt", slice_units=7)
+    assert one.lookup("ns", ["你好"]) == {}
+    one.store("ns", [("你好", Translation("hello", 0.9)), ("再见", Translation("bye", 0.5, "mt", ("en", "bye")))])
+    one.store("ns", [])  # nothing finished: nothing written
+    assert len(store.list("mt/ns")) == 1 and one.stored == 2
+
+    other = pickle.loads(pickle.dumps(one))  # as a Prefect task or another worker gets it
+    assert other.slice_units == 7 and other.hits == 0
+    assert other.lookup("ns", ["你好", "再见", "没有"]) == {
+        "你好": Translation("hello", 0.9), "再见": Translation("bye", 0.5, "mt", ("en", "bye"))}
+    assert other.lookup("other-ns", ["你好"]) == {} and other.hits == 2
+
+    store.write("mt/ns/broken.json", b"{not json", "application/json")
+    one.store("ns", [("谢谢", Translation("thanks", 0.8))])
+    third = StoreTranslationCache(store, prefix="mt")
+    assert set(third.lookup("ns", ["你好", "谢谢"])) == {"你好", "谢谢"}  # the broken entry is skipped
+    with pytest.raises(ValueError):
+        third.lookup("../escape", ["x"])
+
+
+def test_a_cache_with_its_own_slice_size_sets_the_engine_calls(
+        tmp_path: Path, tiny_model: Path, engine_calls: list[int]) -> None:
+    from localise.io import parse_text
+    from localise.pipeline import LocaliseOptions, localise_tracks
+    from localise.resume import StoreTranslationCache
+    from localise.storage import open_store
+
+    track = parse_text(_srt(1, cues=10), format="srt", name="ep.srt")
+    cache = StoreTranslationCache(open_store(tmp_path / "cache"), slice_units=3)
+    options = LocaliseOptions(model=str(tiny_model))
+    localise_tracks([track], ["en"], options=options, translations=cache)
+    assert engine_calls == [3, 3, 3, 1] and cache.stored == 10
+    engine_calls.clear()
+    again = StoreTranslationCache(open_store(tmp_path / "cache"), slice_units=3)
+    localise_tracks([track], ["en"], options=options, translations=again)
+    assert engine_calls == [] and again.hits == 10
