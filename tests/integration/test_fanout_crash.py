@@ -1,11 +1,11 @@
-"""A worker killed in the middle of a chunk, on real servers: a Prefect server with the automation
-of infra/automations.yaml, a process work pool with two real `prefect worker start` processes
+"""A worker killed in the middle of a chunk, on real servers: a Prefect server (with the automation
+of infra/automations.yaml, or without it and the batch's own heartbeat check), a process work pool with two real `prefect worker start` processes
 sending flow-run heartbeats, SeaweedFS as S3 for the source, the tracks and the shared cache
 (`cache_url`), the offline tiny model.
 
 The chunk's worker and its flow-run process (its own session: Prefect isolates it) are SIGKILLed
 as a dying machine would be, once the chunk has finished some engine calls. Then: the run's
-heartbeats stop, the automation marks it Crashed, the batch starts the chunk again, the other
+heartbeats stop, the automation (or the batch) marks it Crashed, the batch starts the chunk again, the other
 worker takes it and sends the engine only the texts the killed run had not finished, the batch
 completes, every manifest names only complete tracks, and an identical rerun does nothing."""
 
@@ -128,9 +128,15 @@ def _cache_objects(client, bucket: str) -> dict[str, dict[str, Any]]:
     return found
 
 
+@pytest.mark.parametrize("detector", ["automation", "batch"])
 def test_a_killed_worker_s_chunk_is_crashed_retried_on_the_other_worker_and_nothing_finished_is_redone(
-        zombie_automation, pool, prefect_server, s3_server, tiny_model, tmp_path, monkeypatch):
+        detector, pool, prefect_server, s3_server, tiny_model, tmp_path, monkeypatch, request):
+    """``automation``: infra/automations.yaml marks the dead run Crashed (the batch's own check
+    off); ``batch``: no automation on the server, the batch's fallback check does it."""
     from flows.localise_batch import localise_batch
+
+    if detector == "automation":
+        request.getfixturevalue("zombie_automation")
     from localise.storage import open_store, verify_store
 
     for key, value in s3_server.env.items():
@@ -143,7 +149,8 @@ def test_a_killed_worker_s_chunk_is_crashed_retried_on_the_other_worker_and_noth
                       f'cache_url = "s3://{bucket}/cache"\ncache_slice_units = {SLICE}\n'
                       '[quality_gate]\nmax_flagged_share = 1.0\n')
     args = dict(series=SERIES, destination=f"s3://{bucket}/out", config=str(config), fan_out=True,
-                chunk_deployment=pool["deployment"], chunk_retries=1)
+                chunk_deployment=pool["deployment"], chunk_retries=1,
+                chunk_stale_after=0 if detector == "automation" else 45)
 
     seen: dict[str, Any] = {}
 
@@ -186,6 +193,7 @@ def test_a_killed_worker_s_chunk_is_crashed_retried_on_the_other_worker_and_noth
     survivor = ({"worker-a", "worker-b"} - {killed}).pop()
     assert chunk["state"] == "COMPLETED" and chunk["attempts"] == 2 and chunk["worker"] == survivor, chunk
     assert len(chunk["crashed"]) == 1 and "No heartbeat" in chunk["crashed"][0], chunk
+    assert ("marked Crashed by the batch" in chunk["crashed"][0]) == (detector == "batch"), chunk
     assert chunk["crashed"][0].startswith(f"{SERIES}-chunk-1-try-1:") and chunk["flow_run"].endswith("-try-2")
 
     # the engine calls the killed run finished were not made again: their entries are untouched,
