@@ -40,7 +40,7 @@ from flows.tasks import (
     totals,
     translate_task_for,
 )
-from flows.fanout import CHUNK_DEPLOYMENT, fan_out_chosen, run_chunks
+from flows.fanout import CHUNK_DEPLOYMENT, STALE_AFTER_S, fan_out_chosen, run_chunks
 from localise.config import load_settings
 
 
@@ -58,6 +58,7 @@ def localise_batch(
     fan_out: bool | None = None,
     chunk_deployment: str = CHUNK_DEPLOYMENT,
     chunk_retries: int = 1,
+    chunk_stale_after: float | None = None,
 ) -> dict[str, Any]:
     """Localise and publish the pending episodes of ``source``; returns ``{"totals", "episodes"}``
     (and ``"chunks"``, with the worker of each, in fan-out mode).
@@ -66,6 +67,8 @@ def localise_batch(
     pool's workers, a crashed one started again up to ``chunk_retries`` times; ``None`` takes the
     setting ``fan_out``, else fans out when this run came from a work pool and that deployment
     exists. Otherwise chunks translate in threads here, ``max_concurrency`` at a time.
+    ``chunk_stale_after``: seconds without a heartbeat after which the batch itself marks a running
+    child Crashed (default :data:`flows.fanout.STALE_AFTER_S`; 0: never; see ``flows/fanout.py``).
 
     ``refine``: ``"flagged"`` sends the cues flagged major or worse after checking back to the LLM
     (the ``llm_*`` settings) and re-checks them; ``"off"`` does not; ``None`` takes the setting."""
@@ -83,7 +86,8 @@ def localise_batch(
                       "destination": settings.storage_url, "model": model, "config": config,
                       "refine": refine}
         chunks_done = run_chunks(chunk_deployment, chunk_by_cues(scan.pending, chunk_cues), parameters,
-                                 retries=chunk_retries, logger=logger)
+                                 retries=chunk_retries, logger=logger,
+                                 stale_after=STALE_AFTER_S if chunk_stale_after is None else chunk_stale_after)
         rows.extend(row for chunk in chunks_done for row in chunk.pop("rows"))
         return _summarise(rows, logger, chunks_done)
 

@@ -328,7 +328,11 @@ def translate_episodes(
             out[ep.id] = results[n * per:(n + 1) * per]
             if work is not None:
                 work.put(work_key(ep.sha256, signature), out[ep.id])
-    logger.info("translated %d episode(s), %d from the cache", len(misses), len(episodes) - len(misses))
+    if translations is not None and hasattr(translations, "hits"):
+        logger.info("translated %d episode(s), %d from the cache; engine calls: %d text(s) reused, %d translated",
+                    len(misses), len(episodes) - len(misses), translations.hits, translations.stored)
+    else:
+        logger.info("translated %d episode(s), %d from the cache", len(misses), len(episodes) - len(misses))
     return out
 
 
@@ -450,7 +454,16 @@ def _translate_cached(episodes: Sequence[Episode], targets: Sequence[str], setti
     from prefect import get_run_logger
 
     return translate_episodes(episodes, targets, settings, signature, cache=work_cache(settings),
-                              logger=get_run_logger())
+                              logger=get_run_logger(), translations=engine_call_cache(settings))
+
+
+def engine_call_cache(settings: Settings) -> Any:
+    """Finished engine calls shared by the pool's workers (``<cache_url>/mt/``,
+    :class:`localise.resume.StoreTranslationCache`), or ``None`` without ``cache_url``."""
+    if not settings.cache_url:
+        return None
+    return resume.StoreTranslationCache(open_store(settings.cache_url), prefix="mt",
+                                        slice_units=settings.cache_slice_units)
 
 
 def work_cache(settings: Settings) -> Any:

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # Where the flows keep finished work for every worker to reuse (a folder or s3://bucket/prefix
     # outside the published tracks); unset: Prefect's result storage of each worker
     cache_url: str | None = None
+    # With cache_url: unit texts per engine call, each finished call kept there (`<cache_url>/mt/`)
+    # at once, so a chunk whose worker dies is taken over without redoing the calls it finished
+    cache_slice_units: int = Field(1024, gt=0)
 
     # The openai engine (engine = "openai"): an OpenAI-compatible chat-completions endpoint.
     # LOCALISE_LLM_BASE_URL, LOCALISE_LLM_MODEL, LOCALISE_LLM_API_KEY (never logged or reported).

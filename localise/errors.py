@@ -87,6 +87,11 @@ class ConfigError(LocaliseError, ValueError):
     """Settings that cannot work together (unknown language pair, bad threshold...)."""
 
 
+class UnusableFolderError(ConfigError):
+    """A folder a command must write (``--out``, ``--cache-dir``) is a file, lies under one, or
+    cannot be created or written: said before anything is read or written."""
+
+
 class PublishError(LocaliseError):
     """Storage refused a write; nothing was published for the episode (tracks first, manifest last)."""
 

@@ -305,6 +305,13 @@ def _translate_units(
 CACHE_SLICE_UNITS = 2048
 
 
+#: Cues per group of files when finished files are kept for resuming (``localise_files`` with a
+#: cache): a group's files are written to the cache when the group is done, so a Ctrl-C keeps every
+#: finished group and loses at most this much work. Not smaller, so that the engine's CPU batches
+#: (``max_batch_size`` 128 lines) stay full; a file longer than this is a group of its own.
+RESUME_GROUP_CUES = 256
+
+
 def _cached_machine_translate(
     texts: list[str], targets: list[str], options: LocaliseOptions, glossary: Glossary | None,
     cache: TranslationCache | None, slice_units: int | None = None,
@@ -321,7 +328,7 @@ def _cached_machine_translate(
     out = {lang: cache.lookup(namespaces[lang], texts) for lang in targets}
     todo = [text for text in texts if any(text not in out[lang] for lang in targets)]
     langs = [lang for lang in targets if any(text not in out[lang] for text in todo)]
-    size = max(1, slice_units or CACHE_SLICE_UNITS)
+    size = max(1, slice_units or getattr(cache, "slice_units", None) or CACHE_SLICE_UNITS)
     for start in range(0, len(todo), size):
         part = todo[start:start + size]
         results = _machine_translate(part, langs, options, glossary)
@@ -630,8 +637,9 @@ def localise_files(
     Outputs are staged in a private folder inside ``out_dir`` and moved into place only when the
     whole run succeeded: a failed run writes nothing. Returns the written paths.
 
-    With a ``cache`` (:class:`localise.resume.RunCache`) the run resumes: each input's outputs
-    per language are kept there as soon as they are rendered, and engine calls as they finish;
+    With a ``cache`` (:class:`localise.resume.RunCache`) the run resumes: files go through in
+    groups of at most :data:`RESUME_GROUP_CUES` cues, each input's outputs per language are kept
+    there as soon as its group is rendered, and engine calls as they finish;
     a later run with the same inputs and settings takes finished files from it (byte for byte
     what it would write) and only the rest goes through the pipeline. ``on_resume(done, total)``
     hears how many inputs were already done, before any translation.
@@ -692,7 +700,10 @@ def localise_files(
             if progress is not None:
                 progress(done, total, f"{path.name}: already done")
         pending = [p for p in sources if p not in finished]
-        for group in chunk_by_cues(pending, chunk_cues, sizes.__getitem__):
+        # with a cache, small groups: a small series would otherwise be one group, all its files
+        # finishing together at the end, and a Ctrl-C would keep no finished file
+        group_cues = min(chunk_cues, RESUME_GROUP_CUES) if cache is not None else chunk_cues
+        for group in chunk_by_cues(pending, group_cues, sizes.__getitem__):
             tracks = [cache_tracks.pop(p, None) or read_track(p, limits=limits) for p in group]
 
             def step(message: str) -> None:

@@ -334,6 +334,101 @@ class TranslationCache:
                 self._conn = None
 
 
+class StoreTranslationCache:
+    """Finished engine calls in a :class:`localise.storage.Store` that every worker of a pool
+    reaches (setting ``cache_url``): a flow run killed with its worker leaves the engine calls it
+    finished, and the run that takes its chunk over on another worker translates only the rest.
+
+    One object per finished engine call (``<prefix>/<namespace>/<sha256 of its sources>.json``,
+    JSON, no pickle): S3 has no transactions, and a whole call written at once is all or nothing.
+    :meth:`lookup` reads the namespace's objects once per instance (later calls read only new
+    ones). ``slice_units`` (texts per engine call while this cache is in use) is kept larger than
+    for the local SQLite cache: each call is one object to write and read. Unreadable storage is a
+    miss, logged: the engine does the work again. ``hits``/``stored`` count texts (for summaries)."""
+
+    def __init__(self, store: Any, prefix: str = "mt", slice_units: int = 1024) -> None:
+        self.backend = store
+        self.prefix = prefix.strip("/")
+        self.slice_units = slice_units
+        self.hits = 0
+        self.stored = 0
+        self._seen: dict[str, set[str]] = {}
+        self._known: dict[str, dict[str, Translation]] = {}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"store": self.backend, "prefix": self.prefix, "slice_units": self.slice_units}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    def _folder(self, namespace: str) -> str:
+        if not namespace or "/" in namespace or namespace.startswith("."):
+            raise ValueError(f"not a cache namespace: {namespace!r}")
+        return f"{self.prefix}/{namespace}" if self.prefix else namespace
+
+    def _refresh(self, namespace: str) -> dict[str, Translation]:
+        import logging
+
+        known = self._known.setdefault(namespace, {})
+        seen = self._seen.setdefault(namespace, set())
+        log = logging.getLogger("localise.resume")
+        try:
+            folder = self._folder(namespace)
+            keys = [k for k in self.backend.list(folder) if k.startswith(folder + "/") and k.endswith(".json")]
+        except Exception as exc:  # noqa: BLE001 - storage down: a miss, the engine does the work
+            log.warning("%s: engine-call cache not listed (%s)", self.backend.location(self._folder(namespace)), exc)
+            return known
+        for key in keys:
+            if key in seen:
+                continue
+            try:
+                entry = json.loads(self.backend.read(key))
+                if entry.get("format") != CACHE_FORMAT or entry.get("namespace") != namespace:
+                    raise ValueError("another format or namespace")
+                for source, value in entry["items"]:
+                    known[source] = _translation_from_json(json.dumps(value))
+            except FileNotFoundError:
+                continue
+            except Exception as exc:  # noqa: BLE001 - one unreadable entry is a miss, not a failed run
+                log.warning("%s: engine-call cache entry not read (%s)", self.backend.location(key), exc)
+            seen.add(key)
+        return known
+
+    def lookup(self, namespace: str, texts: Iterable[str]) -> dict[str, Translation]:
+        """The cached translations among ``texts`` (absent ones are left out)."""
+        with self._lock:
+            known = self._refresh(namespace)
+            found = {text: known[text] for text in dict.fromkeys(texts) if text in known}
+            self.hits += len(found)
+            return found
+
+    def store(self, namespace: str, items: Iterable[tuple[str, Translation]]) -> None:
+        """Keep the translations of one finished engine call (one object)."""
+        import logging
+
+        rows = [(source, json.loads(_translation_to_json(t))) for source, t in items]
+        if not rows:
+            return
+        digest = hashlib.sha256(json.dumps([r[0] for r in rows], ensure_ascii=False).encode()).hexdigest()
+        key = f"{self._folder(namespace)}/{digest}.json"
+        data = json.dumps({"format": CACHE_FORMAT, "namespace": namespace, "items": rows}, ensure_ascii=False)
+        with self._lock:
+            try:
+                self.backend.write(key, data.encode("utf-8"), "application/json")
+            except Exception as exc:  # noqa: BLE001 - the work is done; only its reuse is lost
+                logging.getLogger("localise.resume").warning("%s: engine-call cache not written (%s)",
+                                                             self.backend.location(key), exc)
+                return
+            self._seen.setdefault(namespace, set()).add(key)
+            self._known.setdefault(namespace, {}).update(
+                (source, _translation_from_json(json.dumps(value))) for source, value in rows)
+            self.stored += len(rows)
+
+    def close(self) -> None:
+        """Nothing held open (the same interface as :class:`TranslationCache`)."""
+
+
 def _translation_to_json(t: Translation) -> str:
     return json.dumps([t.text, t.confidence, t.origin, list(t.pivot) if t.pivot else None], ensure_ascii=False)
 
@@ -369,6 +464,7 @@ __all__ = [
     "CACHE_DIRNAME",
     "FolderCache",
     "RunCache",
+    "StoreTranslationCache",
     "StoreWorkCache",
     "TranslationCache",
     "WorkCache",

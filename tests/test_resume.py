@@ -198,8 +198,8 @@ def test_ctrl_c_during_machine_translation_keeps_the_finished_engine_calls(
 def test_sigint_to_a_real_run_then_the_rerun_finishes_only_the_rest(
         tmp_path: Path, tiny_model: Path, engine_calls: list[int]) -> None:
     """Ctrl-C as a terminal sends it: SIGINT to a `python -m localise translate` process in the
-    middle of writing its files. The rerun reuses what it finished, makes no engine call, and the
-    outputs are byte-identical to an uninterrupted run's."""
+    middle of writing its files. The rerun reuses what it finished, sends the engine only the
+    unfinished files' lines, and the outputs are byte-identical to an uninterrupted run's."""
     folder = tmp_path / "in"
     folder.mkdir()
     sources = []
@@ -235,7 +235,9 @@ def test_sigint_to_a_real_run_then_the_rerun_finishes_only_the_rest(
     resumed = _translate(*_cli(sources, out, tiny_model, to="en,es"))
     assert resumed.exit_code == 0, resumed.output
     assert f"{kept // 2} of 40 files already done" in resumed.output
-    assert engine_calls == []
+    # files go through in groups (RESUME_GROUP_CUES): the stop may fall before later groups were
+    # translated; the rerun sends at most the unfinished files' lines (30 per file and language)
+    assert sum(engine_calls) <= 30 * 2 * (40 - kept // 2)
     assert _outputs(out) == _outputs(reference)
 
 
@@ -318,3 +320,89 @@ def test_the_cache_folder_is_never_swept_as_a_staging_folder(tmp_path: Path) -> 
         RunCache(out / CACHE_DIRNAME).files.put(work_key("y", {}), {"a": "b"})
         raise KeyboardInterrupt
     assert [p.name for p in out.iterdir()] == [CACHE_DIRNAME]  # the folder stays for the cache it holds
+
+
+def test_a_small_series_keeps_each_finished_group_of_files_when_stopped_in_the_engine(
+        sources: list[Path], tmp_path: Path, tiny_model: Path, engine_calls: list[int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A series small enough for one engine call must not finish all its files only at the end:
+    with a cache, files go through in groups of RESUME_GROUP_CUES cues, each group's files kept as
+    it finishes. Ctrl-C during the second group's engine call keeps the first group's files; the
+    rerun translates only the others, and the outputs are those of an uninterrupted run."""
+    import localise.engines.hf as hf
+    import localise.pipeline as pipeline
+
+    reference = tmp_path / "reference"
+    assert _translate(*_cli(sources, reference, tiny_model, "--no-cache")).exit_code == 0
+    assert len(engine_calls) == 1  # without a cache: the whole series in one engine call
+    all_texts = sum(engine_calls)
+    monkeypatch.setattr(pipeline, "RESUME_GROUP_CUES", 12)  # two files of six cues per group
+
+    counted = hf.HFEngine.translate
+
+    def stop_in_the_second_group(self, texts, *args):  # noqa: ANN001, ANN202
+        if len(engine_calls) == 1:
+            raise KeyboardInterrupt
+        return counted(self, texts, *args)
+
+    monkeypatch.setattr(hf.HFEngine, "translate", stop_in_the_second_group)
+    engine_calls.clear()
+    out = tmp_path / "out"
+    stopped = _translate(*_cli(sources, out, tiny_model))
+    assert stopped.exit_code == 130, stopped.output
+    assert "2 finished file(s) kept" in stopped.output
+    first_group = sum(engine_calls)
+    assert 0 < first_group < all_texts
+    monkeypatch.setattr(hf.HFEngine, "translate", counted)
+
+    engine_calls.clear()
+    resumed = _translate(*_cli(sources, out, tiny_model))
+    assert resumed.exit_code == 0, resumed.output
+    assert "2 of 5 files already done" in resumed.output
+    assert sum(engine_calls) == all_texts - first_group  # only the unfinished files' lines
+    assert _outputs(out) == _outputs(reference)
+
+
+def test_store_translation_cache_is_shared_through_a_store_and_survives_bad_entries(tmp_path: Path) -> None:
+    """The flows' engine-call cache in a store every worker reaches (``cache_url``): one object per
+    finished call; another process (another instance) sees it; an unreadable object is a miss."""
+    from localise.resume import StoreTranslationCache
+    from localise.storage import open_store
+
+    store = open_store(tmp_path / "cache")
+    one = StoreTranslationCache(store, prefix="mt", slice_units=7)
+    assert one.lookup("ns", ["你好"]) == {}
+    one.store("ns", [("你好", Translation("hello", 0.9)), ("再见", Translation("bye", 0.5, "mt", ("en", "bye")))])
+    one.store("ns", [])  # nothing finished: nothing written
+    assert len(store.list("mt/ns")) == 1 and one.stored == 2
+
+    other = pickle.loads(pickle.dumps(one))  # as a Prefect task or another worker gets it
+    assert other.slice_units == 7 and other.hits == 0
+    assert other.lookup("ns", ["你好", "再见", "没有"]) == {
+        "你好": Translation("hello", 0.9), "再见": Translation("bye", 0.5, "mt", ("en", "bye"))}
+    assert other.lookup("other-ns", ["你好"]) == {} and other.hits == 2
+
+    store.write("mt/ns/broken.json", b"{not json", "application/json")
+    one.store("ns", [("谢谢", Translation("thanks", 0.8))])
+    third = StoreTranslationCache(store, prefix="mt")
+    assert set(third.lookup("ns", ["你好", "谢谢"])) == {"你好", "谢谢"}  # the broken entry is skipped
+    with pytest.raises(ValueError):
+        third.lookup("../escape", ["x"])
+
+
+def test_a_cache_with_its_own_slice_size_sets_the_engine_calls(
+        tmp_path: Path, tiny_model: Path, engine_calls: list[int]) -> None:
+    from localise.io import parse_text
+    from localise.pipeline import LocaliseOptions, localise_tracks
+    from localise.resume import StoreTranslationCache
+    from localise.storage import open_store
+
+    track = parse_text(_srt(1, cues=10), format="srt", name="ep.srt")
+    cache = StoreTranslationCache(open_store(tmp_path / "cache"), slice_units=3)
+    options = LocaliseOptions(model=str(tiny_model))
+    localise_tracks([track], ["en"], options=options, translations=cache)
+    assert engine_calls == [3, 3, 3, 1] and cache.stored == 10
+    engine_calls.clear()
+    again = StoreTranslationCache(open_store(tmp_path / "cache"), slice_units=3)
+    localise_tracks([track], ["en"], options=options, translations=again)
+    assert engine_calls == [] and again.hits == 10

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # a folder the command cannot use, as cli.main says for unusable files
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
@@ -77,6 +78,15 @@ def translate(
     from localise.extras import MissingExtraError
 
     err = Console(stderr=True)
+    try:
+        _check_folder(out, "output folder (--out)")
+        if cache_dir is not None and not no_cache:
+            _check_folder(cache_dir, "cache folder (--cache-dir)")
+    except LocaliseError as exc:
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from None
     if engine is not None and engine not in ("transformers", "ctranslate2", "openai"):
         err.print(f"[red]error:[/red] unknown engine {engine!r}; choose transformers, ctranslate2 or openai")
         raise typer.Exit(EXIT_ERROR)
@@ -156,7 +166,56 @@ def _check_languages(settings) -> None:  # type: ignore[no-untyped-def]
     from localise.langtags import check_language, check_languages
 
     check_language(settings.source_language, "source language")
-    check_languages(settings.targets)
+    seen: dict[str, str] = {}
+    for tag in check_languages(settings.targets):
+        key = _tag_key(tag)
+        if key in seen:
+            from localise.errors import ConfigError
+
+            same = "twice" if seen[key] == tag else f"twice ({seen[key]!r} and {tag!r} are the same language)"
+            raise ConfigError(f"target language {tag!r} is given {same}: name each language once")
+        seen[key] = tag
+
+
+def _tag_key(tag: str) -> str:
+    """A tag as compared for duplicates: case, ``_`` and deprecated codes do not make another
+    language (``en``/``EN``, ``pt-BR``/``pt_br``, ``iw``/``he``)."""
+    text = tag.replace("_", "-").lower()
+    try:
+        import langcodes
+
+        return langcodes.standardize_tag(text).lower()
+    except (ImportError, ValueError, LookupError):
+        return text
+
+
+def _check_folder(folder: Path, what: str) -> None:
+    """Refuse a folder the run could not write, before anything is read or written (else the
+    run fails late with a bare ``[Errno 20] Not a directory``): ``folder`` or a folder above it is
+    a file, or the nearest existing folder above it does not let us create anything (checked by
+    creating and removing an empty folder there: permissions, read-only or special file systems).
+    :class:`~localise.errors.UnusableFolderError` names the path and says why."""
+    import os
+    import tempfile
+
+    from localise.errors import UnusableFolderError
+
+    existing = folder
+    while not existing.exists():
+        if existing.is_symlink():  # a dangling link: creating through it fails later
+            raise UnusableFolderError(f"{what} {folder}: {existing} is a link to nothing")
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == folder else f"lies under {existing}, which is a file"
+        raise UnusableFolderError(f"{what} {folder} {where}, not a folder: name a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".localise-probe-", dir=existing))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UnusableFolderError(f"{what} {folder} cannot be written ({reason.lower()} in {existing}): "
+                                  "name a folder you may write") from None
 
 
 def _open_cache(cache_dir: Path | None, out: Path):  # type: ignore[no-untyped-def]
