@@ -30,8 +30,8 @@ NEVER_FROM_REQUEST = ("source", "destination", "config", "model", "storage_url",
                       "engine", "model_table", "glossary",
                       # the flows' later parameters and settings: where work runs, where cached work and the
                       # source text go (an LLM endpoint of the caller's choosing would receive every line)
-                      "refine", "fan_out", "chunk_deployment", "cache_url", "llm_base_url", "llm_model",
-                      "llm_api_key")
+                      "refine", "fan_out", "chunk_deployment", "chunk_retries", "chunk_stale_after", "cache_url",
+                      "cache_slice_units", "llm_base_url", "llm_model", "llm_api_key")
 MAX_EPISODES = 500
 ROLE_FOR_KIND = {"apply-review": "reviewer", "batch": "operator", "episode": "operator"}
 
