@@ -70,7 +70,7 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse"]
+ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse", "llm"]
 
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
@@ -90,6 +90,12 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     p.add_argument("--compare-lines", type=int, default=None, help="lines in the ct2-vs-hf comparison")
     p.add_argument("--batch-sizes", default=None, help="raw engine batch sweep: token budgets on CPU (1024,2048,4096), lines on CUDA (256,1024,0=all)")
     p.add_argument("--sections", default=",".join(ALL_SECTIONS), help=f"any of {','.join(ALL_SECTIONS)}")
+    p.add_argument("--llm-base-url", default=None,
+                   help="llm section: an OpenAI-compatible server to measure (default: the tests' tiny llama-server "
+                        "where it is built already; else the section is skipped, saying why)")
+    p.add_argument("--llm-model", default="tiny-llama", help="llm section: the model name the server serves")
+    p.add_argument("--llm-build", action="store_true",
+                   help="llm section: build the tests' llama-server first where it is missing (~6 min on 2 cores)")
     p.add_argument("--work-dir", default=None, help="models and flow files (default: a cache folder outside the repo)")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/latest.json; quick.json with --quick)")
     a = p.parse_args(argv)
@@ -131,6 +137,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         sections=sections,
         work_dir=Path(a.work_dir) if a.work_dir else cache,
         out=out,
+        extra={"llm_base_url": a.llm_base_url, "llm_model": a.llm_model, "llm_build": a.llm_build},
     )
 
 
@@ -565,6 +572,29 @@ def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------- llm
+
+
+def llm_section(s: Settings) -> dict[str, Any]:
+    """The ``openai`` engine against its server's own throughput (``benchmarks.llm``): the tests'
+    tiny llama-server where it is built already, or ``--llm-base-url``; ``{"skipped": why}`` else.
+    A failure here is recorded, not raised: the other sections' figures are kept."""
+    from benchmarks import llm
+
+    try:
+        figures = llm.section(quick=s.quick, repeats=s.repeats, base_url=s.extra.get("llm_base_url"),
+                              model=s.extra.get("llm_model") or "tiny-llama", build=bool(s.extra.get("llm_build")))
+    except Exception as exc:  # noqa: BLE001 - a benchmark section's failure is a figure too
+        figures = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+    if "skipped" in figures:
+        log(f"llm: skipped ({figures['skipped']})")
+    elif "error" in figures:
+        log(f"llm: failed ({figures['error']})")
+    else:
+        log(f"llm: engine/raw {figures['ratio_windows_per_s']} windows/s, {figures['ratio_tokens_per_s']} tokens/s")
+    return figures
+
+
 # --------------------------------------------------------------------------------------------- main
 
 
@@ -737,6 +767,9 @@ def _run(s: Settings) -> dict[str, Any]:
             pcr = parse_check_render(s, wl.glossary)
         memory["parse_check_render"] = peak.mb
         log(f"parse+check+render {pcr['cues']} cues: {pcr['total_s']:.3f}s")
+    llm = None
+    if "llm" in s.sections:
+        llm = llm_section(s)
     memory.update(raw=max(raw_phase.peak_mb, default=None), pipeline=max(pipe_phase.peak_mb, default=None),
                   flow=max(flow_phase.peak_mb, default=None))
 
@@ -759,6 +792,8 @@ def _run(s: Settings) -> dict[str, Any]:
         ct2_int8_vs_hf_fp32=compare["ct2_int8_vs_hf_fp32"] if compare else None,
         parse_check_render_20k_s=pcr["total_s"] if pcr else None,
         check_vs_pysrt=pcr["check_vs_pysrt"] if pcr else None,
+        llm_windows_vs_raw=(llm or {}).get("ratio_windows_per_s"),
+        llm_tokens_vs_raw=(llm or {}).get("ratio_tokens_per_s"),
         peak_rss_mb=process_peak_rss_mb(),
         config={
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
@@ -790,6 +825,7 @@ def _run(s: Settings) -> dict[str, Any]:
         warm_up=warm_up,
         ct2_vs_hf=compare,
         parse_check_render=pcr,
+        llm=llm,
         peak_rss_mb_by_phase=memory,
     )
     result["config"]["total_wall_s"] = round(time.perf_counter() - started, 1)
@@ -810,6 +846,8 @@ def summary(result: dict[str, Any]) -> str:
         "ct2_int8_vs_hf_fp32",
         "parse_check_render_20k_s",
         "check_vs_pysrt",
+        "llm_windows_vs_raw",
+        "llm_tokens_vs_raw",
         "peak_rss_mb",
     ]
     width = max(map(len, keys))
