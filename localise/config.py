@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     llm_prices: dict[str, float] = Field(default_factory=dict)  # {"prompt": X, "completion": Y} per million tokens
     llm_cache_dir: str | None = None  # request cache; default $LOCALISE_CACHE_DIR or ~/.cache/localise
     llm_fallback_engine: Literal["transformers", "ctranslate2"] = "transformers"  # for lines the LLM leaves unusable
+    # a running summary of the earlier episodes (those translated in the same run, in the order given)
+    # in each later episode's prompts: one more request per episode, and episodes one after another
+    llm_summary: bool = False
+    llm_summary_chars: int = Field(600, gt=0)  # the summary's bound
     # "flagged": after checking, cues flagged major or worse go back to the LLM (llm_* settings), then are re-checked
     refine: Literal["off", "flagged"] = "off"
 
@@ -148,7 +152,7 @@ class Settings(BaseSettings):
             "timeout_s": self.llm_timeout_s, "max_retries": self.llm_max_retries, "reasks": self.llm_reasks,
             "structured": self.llm_structured, "logprobs": self.llm_logprobs, "prices": dict(self.llm_prices) or None,
             "cache_dir": self.llm_cache_dir, "fallback_engine": self.llm_fallback_engine,
-            "fallback_model": self.model,
+            "fallback_model": self.model, "summary": self.llm_summary, "summary_chars": self.llm_summary_chars,
         }
 
     def options(self, **overrides: Any) -> "LocaliseOptions":

@@ -35,7 +35,18 @@ from pathlib import Path
 from typing import Any
 
 from localise.engines.base import confidence_from_logprob
-from localise.engines.llm_prompt import Doc, DocUnit, Prompt, bible_for, build_prompt, parse_answer, validate, windows
+from localise.engines.llm_prompt import (
+    Doc,
+    DocUnit,
+    Prompt,
+    bible_for,
+    build_prompt,
+    parse_answer,
+    read_summary,
+    summary_prompt,
+    validate,
+    windows,
+)
 from localise.errors import ConfigError
 from localise.model import Translation
 
@@ -62,11 +73,16 @@ class LLMConfig:
     prices: dict[str, float] | None = None  # {"prompt": per million tokens, "completion": per million}
     cache_dir: str | None = None  # default: $LOCALISE_CACHE_DIR, else ~/.cache/localise
     cache: bool = True
+    summary: bool = False  # a running summary of the earlier episodes in each later episode's prompts
+    summary_chars: int = 600  # its bound (characters)
 
     def describe(self) -> dict[str, Any]:
         """What decides the words (for signatures and reports): no key, no speed settings."""
-        return {"base_url": self.base_url, "model": self.model, "window": self.window, "context": self.context,
-                "reasks": self.reasks, "structured": self.structured, "temperature": self.temperature}
+        out = {"base_url": self.base_url, "model": self.model, "window": self.window, "context": self.context,
+               "reasks": self.reasks, "structured": self.structured, "temperature": self.temperature}
+        if self.summary:  # only where on: the description (and what it signs) is unchanged otherwise
+            out["summary_chars"] = self.summary_chars
+        return out
 
 
 def cache_dir(config: LLMConfig) -> Path:
@@ -124,6 +140,7 @@ class Usage:
     reasked: int = 0  # ids asked again
     extra_ids: int = 0  # ids in answers that were not asked for (ignored)
     fallback: int = 0  # units left to the NMT engine
+    summaries: int = 0  # running-summary requests (answered or cached) made from this episode
     seconds: float = 0.0  # time in requests (not wall time: requests overlap)
 
     def add(self, other: Usage) -> None:
@@ -152,6 +169,8 @@ class DocResult:
     translations: list[Translation | None]
     usage: Usage
     problems: dict[str, str] = field(default_factory=dict)  # unit key -> why the model's answer was refused
+    summary_in: str = ""  # the running summary this episode's prompts carried (``summary`` setting)
+    summary: str = ""  # the running summary after this episode, for the next one
 
 
 class OpenAIEngine:
@@ -174,7 +193,8 @@ class OpenAIEngine:
 
     def signature(self) -> str:
         c = self.config
-        return f"openai:{c.model}@{c.base_url} window={c.window} context={c.context} structured={c.structured}"
+        return (f"openai:{c.model}@{c.base_url} window={c.window} context={c.context} structured={c.structured}"
+                + (f" summary={c.summary_chars}" if c.summary else ""))
 
     # -------------------------------------------------------------------------------- public calls
 
@@ -211,16 +231,44 @@ class OpenAIEngine:
                              timeout=c.timeout_s, http_client=_http_client())
         gate = asyncio.Semaphore(max(1, c.concurrency))
         try:
-            await asyncio.gather(*(self._window(client, gate, docs[w.doc], w, src, tgt, glossary, results[w.doc])
-                                   for w in windows(docs, c.window, c.context)))
+            if c.summary and len(docs) > 1:
+                # Episode after episode (in the order given): each one's windows carry the summary of
+                # the ones before; windows within an episode still run concurrently.
+                summary = ""
+                for d, doc in enumerate(docs):
+                    results[d].summary_in = summary
+                    await asyncio.gather(*(self._window(client, gate, doc, w, src, tgt, glossary, results[d], summary)
+                                           for w in windows([doc], c.window, c.context)))
+                    if d + 1 < len(docs):
+                        summary = await self._summarise(client, gate, results[d], summary, tgt)
+            else:
+                await asyncio.gather(*(self._window(client, gate, docs[w.doc], w, src, tgt, glossary, results[w.doc])
+                                       for w in windows(docs, c.window, c.context)))
         finally:
             await client.close()
         for result in results:
             result.usage.fallback = len(result.problems)
         return results
 
+    async def _summarise(self, client: Any, gate: asyncio.Semaphore, result: DocResult, previous: str,
+                         tgt: str) -> str:
+        """The story so far after ``result``'s episode: one bounded request (cached like any other)
+        from the previous summary and the episode's usable translations; the previous summary
+        where the model gives nothing usable."""
+        lines = [t.text for t in result.translations if t is not None and t.text.strip()]
+        if not lines:
+            result.summary = previous
+            return previous
+        prompt = summary_prompt(previous, lines, tgt, max(1, self.config.summary_chars))
+        async with gate:
+            answer = await self._ask(client, prompt, result.usage)
+        result.usage.summaries += 1
+        text = read_summary(answer["content"], max(1, self.config.summary_chars)) if answer else ""
+        result.summary = text or previous
+        return result.summary
+
     async def _window(self, client: Any, gate: asyncio.Semaphore, doc: Doc, window: Any, src: str, tgt: str,
-                      glossary: Any, result: DocResult) -> None:
+                      glossary: Any, result: DocResult, summary: str = "") -> None:
         """One window: ask, validate, re-ask the failing ids, leave what stays unusable to the fallback."""
         around = [doc.units[n].source for n in window.before + window.targets + window.after]
         bible = bible_for(glossary, around, tgt)
@@ -228,7 +276,7 @@ class OpenAIEngine:
         problems: dict[str, str] | None = None
         result.usage.windows += 1
         for attempt in range(1 + max(0, self.config.reasks)):
-            prompt = build_prompt(doc, window, src, tgt, bible, only=pending, problems=problems)
+            prompt = build_prompt(doc, window, src, tgt, bible, only=pending, problems=problems, summary=summary)
             if attempt:
                 result.usage.reasked += len(pending)
             async with gate:
@@ -256,7 +304,7 @@ class OpenAIEngine:
                                    "max_tokens": prompt.max_tokens}
         if c.structured == "json_schema":
             request["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "translations", "strict": True, "schema": prompt.schema}}
+                "name": prompt.name, "strict": True, "schema": prompt.schema}}
         if c.logprobs:
             request["logprobs"] = True
         return request
