@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     # (true), threads in the batch's own run (false); unset: fan out when run from a work pool
     fan_out: bool | None = None
     # Where the flows keep finished work for every worker to reuse (a folder or s3://bucket/prefix
-    # outside the published tracks); unset: Prefect's result storage of each worker
+    # outside the published tracks); unset: Prefect's result storage of each worker. The openai
+    # engine's request cache is shared there too (llm-requests/), for every process and machine
     cache_url: str | None = None
 
     # The openai engine (engine = "openai"): an OpenAI-compatible chat-completions endpoint.
@@ -151,7 +152,7 @@ class Settings(BaseSettings):
             "window": self.llm_window, "context": self.llm_context, "concurrency": self.llm_concurrency,
             "timeout_s": self.llm_timeout_s, "max_retries": self.llm_max_retries, "reasks": self.llm_reasks,
             "structured": self.llm_structured, "logprobs": self.llm_logprobs, "prices": dict(self.llm_prices) or None,
-            "cache_dir": self.llm_cache_dir, "fallback_engine": self.llm_fallback_engine,
+            "cache_dir": self.llm_cache_dir, "cache_url": self.cache_url, "fallback_engine": self.llm_fallback_engine,
             "fallback_model": self.model, "summary": self.llm_summary, "summary_chars": self.llm_summary_chars,
         }
 

@@ -73,6 +73,7 @@ class LLMConfig:
     prices: dict[str, float] | None = None  # {"prompt": per million tokens, "completion": per million}
     cache_dir: str | None = None  # default: $LOCALISE_CACHE_DIR, else ~/.cache/localise
     cache: bool = True
+    cache_url: str | None = None  # a store every process and machine reaches (folder or s3://): shared answers
     summary: bool = False  # a running summary of the earlier episodes in each later episode's prompts
     summary_chars: int = 600  # its bound (characters)
 
@@ -123,6 +124,57 @@ class RequestCache:
     def put(self, key: str, body: dict[str, Any]) -> None:
         with self._lock, self._connect() as db:
             db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (key, json.dumps(body), time.time()))
+
+
+class SharedRequestCache:
+    """The request cache in a :class:`localise.storage.Store` (a folder or an ``s3://`` prefix, the
+    setting ``cache_url`` the flows' finished work lives beside), under ``llm-requests/KEY.json``,
+    with the local SQLite file in front: a request any process or machine has answered is read
+    from the store, kept locally, and never sent again. Answers are JSON (never unpickled). A store
+    that cannot be read or written is a miss, logged, never a failed window."""
+
+    PREFIX = "llm-requests"
+
+    def __init__(self, store: Any, local: RequestCache | None) -> None:
+        self.store = store
+        self.local = local
+        self.hits = 0  # answers read from the store (not the local file)
+
+    def _name(self, key: str) -> str:
+        return f"{self.PREFIX}/{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        import logging
+
+        if self.local is not None:
+            found = self.local.get(key)
+            if found is not None:
+                return found
+        try:
+            body = json.loads(self.store.read(self._name(key)))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - storage down or a foreign file: a miss, asked again
+            logging.getLogger(__name__).warning("%s: LLM answer not read (%s); asking the server",
+                                                self.store.location(self._name(key)), exc)
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("content"), str):
+            return None
+        self.hits += 1
+        if self.local is not None:
+            self.local.put(key, body)
+        return body
+
+    def put(self, key: str, body: dict[str, Any]) -> None:
+        import logging
+
+        if self.local is not None:
+            self.local.put(key, body)
+        try:
+            self.store.write(self._name(key), json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json")
+        except Exception as exc:  # noqa: BLE001 - the answer is had; only its reuse elsewhere is lost
+            logging.getLogger(__name__).warning("%s: LLM answer not shared (%s)", self.store.location(self._name(key)),
+                                                exc)
 
 
 @dataclass
@@ -189,7 +241,13 @@ class OpenAIEngine:
             raise ConfigError(f"llm_structured must be 'json_schema' or 'none', not {config.structured!r}")
         self.config = config
         self.model_id = config.model
-        self._cache = RequestCache(cache_dir(config) / "llm-requests.sqlite") if config.cache else None
+        self._cache: RequestCache | SharedRequestCache | None = None
+        if config.cache:
+            self._cache = RequestCache(cache_dir(config) / "llm-requests.sqlite")
+            if config.cache_url:
+                from localise.storage import open_store
+
+                self._cache = SharedRequestCache(open_store(config.cache_url), self._cache)
 
     def signature(self) -> str:
         c = self.config

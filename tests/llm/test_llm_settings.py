@@ -140,3 +140,16 @@ def test_cli_has_the_llm_summary_flag():
 
     result = CliRunner().invoke(app, ["translate", "--help"], env={"COLUMNS": "200"})
     assert "--llm-summary" in result.output
+
+
+def test_the_shared_cache_location_reaches_the_llm_request_cache(tmp_path):
+    from localise.engines.openai_engine import SharedRequestCache
+
+    base = {"engine": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m",
+            "llm_cache_dir": str(tmp_path / "local")}
+    assert llm_config(load_settings(None, **base).options()).cache_url is None
+    config = llm_config(load_settings(None, cache_url=str(tmp_path / "shared"), **base).options())
+    assert config.cache_url == str(tmp_path / "shared")
+    engine = OpenAIEngine(config)
+    assert isinstance(engine._cache, SharedRequestCache) and isinstance(engine._cache.local, RequestCache)
+    assert "shared" not in OpenAIEngine(config).signature()  # where answers are kept never changes the words
