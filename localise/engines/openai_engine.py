@@ -21,6 +21,7 @@ The API key comes from settings or the environment and is never logged, cached o
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import json
 import math
@@ -475,7 +476,11 @@ def _confidences(answer: dict[str, Any], spans: dict[str, tuple[int, int]]) -> d
     out: dict[str, float] = {}
     for key, (a, b) in spans.items():
         lo, hi = len(content[:a].encode("utf-8")), len(content[:b].encode("utf-8"))
-        picked = [lp for (n, lp), s in zip(tokens, starts) if s < hi and s + n > lo and math.isfinite(lp)]
+        # tokens overlapping bytes [lo, hi): from the one holding byte lo to the last starting before hi
+        # (bisect: a 40-line window's answer has thousands of tokens; a scan per key cost O(keys x tokens))
+        first, last = max(0, bisect.bisect_right(starts, lo) - 1), bisect.bisect_left(starts, hi)
+        picked = [lp for (n, lp), s in zip(tokens[first:last], starts[first:last])
+                  if s < hi and s + n > lo and math.isfinite(lp)]
         if picked:
             out[key] = confidence_from_logprob(sum(picked) / len(picked))
     return out

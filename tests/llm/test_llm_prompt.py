@@ -209,3 +209,27 @@ def test_read_summary_takes_the_json_value_and_cuts_at_a_word():
     assert read_summary('{"summary": "one two three four five"}', 12) == "one two"
     assert read_summary('{"other": "x"}', 50) == ""  # JSON without a summary: none
     assert read_summary("plain words", 50) == "plain words"  # a server without JSON mode
+
+
+@given(st.dictionaries(st.text("abc", min_size=1, max_size=3), st.text(max_size=12), min_size=1, max_size=6),
+       st.lists(st.integers(1, 5), min_size=1, max_size=200), st.lists(st.floats(-9, 0), min_size=1, max_size=200))
+def test_confidences_pick_exactly_the_tokens_that_overlap_each_value(values, cuts, logps):
+    """The bisected token range equals a plain scan of every token (any tokenisation, any script)."""
+    import math
+
+    from localise.engines.base import confidence_from_logprob
+
+    content = json.dumps(values, ensure_ascii=False)
+    data = content.encode("utf-8")
+    tokens, pos, i = [], 0, 0
+    while pos < len(data):
+        n = min(cuts[i % len(cuts)], len(data) - pos)
+        tokens.append((n, logps[i % len(logps)]))
+        pos, i = pos + n, i + 1
+    spans = parse_answer(content).spans
+    got = _confidences({"content": content, "logprobs": tokens}, spans)
+    starts = [sum(n for n, _ in tokens[:k]) for k in range(len(tokens))]
+    for key, (a, b) in spans.items():
+        lo, hi = len(content[:a].encode()), len(content[:b].encode())
+        picked = [lp for (n, lp), s in zip(tokens, starts) if s < hi and s + n > lo and math.isfinite(lp)]
+        assert math.isclose(got[key], confidence_from_logprob(sum(picked) / len(picked)))
