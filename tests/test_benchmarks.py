@@ -228,6 +228,7 @@ def test_llm_section_measures_the_engine_against_the_same_requests_to_its_server
     for side in (raw, engine):
         assert side["windows_per_s"] > 0 and side["completion_tokens_per_s"] > 0
     assert figures["ratio_windows_per_s"] > 0 and figures["ratio_tokens_per_s"] == figures["ratio_windows_per_s"]
+    assert figures["ratio_cpu"] > 0 and len(raw["passes_cpu_s"]) == len(engine["passes_cpu_s"]) == 1
 
 
 @pytest.mark.integration
