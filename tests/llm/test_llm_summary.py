@@ -97,3 +97,18 @@ def test_off_by_default_the_requests_are_what_they_were_without_the_feature(faul
     # the same translation requests, the summary line aside (requests run concurrently: compare as sets)
     assert sorted(map(without_story, on)) == sorted(map(without_story, off))
     assert any(STORY in _user(b) for b in on) == any(r.summary_in for r in results)
+
+
+def test_through_the_pipeline_the_summary_request_is_counted_in_the_episodes_report(fault_proxy, tiny_model, tmp_path):
+    from localise.pipeline import localise_tracks
+    from tests.llm.test_openai_engine import SRT, _options, _track
+
+    options = _options(fault_proxy.base_url, tmp_path / "cache", tiny_model, summary=True, summary_chars=120)
+    first, second = localise_tracks([_track(), _track(SRT.replace("明天见", "后天见"))], ["en"], options=options)
+    assert first.report["track"]["llm"]["summaries"] == 1 and second.report["track"]["llm"]["summaries"] == 0
+    summaries = [b for b in fault_proxy.seen if _schema_name(b) == "summary"]
+    assert len(summaries) == 1
+    stories = {line for b in fault_proxy.seen if _schema_name(b) == "translations"
+               for line in _user(b).splitlines() if line.startswith(STORY)}
+    assert len(stories) <= 1  # one summary, carried by the second episode's windows only
+    assert len(first.track.cues) == len(second.track.cues) == 6
