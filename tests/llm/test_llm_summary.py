@@ -112,3 +112,34 @@ def test_through_the_pipeline_the_summary_request_is_counted_in_the_episodes_rep
                for line in _user(b).splitlines() if line.startswith(STORY)}
     assert len(stories) <= 1  # one summary, carried by the second episode's windows only
     assert len(first.track.cues) == len(second.track.cues) == 6
+
+
+def test_translate_llm_summary_flag_runs_the_episodes_in_the_order_given(llama_server, tiny_model, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from localise.cli import app
+    from tests.llm.test_openai_engine import SRT
+
+    first, second = tmp_path / "ep01.srt", tmp_path / "ep02.srt"
+    first.write_text(SRT, encoding="utf-8")
+    second.write_text(SRT.replace("明天见", "后天见"), encoding="utf-8")
+    env = {"LOCALISE_LLM_BASE_URL": llama_server.base_url, "LOCALISE_LLM_MODEL": "tiny-llama",
+           "LOCALISE_LLM_WINDOW": "3", "LOCALISE_LLM_REASKS": "0", "LOCALISE_LLM_CACHE_DIR": str(tmp_path / "llm")}
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["translate", str(first), str(second), "--to", "en", "--engine", "openai",
+                                      "--model", str(tiny_model), "--llm-summary", "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+
+    def usage(name: str) -> dict[str, Any]:
+        return json.loads((out / f"{name}.en.report.json").read_text(encoding="utf-8"))["track"]["llm"]
+
+    assert usage("ep01")["summaries"] == 1 and usage("ep02")["summaries"] == 0
+    # without the flag (the default) no summary is asked for
+    plain = CliRunner().invoke(app, ["translate", str(first), str(second), "--to", "en", "--engine", "openai",
+                                     "--model", str(tiny_model), "--out", str(tmp_path / "plain")], env=env)
+    assert plain.exit_code == 0, plain.output
+    for name in ("ep01", "ep02"):
+        report = json.loads((tmp_path / "plain" / f"{name}.en.report.json").read_text(encoding="utf-8"))
+        assert report["track"]["llm"]["summaries"] == 0
