@@ -7,8 +7,10 @@
 (c) **Prefect batch flow** — files on disk in, localised tracks and reports on disk out, through
     ``flows.localise_batch`` on a local (ephemeral) Prefect API that is already up.
 
-Plus: CTranslate2 int8 against transformers fp32 on identical batches, and parse + check + render
-of a 20,000-cue track. Decoding is greedy with a fixed output length (``min == max`` new tokens
+Plus: CTranslate2 int8 against transformers fp32 on identical batches, parse + check + render
+of a 20,000-cue track, and (section ``llm``, see ``benchmarks/llm.py``) the ``openai`` engine against
+the same requests sent straight to its server, where the tests' llama-server is built already or
+``--llm-base-url`` names a server. Decoding is greedy with a fixed output length (``min == max`` new tokens
 where the settings allow it, and a model that never emits ``</s>`` for the flow, see models.py),
 so random weights cost exactly what trained ones do and runs compare. Model loading and the Prefect
 API start are measured separately and kept out of the throughput figures (they are paid once per
