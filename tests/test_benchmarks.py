@@ -204,6 +204,18 @@ def test_llm_section_is_skipped_with_its_reason_where_llama_server_is_not_built(
     assert not (tmp_path / "empty-cache").exists() or not any((tmp_path / "empty-cache").rglob("llama-server"))
 
 
+def test_llm_section_failing_is_recorded_and_the_run_goes_on(tmp_path):
+    """A server that is not there: the section records the error instead of losing the other
+    sections' figures (it runs last, after minutes of them)."""
+    from benchmarks import run
+    from tests.integration.processes import free_port
+
+    settings = run.parse_args(["--quick", "--sections", "llm", "--work-dir", str(tmp_path),
+                               "--llm-base-url", f"http://127.0.0.1:{free_port()}/v1"])
+    figures = run.llm_section(settings)
+    assert set(figures) == {"error"} and "Connection" in figures["error"]
+
+
 def _llama_server_or_skip():
     from benchmarks import llm
 
