@@ -20,6 +20,8 @@ TARGETS = {
     "flow_vs_raw": (">= 0.8", lambda v: v >= 0.8),
     "ct2_int8_vs_hf_fp32": (">= 2.5", lambda v: v >= 2.5),
     "parse_check_render_20k_s": ("< 1 s", lambda v: v < 1.0),
+    "llm_windows_vs_raw": (">= 0.9", lambda v: v >= 0.9),
+    "llm_tokens_vs_raw": (">= 0.9", lambda v: v >= 0.9),
 }
 
 
@@ -62,6 +64,8 @@ def results_table(result: dict[str, Any]) -> str:
         ("flow_vs_raw_scored", "baseline with per-line scores"),
         ("ct2_int8_vs_hf_fp32", "same batches"),
         ("parse_check_render_20k_s", "seconds"),
+        ("llm_windows_vs_raw", "openai engine / its server, windows/s"),
+        ("llm_tokens_vs_raw", "openai engine / its server, tokens/s"),
         ("peak_rss_mb", "MiB"),
     ]
     for key, note in rows:

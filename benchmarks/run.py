@@ -7,8 +7,10 @@
 (c) **Prefect batch flow** — files on disk in, localised tracks and reports on disk out, through
     ``flows.localise_batch`` on a local (ephemeral) Prefect API that is already up.
 
-Plus: CTranslate2 int8 against transformers fp32 on identical batches, and parse + check + render
-of a 20,000-cue track. Decoding is greedy with a fixed output length (``min == max`` new tokens
+Plus: CTranslate2 int8 against transformers fp32 on identical batches, parse + check + render
+of a 20,000-cue track, and (section ``llm``, see ``benchmarks/llm.py``) the ``openai`` engine against
+the same requests sent straight to its server, where the tests' llama-server is built already or
+``--llm-base-url`` names a server. Decoding is greedy with a fixed output length (``min == max`` new tokens
 where the settings allow it, and a model that never emits ``</s>`` for the flow, see models.py),
 so random weights cost exactly what trained ones do and runs compare. Model loading and the Prefect
 API start are measured separately and kept out of the throughput figures (they are paid once per
@@ -70,7 +72,7 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse", "fanout"]
+ALL_SECTIONS = ["raw", "pipeline", "flow", "compare", "parse", "fanout", "llm"]
 
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
@@ -90,6 +92,12 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     p.add_argument("--compare-lines", type=int, default=None, help="lines in the ct2-vs-hf comparison")
     p.add_argument("--batch-sizes", default=None, help="raw engine batch sweep: token budgets on CPU (1024,2048,4096), lines on CUDA (256,1024,0=all)")
     p.add_argument("--sections", default=",".join(ALL_SECTIONS), help=f"any of {','.join(ALL_SECTIONS)}")
+    p.add_argument("--llm-base-url", default=None,
+                   help="llm section: an OpenAI-compatible server to measure (default: the tests' tiny llama-server "
+                        "where it is built already; else the section is skipped, saying why)")
+    p.add_argument("--llm-model", default="tiny-llama", help="llm section: the model name the server serves")
+    p.add_argument("--llm-build", action="store_true",
+                   help="llm section: build the tests' llama-server first where it is missing (~6 min on 2 cores)")
     p.add_argument("--work-dir", default=None, help="models and flow files (default: a cache folder outside the repo)")
     p.add_argument("--out", default=None, help="results JSON (default benchmarks/results/latest.json; quick.json with --quick)")
     a = p.parse_args(argv)
@@ -131,6 +139,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         sections=sections,
         work_dir=Path(a.work_dir) if a.work_dir else cache,
         out=out,
+        extra={"llm_base_url": a.llm_base_url, "llm_model": a.llm_model, "llm_build": a.llm_build},
     )
 
 
@@ -576,6 +585,30 @@ def parse_check_render(s: Settings, glossary: Any) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------- llm
+
+
+def llm_section(s: Settings) -> dict[str, Any]:
+    """The ``openai`` engine against its server's own throughput (``benchmarks.llm``): the tests'
+    tiny llama-server where it is built already, or ``--llm-base-url``; ``{"skipped": why}`` else.
+    A failure here is recorded, not raised: the other sections' figures are kept."""
+    from benchmarks import llm
+
+    try:
+        # passes of ~10 s on the tiny server: at least 5, wall-time ratios swing with a shared machine's load
+        figures = llm.section(quick=s.quick, repeats=max(s.repeats, 5), base_url=s.extra.get("llm_base_url"),
+                              model=s.extra.get("llm_model") or "tiny-llama", build=bool(s.extra.get("llm_build")))
+    except Exception as exc:  # noqa: BLE001 - a benchmark section's failure is a figure too
+        figures = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+    if "skipped" in figures:
+        log(f"llm: skipped ({figures['skipped']})")
+    elif "error" in figures:
+        log(f"llm: failed ({figures['error']})")
+    else:
+        log(f"llm: engine/raw {figures['ratio_windows_per_s']} windows/s, {figures['ratio_tokens_per_s']} tokens/s")
+    return figures
+
+
 # --------------------------------------------------------------------------------------------- main
 
 
@@ -756,6 +789,9 @@ def _run(s: Settings) -> dict[str, Any]:
         engine, model = (options.engine, options.model) if options is not None else ("transformers", models.hf_dir)
         fan = fanout.measure(Path(model), engine=engine, episodes=2 if s.quick else 4, work_dir=s.work_dir, log=log)
         log(f"fan-out: pending -> engine start {fan['per_chunk']['start_to_engine_s']} s per chunk")
+    llm = None
+    if "llm" in s.sections:
+        llm = llm_section(s)
     memory.update(raw=max(raw_phase.peak_mb, default=None), pipeline=max(pipe_phase.peak_mb, default=None),
                   flow=max(flow_phase.peak_mb, default=None))
 
@@ -780,6 +816,9 @@ def _run(s: Settings) -> dict[str, Any]:
         check_vs_pysrt=pcr["check_vs_pysrt"] if pcr else None,
         check_vs_pysrt_cpu=pcr["check_vs_pysrt_cpu"] if pcr else None,
         fanout_start_to_engine_s=((fan["per_chunk"]["start_to_engine_s"] or {}).get("median") if fan else None),
+        llm_windows_vs_raw=(llm or {}).get("ratio_windows_per_s"),
+        llm_tokens_vs_raw=(llm or {}).get("ratio_tokens_per_s"),
+        llm_cpu_vs_raw=(llm or {}).get("ratio_cpu"),
         peak_rss_mb=process_peak_rss_mb(),
         config={
             "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
@@ -812,6 +851,7 @@ def _run(s: Settings) -> dict[str, Any]:
         ct2_vs_hf=compare,
         parse_check_render=pcr,
         fanout=fan,
+        llm=llm,
         peak_rss_mb_by_phase=memory,
     )
     result["config"]["total_wall_s"] = round(time.perf_counter() - started, 1)
@@ -834,6 +874,9 @@ def summary(result: dict[str, Any]) -> str:
         "check_vs_pysrt",
         "check_vs_pysrt_cpu",
         "fanout_start_to_engine_s",
+        "llm_windows_vs_raw",
+        "llm_tokens_vs_raw",
+        "llm_cpu_vs_raw",
         "peak_rss_mb",
     ]
     width = max(map(len, keys))

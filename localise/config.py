@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     # (true), threads in the batch's own run (false); unset: fan out when run from a work pool
     fan_out: bool | None = None
     # Where the flows keep finished work for every worker to reuse (a folder or s3://bucket/prefix
-    # outside the published tracks); unset: Prefect's result storage of each worker
+    # outside the published tracks); unset: Prefect's result storage of each worker. The openai
+    # engine's request cache is shared there too (llm-requests/), for every process and machine
     cache_url: str | None = None
     # With cache_url: unit texts per engine call, each finished call kept there (`<cache_url>/mt/`)
     # at once, so a chunk whose worker dies is taken over without redoing the calls it finished
@@ -129,6 +130,10 @@ class Settings(BaseSettings):
     llm_prices: dict[str, float] = Field(default_factory=dict)  # {"prompt": X, "completion": Y} per million tokens
     llm_cache_dir: str | None = None  # request cache; default $LOCALISE_CACHE_DIR or ~/.cache/localise
     llm_fallback_engine: Literal["transformers", "ctranslate2"] = "transformers"  # for lines the LLM leaves unusable
+    # a running summary of the earlier episodes (those translated in the same run, in the order given)
+    # in each later episode's prompts: one more request per episode, and episodes one after another
+    llm_summary: bool = False
+    llm_summary_chars: int = Field(600, gt=0)  # the summary's bound
     # "flagged": after checking, cues flagged major or worse go back to the LLM (llm_* settings), then are re-checked
     refine: Literal["off", "flagged"] = "off"
 
@@ -150,8 +155,8 @@ class Settings(BaseSettings):
             "window": self.llm_window, "context": self.llm_context, "concurrency": self.llm_concurrency,
             "timeout_s": self.llm_timeout_s, "max_retries": self.llm_max_retries, "reasks": self.llm_reasks,
             "structured": self.llm_structured, "logprobs": self.llm_logprobs, "prices": dict(self.llm_prices) or None,
-            "cache_dir": self.llm_cache_dir, "fallback_engine": self.llm_fallback_engine,
-            "fallback_model": self.model,
+            "cache_dir": self.llm_cache_dir, "cache_url": self.cache_url, "fallback_engine": self.llm_fallback_engine,
+            "fallback_model": self.model, "summary": self.llm_summary, "summary_chars": self.llm_summary_chars,
         }
 
     def options(self, **overrides: Any) -> "LocaliseOptions":

@@ -179,7 +179,9 @@ def refine_flagged(prepared: Sequence[_Prepared], targets: Sequence[str], per_la
     from localise.model import severity_rank
 
     major = severity_rank("major")
-    engine = options.engine if hasattr(options.engine, "translate_docs") else OpenAIEngine(llm_config(options))
+    # no running summary here: a repair pass answers a few flagged lines per episode, too few to summarise
+    engine = (options.engine if hasattr(options.engine, "translate_docs")
+              else OpenAIEngine(dataclasses.replace(llm_config(options), summary=False)))
     out = list(results)
     for li, lang in enumerate(targets):
         docs, picked = [], []

@@ -203,3 +203,68 @@ def test_quick_fanout_section_reports_each_chunks_orchestration_phases(tmp_path)
             assert isinstance(chunk[key], float) and chunk[key] >= 0, (key, chunk)
         assert abs(chunk["start_to_engine_s"] - chunk["process_start_s"] - chunk["to_engine_s"]) < 0.01
     assert result["fanout_start_to_engine_s"] == fan["per_chunk"]["start_to_engine_s"]["median"]
+
+
+# ---------------------------------------------------------------------------------------------- llm
+
+
+def test_llm_section_is_skipped_with_its_reason_where_llama_server_is_not_built(tmp_path, monkeypatch):
+    """``make bench`` never builds llama.cpp unasked (~6 min): without a cached build and without
+    ``--llm-base-url`` the section says why it measured nothing, and the run goes on."""
+    from benchmarks import run
+
+    monkeypatch.setenv("LOCALISE_TEST_CACHE", str(tmp_path / "empty-cache"))
+    settings = run.parse_args(["--quick", "--sections", "llm", "--work-dir", str(tmp_path)])
+    figures = run.llm_section(settings)
+    assert set(figures) == {"skipped"}
+    assert "llama-server is not built" in figures["skipped"] and "build_llama_server.sh" in figures["skipped"]
+    assert not (tmp_path / "empty-cache").exists() or not any((tmp_path / "empty-cache").rglob("llama-server"))
+
+
+def test_llm_section_failing_is_recorded_and_the_run_goes_on(tmp_path):
+    """A server that is not there: the section records the error instead of losing the other
+    sections' figures (it runs last, after minutes of them)."""
+    from benchmarks import run
+    from tests.integration.processes import free_port
+
+    settings = run.parse_args(["--quick", "--sections", "llm", "--work-dir", str(tmp_path),
+                               "--llm-base-url", f"http://127.0.0.1:{free_port()}/v1"])
+    figures = run.llm_section(settings)
+    assert set(figures) == {"error"} and "Connection" in figures["error"]
+
+
+def _llama_server_or_skip():
+    from benchmarks import llm
+
+    cache, why = llm.llama_server_dir(build=False)
+    if cache is None:
+        pytest.skip(f"no cached llama-server build: {why}")
+    return cache
+
+
+@pytest.mark.integration
+def test_llm_section_measures_the_engine_against_the_same_requests_to_its_server():
+    """Tiny and bounded (2 windows of 2 lines): the same requests on both sides, so the same tokens,
+    and ratios that are ratios of times. Speed itself is not asserted."""
+    from benchmarks import llm
+
+    _llama_server_or_skip()
+    figures = llm.section(quick=True, windows_n=2, window=2, concurrency=2)
+    assert figures["windows"] == 2 and figures["concurrency"] == 2 and figures["repeats"] == 1
+    raw, engine = figures["raw"], figures["engine"]
+    assert engine["requests"] == 2 and engine["failed"] == 0  # one request per window, no re-asks
+    assert raw["completion_tokens"] == engine["completion_tokens"] > 0  # greedy: the same answers
+    for side in (raw, engine):
+        assert side["windows_per_s"] > 0 and side["completion_tokens_per_s"] > 0
+    assert figures["ratio_windows_per_s"] > 0 and figures["ratio_tokens_per_s"] == figures["ratio_windows_per_s"]
+    assert figures["ratio_cpu"] > 0 and len(raw["passes_cpu_s"]) == len(engine["passes_cpu_s"]) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_quick_run_with_the_llm_section_writes_its_figures(tmp_path):
+    _llama_server_or_skip()
+    result = _run_bench(tmp_path, "--sections", "llm")
+    assert result["llm_windows_vs_raw"] > 0 and result["llm_tokens_vs_raw"] > 0
+    assert result["llm"]["engine"]["requests"] == result["llm"]["windows"]
+    assert result["pipeline_vs_raw"] is None  # the other sections were not asked for

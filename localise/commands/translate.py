@@ -47,6 +47,11 @@ def translate(
         Optional[str], typer.Option("--refine", metavar="flagged|off",
                                     help="Send lines flagged major or worse back to the LLM (llm_* settings) and re-check them.")
     ] = None,
+    llm_summary: Annotated[
+        bool,
+        typer.Option("--llm-summary", help="openai engine: give each later episode a running summary of the earlier "
+                     "ones (inputs in episode order; setting llm_summary)."),
+    ] = False,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Refuse a file with any input that cannot be read as cues (e.g. a malformed timing line)."),
@@ -105,6 +110,7 @@ def translate(
             model=model,
             engine=engine,
             refine=refine,
+            llm_summary=llm_summary or None,
             strict_input=strict or None,
         )
         _check_languages(settings)

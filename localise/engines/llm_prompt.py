@@ -130,6 +130,7 @@ class Prompt:
     schema: dict[str, Any]
     keys: tuple[str, ...]
     max_tokens: int
+    name: str = "translations"  # the json_schema's name in response_format
 
 
 def max_length(unit: DocUnit) -> int:
@@ -139,9 +140,12 @@ def max_length(unit: DocUnit) -> int:
 
 
 def build_prompt(doc: Doc, window: Window, src: str, tgt: str, bible: Sequence[BibleEntry],
-                 only: Sequence[int] | None = None, problems: Mapping[str, str] | None = None) -> Prompt:
+                 only: Sequence[int] | None = None, problems: Mapping[str, str] | None = None,
+                 summary: str = "") -> Prompt:
     """Messages for ``window`` (or for the positions ``only``, the rest of the window then being
-    context); ``problems`` (key -> what was wrong) turns it into a re-ask."""
+    context); ``problems`` (key -> what was wrong) turns it into a re-ask; ``summary`` (the
+    earlier episodes of the series, see :func:`summary_prompt`) is read-only context, and where it
+    is empty the prompt is exactly what it is without the feature."""
     targets = tuple(only) if only is not None else window.targets
     target_set = set(targets)
     around = window.before + window.targets + window.after
@@ -157,6 +161,8 @@ def build_prompt(doc: Doc, window: Window, src: str, tgt: str, bible: Sequence[B
         f"{tgt_name} translation of that line. Do not translate context lines; add no other keys."
     )
     parts: list[str] = []
+    if summary:
+        parts.append(f"Story so far (earlier episodes, for context only; do not translate): {summary}")
     if bible:
         parts.append("Series bible (use these renderings exactly):")
         for b in bible:
@@ -196,6 +202,58 @@ def build_prompt(doc: Doc, window: Window, src: str, tgt: str, bible: Sequence[B
     max_tokens = sum(max_length(doc.units[n]) for n in targets) + 12 * len(targets) + 16
     return Prompt([{"role": "system", "content": system}, {"role": "user", "content": "\n".join(parts)}],
                   schema, keys, max_tokens)
+
+
+# ------------------------------------------------------------------------------- running summary
+
+#: characters of an episode's translated lines a summary request carries at most (its last lines:
+#: where an episode ends is what the next one picks up)
+SUMMARY_INPUT_CHARS = 6000
+
+
+def summary_prompt(previous: str, lines: Sequence[str], tgt: str, max_chars: int) -> Prompt:
+    """One bounded request: the story so far (``previous``) and one episode's translated lines in,
+    a new story-so-far of at most ``max_chars`` characters out (JSON ``{"summary": ...}``)."""
+    tgt_name = language_name(tgt)
+    kept: list[str] = []
+    size = 0
+    for line in reversed([x for x in lines if x.strip()]):
+        size += len(line) + 1
+        if size > SUMMARY_INPUT_CHARS:
+            break
+        kept.append(line)
+    kept.reverse()
+    system = (f"You keep a running summary of a short drama series for its subtitle translator. In {tgt_name}, "
+              f"in at most {max_chars} characters, say who the characters are, how they relate and what has "
+              "happened, so that the next episode can be translated consistently. Reply with one JSON object "
+              'only: {"summary": "..."}.')
+    parts = []
+    if previous:
+        parts.append(f"Summary of the earlier episodes: {previous}")
+    parts.append("The latest episode's dialogue (translated):")
+    parts.extend(kept)
+    schema = {"type": "object",
+              "properties": {"summary": {"type": "string", "minLength": 1, "maxLength": max_chars}},
+              "required": ["summary"], "additionalProperties": False}
+    return Prompt([{"role": "system", "content": system}, {"role": "user", "content": "\n".join(parts)}],
+                  schema, ("summary",), max_chars + 16, name="summary")
+
+
+def read_summary(content: str, max_chars: int) -> str:
+    """The summary in an answer, made safe to put into later prompts: the ``summary`` value (or the
+    whole text where the answer is not that JSON), control and replacement characters removed,
+    whitespace collapsed, at most ``max_chars`` characters. Empty: no usable summary."""
+    parsed = parse_answer(content)
+    text = parsed.values.get("summary")
+    if text is None:
+        text = "" if parsed.values else content
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in text if ch != "\ufffd" and unicodedata.category(ch) not in ("Cs", "Co", "Cn"))
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        cut = text[:max_chars]
+        text = cut.rsplit(" ", 1)[0] if " " in cut[max_chars // 2 :] else cut
+    return text.strip()
 
 
 # ------------------------------------------------------------------------------------------ reading

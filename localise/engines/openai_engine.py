@@ -21,6 +21,7 @@ The API key comes from settings or the environment and is never logged, cached o
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import json
 import math
@@ -30,11 +31,23 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from localise.engines.base import confidence_from_logprob
-from localise.engines.llm_prompt import Doc, DocUnit, Prompt, bible_for, build_prompt, parse_answer, validate, windows
+from localise.engines.llm_prompt import (
+    Doc,
+    DocUnit,
+    Prompt,
+    bible_for,
+    build_prompt,
+    parse_answer,
+    read_summary,
+    summary_prompt,
+    validate,
+    windows,
+)
 from localise.errors import ConfigError
 from localise.model import Translation
 
@@ -61,11 +74,17 @@ class LLMConfig:
     prices: dict[str, float] | None = None  # {"prompt": per million tokens, "completion": per million}
     cache_dir: str | None = None  # default: $LOCALISE_CACHE_DIR, else ~/.cache/localise
     cache: bool = True
+    cache_url: str | None = None  # a store every process and machine reaches (folder or s3://): shared answers
+    summary: bool = False  # a running summary of the earlier episodes in each later episode's prompts
+    summary_chars: int = 600  # its bound (characters)
 
     def describe(self) -> dict[str, Any]:
         """What decides the words (for signatures and reports): no key, no speed settings."""
-        return {"base_url": self.base_url, "model": self.model, "window": self.window, "context": self.context,
-                "reasks": self.reasks, "structured": self.structured, "temperature": self.temperature}
+        out = {"base_url": self.base_url, "model": self.model, "window": self.window, "context": self.context,
+               "reasks": self.reasks, "structured": self.structured, "temperature": self.temperature}
+        if self.summary:  # only where on: the description (and what it signs) is unchanged otherwise
+            out["summary_chars"] = self.summary_chars
+        return out
 
 
 def cache_dir(config: LLMConfig) -> Path:
@@ -81,19 +100,22 @@ def cache_dir(config: LLMConfig) -> Path:
 
 class RequestCache:
     """Answers by request key in one SQLite file (safe across processes; one row per request,
-    written as each request finishes, so a crash keeps what was done)."""
+    written as each request finishes, so a crash keeps what was done). One connection per
+    instance, used under a lock (opening one per request cost more than the lookup)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
         with self._connect() as db:
             db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, body TEXT NOT NULL, created REAL)")
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        if self._db is None:
+            self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        return self._db
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock, self._connect() as db:
@@ -103,6 +125,57 @@ class RequestCache:
     def put(self, key: str, body: dict[str, Any]) -> None:
         with self._lock, self._connect() as db:
             db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (key, json.dumps(body), time.time()))
+
+
+class SharedRequestCache:
+    """The request cache in a :class:`localise.storage.Store` (a folder or an ``s3://`` prefix, the
+    setting ``cache_url`` the flows' finished work lives beside), under ``llm-requests/KEY.json``,
+    with the local SQLite file in front: a request any process or machine has answered is read
+    from the store, kept locally, and never sent again. Answers are JSON (never unpickled). A store
+    that cannot be read or written is a miss, logged, never a failed window."""
+
+    PREFIX = "llm-requests"
+
+    def __init__(self, store: Any, local: RequestCache | None) -> None:
+        self.store = store
+        self.local = local
+        self.hits = 0  # answers read from the store (not the local file)
+
+    def _name(self, key: str) -> str:
+        return f"{self.PREFIX}/{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        import logging
+
+        if self.local is not None:
+            found = self.local.get(key)
+            if found is not None:
+                return found
+        try:
+            body = json.loads(self.store.read(self._name(key)))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - storage down or a foreign file: a miss, asked again
+            logging.getLogger(__name__).warning("%s: LLM answer not read (%s); asking the server",
+                                                self.store.location(self._name(key)), exc)
+            return None
+        if not isinstance(body, dict) or not isinstance(body.get("content"), str):
+            return None
+        self.hits += 1
+        if self.local is not None:
+            self.local.put(key, body)
+        return body
+
+    def put(self, key: str, body: dict[str, Any]) -> None:
+        import logging
+
+        if self.local is not None:
+            self.local.put(key, body)
+        try:
+            self.store.write(self._name(key), json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json")
+        except Exception as exc:  # noqa: BLE001 - the answer is had; only its reuse elsewhere is lost
+            logging.getLogger(__name__).warning("%s: LLM answer not shared (%s)", self.store.location(self._name(key)),
+                                                exc)
 
 
 @dataclass
@@ -120,6 +193,7 @@ class Usage:
     reasked: int = 0  # ids asked again
     extra_ids: int = 0  # ids in answers that were not asked for (ignored)
     fallback: int = 0  # units left to the NMT engine
+    summaries: int = 0  # running-summary requests (answered or cached) made from this episode
     seconds: float = 0.0  # time in requests (not wall time: requests overlap)
 
     def add(self, other: Usage) -> None:
@@ -148,6 +222,8 @@ class DocResult:
     translations: list[Translation | None]
     usage: Usage
     problems: dict[str, str] = field(default_factory=dict)  # unit key -> why the model's answer was refused
+    summary_in: str = ""  # the running summary this episode's prompts carried (``summary`` setting)
+    summary: str = ""  # the running summary after this episode, for the next one
 
 
 class OpenAIEngine:
@@ -166,11 +242,18 @@ class OpenAIEngine:
             raise ConfigError(f"llm_structured must be 'json_schema' or 'none', not {config.structured!r}")
         self.config = config
         self.model_id = config.model
-        self._cache = RequestCache(cache_dir(config) / "llm-requests.sqlite") if config.cache else None
+        self._cache: RequestCache | SharedRequestCache | None = None
+        if config.cache:
+            self._cache = RequestCache(cache_dir(config) / "llm-requests.sqlite")
+            if config.cache_url:
+                from localise.storage import open_store
+
+                self._cache = SharedRequestCache(open_store(config.cache_url), self._cache)
 
     def signature(self) -> str:
         c = self.config
-        return f"openai:{c.model}@{c.base_url} window={c.window} context={c.context} structured={c.structured}"
+        return (f"openai:{c.model}@{c.base_url} window={c.window} context={c.context} structured={c.structured}"
+                + (f" summary={c.summary_chars}" if c.summary else ""))
 
     # -------------------------------------------------------------------------------- public calls
 
@@ -203,20 +286,48 @@ class OpenAIEngine:
 
         c = self.config
         results = [DocResult([None] * len(d.units), Usage()) for d in docs]
-        client = AsyncOpenAI(base_url=c.base_url, api_key=_api_key(c),
-                             max_retries=c.max_retries, timeout=c.timeout_s)
+        client = AsyncOpenAI(base_url=c.base_url, api_key=_api_key(c), max_retries=c.max_retries,
+                             timeout=c.timeout_s, http_client=_http_client())
         gate = asyncio.Semaphore(max(1, c.concurrency))
         try:
-            await asyncio.gather(*(self._window(client, gate, docs[w.doc], w, src, tgt, glossary, results[w.doc])
-                                   for w in windows(docs, c.window, c.context)))
+            if c.summary and len(docs) > 1:
+                # Episode after episode (in the order given): each one's windows carry the summary of
+                # the ones before; windows within an episode still run concurrently.
+                summary = ""
+                for d, doc in enumerate(docs):
+                    results[d].summary_in = summary
+                    await asyncio.gather(*(self._window(client, gate, doc, w, src, tgt, glossary, results[d], summary)
+                                           for w in windows([doc], c.window, c.context)))
+                    if d + 1 < len(docs):
+                        summary = await self._summarise(client, gate, results[d], summary, tgt)
+            else:
+                await asyncio.gather(*(self._window(client, gate, docs[w.doc], w, src, tgt, glossary, results[w.doc])
+                                       for w in windows(docs, c.window, c.context)))
         finally:
             await client.close()
         for result in results:
             result.usage.fallback = len(result.problems)
         return results
 
+    async def _summarise(self, client: Any, gate: asyncio.Semaphore, result: DocResult, previous: str,
+                         tgt: str) -> str:
+        """The story so far after ``result``'s episode: one bounded request (cached like any other)
+        from the previous summary and the episode's usable translations; the previous summary
+        where the model gives nothing usable."""
+        lines = [t.text for t in result.translations if t is not None and t.text.strip()]
+        if not lines:
+            result.summary = previous
+            return previous
+        prompt = summary_prompt(previous, lines, tgt, max(1, self.config.summary_chars))
+        async with gate:
+            answer = await self._ask(client, prompt, result.usage)
+        result.usage.summaries += 1
+        text = read_summary(answer["content"], max(1, self.config.summary_chars)) if answer else ""
+        result.summary = text or previous
+        return result.summary
+
     async def _window(self, client: Any, gate: asyncio.Semaphore, doc: Doc, window: Any, src: str, tgt: str,
-                      glossary: Any, result: DocResult) -> None:
+                      glossary: Any, result: DocResult, summary: str = "") -> None:
         """One window: ask, validate, re-ask the failing ids, leave what stays unusable to the fallback."""
         around = [doc.units[n].source for n in window.before + window.targets + window.after]
         bible = bible_for(glossary, around, tgt)
@@ -224,7 +335,7 @@ class OpenAIEngine:
         problems: dict[str, str] | None = None
         result.usage.windows += 1
         for attempt in range(1 + max(0, self.config.reasks)):
-            prompt = build_prompt(doc, window, src, tgt, bible, only=pending, problems=problems)
+            prompt = build_prompt(doc, window, src, tgt, bible, only=pending, problems=problems, summary=summary)
             if attempt:
                 result.usage.reasked += len(pending)
             async with gate:
@@ -252,7 +363,7 @@ class OpenAIEngine:
                                    "max_tokens": prompt.max_tokens}
         if c.structured == "json_schema":
             request["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "translations", "strict": True, "schema": prompt.schema}}
+                "name": prompt.name, "strict": True, "schema": prompt.schema}}
         if c.logprobs:
             request["logprobs"] = True
         return request
@@ -298,6 +409,23 @@ class OpenAIEngine:
         if self._cache is not None:
             await asyncio.to_thread(self._cache.put, key, answer)
         return answer
+
+
+@lru_cache(maxsize=1)
+def _ssl_context() -> Any:
+    """httpx's default TLS context (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), made once per
+    process: loading the CA bundle cost 50-140 ms per engine call, a fifth of a short call."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def _http_client() -> Any:
+    """The client's own default HTTP client (its timeouts, connection limits, redirects), with the
+    TLS context made once. A new one per call: an httpx client belongs to one event loop."""
+    from openai import DefaultAsyncHttpxClient
+
+    return DefaultAsyncHttpxClient(verify=_ssl_context())
 
 
 def _api_key(config: LLMConfig) -> str:
@@ -348,7 +476,11 @@ def _confidences(answer: dict[str, Any], spans: dict[str, tuple[int, int]]) -> d
     out: dict[str, float] = {}
     for key, (a, b) in spans.items():
         lo, hi = len(content[:a].encode("utf-8")), len(content[:b].encode("utf-8"))
-        picked = [lp for (n, lp), s in zip(tokens, starts) if s < hi and s + n > lo and math.isfinite(lp)]
+        # tokens overlapping bytes [lo, hi): from the one holding byte lo to the last starting before hi
+        # (bisect: a 40-line window's answer has thousands of tokens; a scan per key cost O(keys x tokens))
+        first, last = max(0, bisect.bisect_right(starts, lo) - 1), bisect.bisect_left(starts, hi)
+        picked = [lp for (n, lp), s in zip(tokens[first:last], starts[first:last])
+                  if s < hi and s + n > lo and math.isfinite(lp)]
         if picked:
             out[key] = confidence_from_logprob(sum(picked) / len(picked))
     return out

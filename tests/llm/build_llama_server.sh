@@ -3,12 +3,18 @@
 # in the llama-cpp-python sdist on PyPI, cached per machine: the LLM engine's integration tests talk to a
 # real OpenAI-compatible server, and PyPI is the one source of llama.cpp reachable from CI.
 # Usage: tests/llm/build_llama_server.sh   -> prints the cache folder (bin/llama-server, convert/...)
+#        tests/llm/build_llama_server.sh --cached-only   -> the same where it is built already, else exit 3
+#        (what `make bench` uses: it measures the LLM engine only where the server costs no build)
 set -euo pipefail
 VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
 CACHE="${LOCALISE_TEST_CACHE:-$HOME/.cache/localise-test}/llama-cpp-$VERSION"
 PY="${PYTHON:-python3}"
 if [ -x "$CACHE/bin/llama-server" ] && [ -f "$CACHE/convert/convert_hf_to_gguf.py" ]; then
   echo "$CACHE"; exit 0
+fi
+if [ "${1:-}" = "--cached-only" ]; then
+  echo "llama-server is not built in $CACHE (tests/llm/build_llama_server.sh builds it, ~6 min on 2 cores)" >&2
+  exit 3
 fi
 mkdir -p "$CACHE"
 work="$(mktemp -d)"

@@ -159,3 +159,77 @@ def test_unit_budgets_follow_the_style_table():
     options = LocaliseOptions(styles={"en": {"max_cps": 10, "max_chars_per_line": 30}})
     prep = _prepare(parse_text(srt, format="srt"), options)
     assert unit_budgets(prep, "en", options) == [(10, 1.0), (60, 10.0)]  # reading speed, then two lines of 30
+
+
+# ------------------------------------------------------------------------------- running summary
+
+
+def test_an_empty_summary_leaves_the_prompt_exactly_as_it_was():
+    doc = _doc(6)
+    [w] = windows([doc], 40, 2)
+    assert build_prompt(doc, w, "zh", "en", [], summary="") == build_prompt(doc, w, "zh", "en", [])
+    told = build_prompt(doc, w, "zh", "en", [], summary="Li Wei is back.")
+    assert "Story so far (earlier episodes, for context only; do not translate): Li Wei is back." in \
+        told.messages[1]["content"]
+    assert told.schema == build_prompt(doc, w, "zh", "en", []).schema  # context, never a line to answer
+
+
+def test_summary_prompt_is_bounded_and_keeps_the_end_of_the_episode():
+    from localise.engines.llm_prompt import SUMMARY_INPUT_CHARS, summary_prompt
+
+    lines = [f"line {n:04d} " + "x" * 40 for n in range(1000)]
+    prompt = summary_prompt("Earlier: they met.", lines, "es", 300)
+    user = prompt.messages[1]["content"]
+    assert len(user) <= SUMMARY_INPUT_CHARS + 200
+    assert lines[-1] in user and lines[0] not in user  # the episode's end is what the next one picks up
+    assert "Summary of the earlier episodes: Earlier: they met." in user
+    assert "Spanish" in prompt.messages[0]["content"]
+    assert prompt.schema["properties"]["summary"]["maxLength"] == 300 and prompt.max_tokens == 316
+    assert prompt.name == "summary" and prompt.keys == ("summary",)
+    assert "Summary of the earlier" not in summary_prompt("", lines[:3], "en", 300).messages[1]["content"]
+
+
+@given(st.text(max_size=400), st.integers(1, 120))
+def test_read_summary_is_bounded_and_clean_whatever_the_model_writes(content, limit):
+    import unicodedata
+
+    from localise.engines.llm_prompt import read_summary
+
+    for answer in (content, json.dumps({"summary": content}), json.dumps({"summary": content}, ensure_ascii=False)):
+        got = read_summary(answer, limit)
+        assert len(got) <= limit and got == got.strip()
+        assert not any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") or ch == "\ufffd" for ch in got)
+        assert "  " not in got
+
+
+def test_read_summary_takes_the_json_value_and_cuts_at_a_word():
+    from localise.engines.llm_prompt import read_summary
+
+    assert read_summary('{"summary": "Li Wei\\u0007 returns\\n\\ufffdhome."}', 100) == "Li Wei returns home."
+    assert read_summary('{"summary": "one two three four five"}', 12) == "one two"
+    assert read_summary('{"other": "x"}', 50) == ""  # JSON without a summary: none
+    assert read_summary("plain words", 50) == "plain words"  # a server without JSON mode
+
+
+@given(st.dictionaries(st.text("abc", min_size=1, max_size=3), st.text(max_size=12), min_size=1, max_size=6),
+       st.lists(st.integers(1, 5), min_size=1, max_size=200), st.lists(st.floats(-9, 0), min_size=1, max_size=200))
+def test_confidences_pick_exactly_the_tokens_that_overlap_each_value(values, cuts, logps):
+    """The bisected token range equals a plain scan of every token (any tokenisation, any script)."""
+    import math
+
+    from localise.engines.base import confidence_from_logprob
+
+    content = json.dumps(values, ensure_ascii=False)
+    data = content.encode("utf-8")
+    tokens, pos, i = [], 0, 0
+    while pos < len(data):
+        n = min(cuts[i % len(cuts)], len(data) - pos)
+        tokens.append((n, logps[i % len(logps)]))
+        pos, i = pos + n, i + 1
+    spans = parse_answer(content).spans
+    got = _confidences({"content": content, "logprobs": tokens}, spans)
+    starts = [sum(n for n, _ in tokens[:k]) for k in range(len(tokens))]
+    for key, (a, b) in spans.items():
+        lo, hi = len(content[:a].encode()), len(content[:b].encode())
+        picked = [lp for (n, lp), s in zip(tokens, starts) if s < hi and s + n > lo and math.isfinite(lp)]
+        assert math.isclose(got[key], confidence_from_logprob(sum(picked) / len(picked)))

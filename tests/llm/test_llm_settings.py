@@ -117,3 +117,39 @@ def test_an_unreachable_llm_server_is_said_in_the_last_line_and_the_rerun_asks_a
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "already done" not in again.output and "got no answer from the server" in again.output
+
+
+def test_running_summary_is_off_by_default_and_turned_on_by_setting_or_flag(monkeypatch):
+    base = {"engine": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m"}
+    off = llm_config(load_settings(None, **base).options())
+    assert off.summary is False and "summary" not in OpenAIEngine(off).signature()
+    assert "summary_chars" not in off.describe()  # what signs finished work is unchanged while off
+    monkeypatch.setenv("LOCALISE_LLM_SUMMARY", "true")
+    monkeypatch.setenv("LOCALISE_LLM_SUMMARY_CHARS", "300")
+    on = llm_config(load_settings(None, **base).options())
+    assert (on.summary, on.summary_chars) == (True, 300)
+    assert OpenAIEngine(on).signature() != OpenAIEngine(off).signature()
+    monkeypatch.delenv("LOCALISE_LLM_SUMMARY")
+    assert llm_config(load_settings(None, llm_summary=True, **base).options()).summary is True  # --llm-summary
+
+
+def test_cli_has_the_llm_summary_flag():
+    from typer.testing import CliRunner
+
+    from localise.cli import app
+
+    result = CliRunner().invoke(app, ["translate", "--help"], env={"COLUMNS": "200"})
+    assert "--llm-summary" in result.output
+
+
+def test_the_shared_cache_location_reaches_the_llm_request_cache(tmp_path):
+    from localise.engines.openai_engine import SharedRequestCache
+
+    base = {"engine": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_model": "m",
+            "llm_cache_dir": str(tmp_path / "local")}
+    assert llm_config(load_settings(None, **base).options()).cache_url is None
+    config = llm_config(load_settings(None, cache_url=str(tmp_path / "shared"), **base).options())
+    assert config.cache_url == str(tmp_path / "shared")
+    engine = OpenAIEngine(config)
+    assert isinstance(engine._cache, SharedRequestCache) and isinstance(engine._cache.local, RequestCache)
+    assert "shared" not in OpenAIEngine(config).signature()  # where answers are kept never changes the words
