@@ -171,8 +171,11 @@ def measure(model_dir: Path, *, engine: str = "transformers", episodes: int = 4,
                    "--limit", "1"], f"worker-{n + 1}.log", env)
         in_dir = root / "in"
         workloads.write_series(in_dir, episodes, cues)
+        glossary = root / "series-glossary.csv"
+        glossary.write_text(workloads.glossary_csv(), encoding="utf-8")
         config = root / "localise.toml"
         config.write_text(f'targets = ["en"]\nengine = "{engine}"\nmodel = {json.dumps(str(model_dir))}\n'
+                          f'glossary = {json.dumps(str(glossary))}\n'
                           'review_db_url = ""\n[quality_gate]\nmax_flagged_share = 1.0\n', encoding="utf-8")
         script = (
             "import json, sys\nfrom flows.localise_batch import localise_batch\n"

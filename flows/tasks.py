@@ -33,6 +33,7 @@ from prefect.cache_policies import NO_CACHE
 
 from localise import resume
 from localise.resume import run_signature, work_key
+from localise.errors import GlossaryMissingError
 from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
@@ -126,16 +127,40 @@ def list_source_keys(source_url: str) -> list[str]:
     return [s.key for s in list_sources(open_store(source_url))]
 
 
-def series_settings(settings: Settings, series: str, glossaries: str | Path = "glossaries") -> Settings:
-    """The settings with the series' glossary (``glossaries/<series>.csv`` or ``.tbx``) when none
-    is configured, so every series brings its own terms without a config file per series."""
+def series_settings(settings: Settings, series: str, glossaries: str | Path | None = None) -> Settings:
+    """The settings with the series' glossary: ``glossary`` when configured, else
+    ``<glossary_dir>/<series>.csv`` (or ``.tbx``; ``glossaries`` overrides the folder).
+
+    Never a silent run without terms: where the series has none, :class:`GlossaryMissingError`
+    names the files looked for, unless the settings say ``glossary_optional`` (then the run goes on
+    without one and the caller is told by a warning in the log)."""
     if settings.glossary is not None:
         return settings
-    for ext in (".csv", ".tbx"):
-        candidate = Path(glossaries) / f"{safe_segment(series)}{ext}"
+    folder = Path(glossaries) if glossaries is not None else Path(settings.glossary_dir)
+    candidates = [folder / f"{safe_segment(series)}{ext}" for ext in (".csv", ".tbx")]
+    for candidate in candidates:
         if candidate.is_file():
             return settings.model_copy(update={"glossary": candidate.resolve()})
-    return settings
+    if settings.glossary_optional:
+        _run_logger().warning(
+            "series %s: no glossary (looked for %s); running without one because glossary_optional is set",
+            series, " and ".join(str(c.resolve()) for c in candidates))
+        return settings
+    raise GlossaryMissingError(
+        f"series {series!r} has no glossary: looked for {' and '.join(str(c.resolve()) for c in candidates)}. "
+        f"Add one there, set `glossary` (or `glossary_dir`) in the settings, or set `glossary_optional = true` "
+        "to run this series without one")
+
+
+def _run_logger() -> Any:
+    """The flow run's logger (what the Prefect UI shows) inside a run, else this module's."""
+    from prefect import get_run_logger
+    from prefect.exceptions import MissingContextError
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return log
 
 
 def default_series(source_url: str) -> str:

@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, TomlConfigSettingsSource
 
 from localise.errors import ConfigError
@@ -51,6 +51,8 @@ def _split_codes(value: Any) -> Any:
 class QualityGate(BaseModel):
     """When a localised track is published rather than held for review."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt or misplaced key is an error, never ignored
+
     max_flagged_share: float = Field(0.2, ge=0.0, le=1.0)  # publish when at most this share of cues is flagged
     severity: Literal["minor", "major", "critical"] = "major"  # flags at or above this count
 
@@ -59,6 +61,8 @@ class Limits(BaseModel):
     """How big an input may be (``localise.formats.limits``): generous, always finite. A file over
     a limit is refused naming the file and the setting; ``[limits]`` in the TOML file or
     ``LOCALISE_LIMITS__MAX_CUES=200000`` raise them."""
+
+    model_config = ConfigDict(extra="forbid")
 
     max_file_bytes: int = Field(DEFAULT_LIMITS.max_file_bytes, gt=0)  # bytes of one subtitle file
     max_cues: int = Field(DEFAULT_LIMITS.max_cues, gt=0)  # cues in one file
@@ -89,6 +93,11 @@ class Settings(BaseSettings):
     # threads, dtype/compute_type, decoding lengths. `device` above wins over a "device" here.
     engine_options: dict[str, Any] = Field(default_factory=dict)
     glossary: Path | None = None
+    # The flows' series glossaries: `<glossary_dir>/<series>.csv` (or .tbx) when `glossary` is unset.
+    # A series with none fails before any work unless `glossary_optional` (names and places would
+    # otherwise be translated freely, with nothing to verify them against)
+    glossary_dir: Path = Path("glossaries")
+    glossary_optional: bool = False
     max_gap_ms: int = Field(1500, ge=0)  # cues further apart never join one sentence unit
     max_unit_chars: int = Field(400, gt=0)  # longer units are split at punctuation
     styles: dict[str, dict[str, float]] = Field(default_factory=dict)  # per language, over localise/data/styles.toml

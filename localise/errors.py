@@ -92,6 +92,12 @@ class UnusableFolderError(ConfigError):
     cannot be created or written: said before anything is read or written."""
 
 
+class GlossaryMissingError(ConfigError):
+    """A series has no glossary where the settings say its glossary lives, and the settings do not
+    say it may run without one: its episodes are not translated (a name rendered freely is a
+    name rendered differently from line to line, with no flag to say so)."""
+
+
 class PublishError(LocaliseError):
     """Storage refused a write; nothing was published for the episode (tracks first, manifest last)."""
 

@@ -184,3 +184,15 @@ def test_short_cues_under_the_limit_cost_their_objects_and_no_more(make, suffix:
     result = _measure(path, small)
     assert result["outcome"] == "read" and result["cues"] == 50_000
     assert result["grew_kb"] < 4 * size_kb + 1.5 * 50_000
+
+
+@pytest.mark.parametrize("table", ["limits", "quality_gate"])
+def test_an_unknown_key_in_a_settings_table_is_an_error_not_ignored(tmp_path: Path, table: str) -> None:
+    """A key misspelt or placed under the wrong [table] (a top-level key written after a table
+    header lands in that table in TOML) must not be dropped silently."""
+    from localise.errors import ConfigError
+
+    config = tmp_path / "localise.toml"
+    config.write_text(f'targets = ["en"]\n[{table}]\nglossary_optional = true\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=rf"{table}\.glossary_optional"):
+        load_settings(config)

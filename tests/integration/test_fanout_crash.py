@@ -145,7 +145,7 @@ def test_a_killed_worker_s_chunk_is_crashed_retried_on_the_other_worker_and_noth
     client = s3_server.client()
     client.put_object(Bucket=bucket, Key="incoming/ep01.srt", Body=_srt(CUES).encode("utf-8"))
     config = tmp_path / "localise.toml"
-    config.write_text(f'targets = ["en"]\nmodel = "{tiny_model}"\nreview_db_url = ""\n'
+    config.write_text(f'targets = ["en"]\nmodel = "{tiny_model}"\nreview_db_url = ""\nglossary_optional = true\n'
                       f'cache_url = "s3://{bucket}/cache"\ncache_slice_units = {SLICE}\n'
                       '[quality_gate]\nmax_flagged_share = 1.0\n')
     args = dict(series=SERIES, destination=f"s3://{bucket}/out", config=str(config), fan_out=True,

@@ -298,3 +298,25 @@ def test_served_deployment_runs_when_triggered_through_rest_api(env, s3_server, 
         ext = "ass" if episode == "ep03" else "srt"
         tracks = {f"published/{SERIES}/{episode}/{manifests[episode]['languages'][lang]['track']}" for lang in ("en", "es")}
         assert tracks <= set(keys) and {t.rsplit("/", 1)[1] for t in tracks} == {f"en.{ext}", f"es.{ext}"}
+
+
+def test_a_series_without_a_glossary_fails_before_any_work_unless_the_settings_allow_it(env, s3_server, tmp_path,
+                                                                                       engine_calls):
+    """Issue 11: no silent run without terms. The batch fails with a message naming the files looked
+    for, and nothing is translated or published; with ``glossary_optional`` it runs."""
+    from flows.localise_batch import localise_batch
+
+    client = s3_server.client()
+    client.put_object(Bucket=env["bucket"], Key="incoming/ep01.srt", Body=(SAMPLES / "ep01.srt").read_bytes())
+    args = dict(series="no-glossary-series", destination=f"s3://{env['bucket']}/out")
+    state = localise_batch(f"s3://{env['bucket']}/incoming", config=env["config"], return_state=True, **args)
+    assert state.is_failed()
+    message = str(state.message) + repr(state.result(raise_on_failure=False))
+    assert "no-glossary-series" in message and "no-glossary-series.csv" in message and "glossary_optional" in message
+    assert not engine_calls.calls
+    assert "Contents" not in client.list_objects_v2(Bucket=env["bucket"], Prefix="out/")
+
+    allowed = tmp_path / "optional.toml"
+    allowed.write_text("glossary_optional = true\n" + Path(env["config"]).read_text())  # before its [tables]
+    summary = localise_batch(f"s3://{env['bucket']}/incoming", config=str(allowed), **args)
+    assert _status(summary) == {"ep01": "published"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from flows.tasks import (
     Episode,
     chunk_by_cues,
@@ -15,6 +17,7 @@ from flows.tasks import (
     work_key,
 )
 from localise.config import Settings
+from localise.errors import GlossaryMissingError
 from localise.model import Cue, Track
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +48,13 @@ def test_series_glossary_is_found_and_versioned(tiny_model, monkeypatch):
     signature = run_signature(settings, settings.targets)
     assert signature["glossary_version"] and len(signature["models"]["es"]) == 1  # one run-wide model: direct
     assert series_settings(settings, "other-series").glossary == settings.glossary  # configured wins
-    assert series_settings(Settings(), "no-such-series", glossaries=REPO / "glossaries").glossary is None
+    # a series without a glossary is never run silently without one (changed: it used to run)
+    with pytest.raises(GlossaryMissingError, match=r"no-such-series.*no-such-series\.csv.*glossary_optional"):
+        series_settings(Settings(), "no-such-series", glossaries=REPO / "glossaries")
+    assert series_settings(Settings(glossary_optional=True), "no-such-series").glossary is None
+    # the folder is a setting; a relative one is named in full in the message
+    found = series_settings(Settings(glossary_dir=REPO / "glossaries"), "tingyu-teahouse")
+    assert found.glossary == (REPO / "glossaries" / "tingyu-teahouse.csv").resolve()
 
 
 def test_split_source():

@@ -44,7 +44,7 @@ def test_a_chunk_run_elsewhere_keeps_its_result_on_s3_and_the_batch_reads_it(
     assert slug == "s3-bucket/localise-results"
 
     config = tmp_path / "localise.toml"
-    config.write_text(f'targets = ["en"]\nmodel = "{tiny_model}"\nreview_db_url = ""\n'
+    config.write_text(f'targets = ["en"]\nmodel = "{tiny_model}"\nreview_db_url = ""\nglossary_optional = true\n'
                       '[quality_gate]\nmax_flagged_share = 1.0\n')
     elsewhere = tmp_path / "other-machine-storage"
     env = {**os.environ, **prefect_server.env, **s3_server.env, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1",

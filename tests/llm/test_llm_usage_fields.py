@@ -39,7 +39,7 @@ def test_tokens_and_cost_in_report_manifest_and_batch_summary(llama_server, tiny
     config.write_text(
         f'targets = ["en"]\nengine = "openai"\nmodel = "{tiny_model}"\nreview_db_url = ""\n'
         f'llm_base_url = "{llama_server.base_url}"\nllm_model = "tiny-llama"\nllm_window = 3\nllm_context = 1\n'
-        f'llm_reasks = 0\nllm_max_retries = 0\nllm_cache_dir = "{tmp_path / "llm-cache"}"\n'
+        f'llm_reasks = 0\nllm_max_retries = 0\nllm_cache_dir = "{tmp_path / "llm-cache"}"\nglossary_optional = true\n'
         f'llm_prices = {{ prompt = {PRICES["prompt"]}, completion = {PRICES["completion"]} }}\n'
         '[quality_gate]\nmax_flagged_share = 1.0\n', encoding="utf-8")
     dest = tmp_path / "out"
