@@ -558,13 +558,25 @@ class SourceFile:
 
 
 def list_sources(store: Store, prefix: str = "") -> list[SourceFile]:
-    """Subtitle files under ``prefix`` (not recursing into published output), one episode each."""
+    """Subtitle files under ``prefix`` (not recursing into published output), one episode each, in
+    episode order: numbers in names compare as numbers (``ep2`` before ``ep10``), so chunks and an
+    LLM's running summary follow the story, not the alphabet."""
     found: list[SourceFile] = []
     for key in store.list(prefix):
         name = PurePosixPath(key)
         if name.suffix.lower() in SUBTITLE_EXTENSIONS and not any(p.startswith(".") for p in name.parts):
             found.append(SourceFile(key=key, episode=episode_name(name.name)))
-    return found
+    return sorted(found, key=lambda f: natural_key(f.key))
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """A sort key in which runs of digits compare by value: ``ep2`` < ``ep10`` (then the text, so
+    ``ep02`` and ``ep2`` still have one order)."""
+    return tuple((0, int(part), part) if part.isdigit() else (1, 0, part.casefold())
+                 for part in _DIGITS.split(name) if part)
 
 
 # ------------------------------------------------------------------ manifest and publishing

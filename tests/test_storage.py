@@ -430,3 +430,11 @@ def test_the_batch_summary_shows_need_review_per_episode_and_language() -> None:
                   {"en": {"cues": 40, "flagged": 6, "need_review": 2, "need_review_share": 0.05, "track": "x"}}, 3, "m")
     table = summary_markdown([row])
     assert "| need review |" in table and "| 2 (5.0 %) | 6/40 |" in table
+
+
+def test_sources_are_listed_in_episode_order_numbers_by_value(tmp_path: Path) -> None:
+    """ep2 before ep10 (chunks and the LLM's running summary follow the story, not the alphabet)."""
+    store = LocalStore(tmp_path)
+    for name in ("ep10.srt", "ep2.srt", "ep1.srt", "ep9.ass", "notes.txt"):
+        store.write(name, b"1\n00:00:01,000 --> 00:00:02,000\n\xe4\xbd\xa0\xe5\xa5\xbd\n")
+    assert [s.key for s in list_sources(store)] == ["ep1.srt", "ep2.srt", "ep9.ass", "ep10.srt"]
