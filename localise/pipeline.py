@@ -701,8 +701,11 @@ def localise_files(
                 progress(done, total, f"{path.name}: already done")
         pending = [p for p in sources if p not in finished]
         # with a cache, small groups: a small series would otherwise be one group, all its files
-        # finishing together at the end, and a Ctrl-C would keep no finished file
-        group_cues = min(chunk_cues, RESUME_GROUP_CUES) if cache is not None else chunk_cues
+        # finishing together at the end, and a Ctrl-C would keep no finished file. Not with the
+        # LLM's running summary: it runs episode after episode within one group, so small groups
+        # would give every episode an empty summary
+        summary_on = options.engine == "openai" and bool((options.llm or {}).get("summary"))
+        group_cues = min(chunk_cues, RESUME_GROUP_CUES) if cache is not None and not summary_on else chunk_cues
         for group in chunk_by_cues(pending, group_cues, sizes.__getitem__):
             tracks = [cache_tracks.pop(p, None) or read_track(p, limits=limits) for p in group]
 

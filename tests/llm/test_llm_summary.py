@@ -114,8 +114,14 @@ def test_through_the_pipeline_the_summary_request_is_counted_in_the_episodes_rep
     assert len(first.track.cues) == len(second.track.cues) == 6
 
 
-def test_translate_llm_summary_flag_runs_the_episodes_in_the_order_given(llama_server, tiny_model, tmp_path):
+def test_translate_llm_summary_flag_runs_the_episodes_in_the_order_given(llama_server, tiny_model, tmp_path,
+                                                                         monkeypatch):
     import json
+
+    import localise.pipeline
+
+    # resumable runs go through in small groups of files; the summary must still run across them
+    monkeypatch.setattr(localise.pipeline, "RESUME_GROUP_CUES", 4)
 
     from typer.testing import CliRunner
 
