@@ -9,8 +9,9 @@ The parent creates every child at once (``run_deployment(timeout=0)``: the pool 
 then polls their states. A child whose worker died is marked Crashed by Prefect's zombie-run
 automation (``infra/automations.yaml``, on flow-run heartbeats); as a fallback where that
 automation is missing, the batch does it itself for a running child that sent heartbeats and then
-stopped for ``stale_after`` seconds (a child without heartbeats is never judged). A Completed child's return value (its summary rows) is read from the
-result storage (shared storage where workers are on other machines: ``infra/README.md``). A
+stopped for ``stale_after`` seconds (a child without heartbeats is never judged). A Completed
+child's return value (its summary rows) is read from the result storage (shared storage where
+workers are on other machines: ``infra/README.md``). A
 Crashed child (its process or worker died) is started again, up to ``retries`` times; what it had
 published is kept (the chunk's episodes then come back ``unchanged``) and what it had translated
 comes from the translation cache. A Failed or Cancelled child fails its episodes' rows; the others
