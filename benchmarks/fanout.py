@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,38 +37,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import workloads
+from tests.integration.processes import _stop_process, free_port  # the tests' bounded helpers, as benchmarks.llm
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 180
 BATCH_TIMEOUT_S = 900
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, SIGKILL it when it does not stop in time."""
-    import signal
-
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 20)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _ts(value: str | None) -> float | None:
@@ -123,7 +99,7 @@ def measure(model_dir: Path, *, engine: str = "transformers", episodes: int = 4,
     import httpx
 
     root = Path(tempfile.mkdtemp(prefix="bench-fanout-", dir=work_dir))
-    home, port = root / "prefect-home", _free_port()
+    home, port = root / "prefect-home", free_port()
     home.mkdir()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
@@ -197,7 +173,7 @@ def measure(model_dir: Path, *, engine: str = "transformers", episodes: int = 4,
                 "batch_s": round(batch_s, 3), "totals": outcome["totals"], "chunks": chunks, "per_chunk": _summary(chunks)}
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            _stop_process(proc)
         shutil.rmtree(root, ignore_errors=True)
 
 
