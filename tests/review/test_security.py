@@ -475,7 +475,7 @@ def test_a_job_request_never_carries_flow_parameters_that_move_work_or_text():
     for field, value in (("llm_base_url", "http://attacker.example/v1"), ("chunk_deployment", "evil/chunk"),
                          ("cache_url", "s3://attacker/cache"), ("refine", "flagged"), ("fan_out", True),
                          ("llm_api_key", "sk-x"), ("chunk_retries", 99), ("chunk_stale_after", 1),
-                         ("cache_slice_units", 1)):
+                         ("cache_slice_units", 1), ("glossary_dir", "/etc"), ("glossary_optional", True)):
         with pytest.raises(ValidationError, match="never taken from a request"):
             JobRequest(series="dragon", **{field: value})
     assert JobRequest(series="dragon").series == "dragon"

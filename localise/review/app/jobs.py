@@ -31,7 +31,9 @@ NEVER_FROM_REQUEST = ("source", "destination", "config", "model", "storage_url",
                       # the flows' later parameters and settings: where work runs, where cached work and the
                       # source text go (an LLM endpoint of the caller's choosing would receive every line)
                       "refine", "fan_out", "chunk_deployment", "chunk_retries", "chunk_stale_after", "cache_url",
-                      "cache_slice_units", "llm_base_url", "llm_model", "llm_api_key")
+                      "cache_slice_units", "llm_base_url", "llm_model", "llm_api_key",
+                      # where a series' terms are read from, and whether it may run without them
+                      "glossary_dir", "glossary_optional")
 MAX_EPISODES = 500
 ROLE_FOR_KIND = {"apply-review": "reviewer", "batch": "operator", "episode": "operator"}
 
