@@ -32,33 +32,45 @@ GLOSSARY_TERMS: dict[str, str] = {
     "白月光": "first love",
 }
 
-_NAMES = ["林总", "苏晚晴", "沈少", "妈", "爸", "老公", "姐姐", "小王", "张秘书", "顾先生"]
-_SUBJECTS = ["我", "你", "他", "她", "我们", "你们", "他们", "这个女人", "那个男人", "顾家的人", "陆氏集团"]
+# Each phrase with the English a professional subtitler might write for it: the Chinese side is
+# what the tracks hold; the English side makes a *translated* target of the same shape, so that
+# checks can be timed on the input they normally see (a translation), not only on noise.
+_NAMES = [("林总", "President Lin"), ("苏晚晴", "Su Wanqing"), ("沈少", "Young Master Shen"), ("妈", "Mom"),
+          ("爸", "Dad"), ("老公", "Honey"), ("姐姐", "Sis"), ("小王", "Xiao Wang"), ("张秘书", "Secretary Zhang"),
+          ("顾先生", "Mr. Gu")]
+_SUBJECTS = [("我", "I"), ("你", "you"), ("他", "he"), ("她", "she"), ("我们", "we"), ("你们", "you"),
+             ("他们", "they"), ("这个女人", "this woman"), ("那个男人", "that man"), ("顾家的人", "the Gu family"),
+             ("陆氏集团", "Lu Group")]
 _CLAUSES = [
-    "根本不配进我们家的门",
-    "早就知道你会来",
-    "今天必须给我一个交代",
-    "不会再相信你了",
-    "把合同签了",
-    "是我的白月光",
-    "三年前就已经死了",
-    "想要回我的孩子",
-    "从来没有爱过你",
-    "马上给我滚出去",
-    "才是真正的千金",
-    "一定会后悔的",
-    "已经替你还清了所有的债",
-    "在医院等你",
-    "不知道发生了什么",
-    "要和你离婚",
-    "被人陷害了",
-    "终于回来了",
-    "怎么可能是她",
-    "等这一天等了很久",
+    ("根本不配进我们家的门", "will never be fit to enter our family's door"),
+    ("早就知道你会来", "knew long ago that you would come"),
+    ("今天必须给我一个交代", "must give me an explanation today"),
+    ("不会再相信你了", "will never trust you again"),
+    ("把合同签了", "signed the contract"),
+    ("是我的白月光", "remained my first love"),
+    ("三年前就已经死了", "died three years ago"),
+    ("想要回我的孩子", "wanted my child back"),
+    ("从来没有爱过你", "never loved you"),
+    ("马上给我滚出去", "must get out right now"),
+    ("才是真正的千金", "turned out to be the real heiress"),
+    ("一定会后悔的", "will surely regret it"),
+    ("已经替你还清了所有的债", "already paid off all your debts"),
+    ("在医院等你", "waited for you at the hospital"),
+    ("不知道发生了什么", "did not know what happened"),
+    ("要和你离婚", "will divorce you"),
+    ("被人陷害了", "got framed"),
+    ("终于回来了", "finally came back"),
+    ("怎么可能是她", "could never be her"),
+    ("等这一天等了很久", "waited a long time for this day"),
 ]
-_ADVERBS = ["", "", "", "", "", "今天", "现在", "昨晚", "当着所有人的面", "在公司", "这一次", "其实", "三天之内", "无论如何", "明明", "居然"]
-_SHORT = ["什么？", "不可能！", "你说什么？", "滚！", "对不起。", "谢谢你。", "是你？", "等一下！", "好。", "为什么？"]
-_ENDINGS = ["。", "！", "？", "……"]
+_ADVERBS = [("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("今天", "today"), ("现在", "now"),
+            ("昨晚", "last night"), ("当着所有人的面", "in front of everyone"), ("在公司", "at the company"),
+            ("这一次", "this time"), ("其实", "actually"), ("三天之内", "within three days"),
+            ("无论如何", "no matter what"), ("明明", "clearly"), ("居然", "of all things")]
+_SHORT = [("什么？", "What?"), ("不可能！", "Impossible!"), ("你说什么？", "What did you say?"), ("滚！", "Get out!"),
+          ("对不起。", "I'm sorry."), ("谢谢你。", "Thank you."), ("是你？", "It's you?"), ("等一下！", "Wait!"),
+          ("好。", "Okay."), ("为什么？", "Why?")]
+_ENDINGS = [("。", "."), ("！", "!"), ("？", "?"), ("……", "...")]
 
 # Words for a synthetic English "translation" (used where a target track is needed without a model).
 _EN_WORDS = (
@@ -66,47 +78,66 @@ _EN_WORDS = (
     "she is the real heiress they framed me wait for me at the hospital why President Lin"
 ).split()
 
+Pair = tuple[str, str]
+
 
 @dataclass(frozen=True)
 class SyntheticCue:
     start_ms: int
     end_ms: int
     text: str
+    english: str = ""  # the same cue as a professional English subtitle would read
 
 
-def _clause(rng: random.Random) -> str:
-    return f"{rng.choice(_SUBJECTS)}{rng.choice(_ADVERBS)}{rng.choice(_CLAUSES)}"
+def _clause(rng: random.Random) -> Pair:
+    (zh_s, en_s), (zh_a, en_a), (zh_c, en_c) = rng.choice(_SUBJECTS), rng.choice(_ADVERBS), rng.choice(_CLAUSES)
+    return f"{zh_s}{zh_a}{zh_c}", f"{en_s} {en_c}" + (f" {en_a}" if en_a else "")
 
 
-def _line(rng: random.Random) -> str:
+def _line(rng: random.Random) -> Pair:
     """One spoken sentence without final punctuation."""
     roll = rng.random()
     if roll < 0.3:
-        return f"{rng.choice(_NAMES)}，{_clause(rng)}"
+        (zh_n, en_n), (zh, en) = rng.choice(_NAMES), _clause(rng)
+        return f"{zh_n}，{zh}", f"{en_n}, {en}"
     if roll < 0.85:
         return _clause(rng)
-    return f"{_clause(rng)}，{_clause(rng)}"
+    (zh1, en1), (zh2, en2) = _clause(rng), _clause(rng)
+    return f"{zh1}，{zh2}", f"{en1}, {en2}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _cue_pairs(rng: random.Random, n: int) -> list[Pair]:
+    """``n`` (Chinese, English) cue texts: plain lines, short exclamations, sentences split over
+    two cues, two-speaker cues and a little italic markup, in the proportions of real episodes."""
+    pairs: list[Pair] = []
+    while len(pairs) < n:
+        roll = rng.random()
+        if roll < 0.15:
+            pairs.append(rng.choice(_SHORT))
+        elif roll < 0.25 and len(pairs) + 2 <= n:
+            # A sentence that runs over two cues: the first has no final punctuation.
+            (zh1, en1), (zh2, en2), (zh_e, en_e) = _clause(rng), _clause(rng), rng.choice(_ENDINGS)
+            pairs.append((zh1, _capital(en1) + ","))
+            pairs.append((f"{zh2}{zh_e}", f"and {en2}{en_e}"))
+        elif roll < 0.33:
+            (zh_s, en_s), (zh, en), (zh_e, en_e) = rng.choice(_SHORT), _line(rng), rng.choice(_ENDINGS)
+            pairs.append((f"-{zh_s}\n-{zh}{zh_e}", f"-{en_s}\n-{_capital(en)}{en_e}"))
+        elif roll < 0.37:
+            (zh, en), (zh_e, en_e) = _line(rng), rng.choice(_ENDINGS)
+            pairs.append((f"<i>{zh}{zh_e}</i>", f"<i>{_capital(en)}{en_e}</i>"))
+        else:
+            (zh, en), (zh_e, en_e) = _line(rng), rng.choice(_ENDINGS)
+            pairs.append((f"{zh}{zh_e}", f"{_capital(en)}{en_e}"))
+    return pairs[:n]
 
 
 def _cue_texts(rng: random.Random, n: int) -> list[str]:
-    """``n`` cue texts: plain lines, short exclamations, sentences split over two cues,
-    two-speaker cues and a little italic markup, in the proportions of real episodes."""
-    texts: list[str] = []
-    while len(texts) < n:
-        roll = rng.random()
-        if roll < 0.15:
-            texts.append(rng.choice(_SHORT))
-        elif roll < 0.25 and len(texts) + 2 <= n:
-            # A sentence that runs over two cues: the first has no final punctuation.
-            texts.append(_clause(rng))
-            texts.append(f"{_clause(rng)}{rng.choice(_ENDINGS)}")
-        elif roll < 0.33:
-            texts.append(f"-{rng.choice(_SHORT)}\n-{_line(rng)}{rng.choice(_ENDINGS)}")
-        elif roll < 0.37:
-            texts.append(f"<i>{_line(rng)}{rng.choice(_ENDINGS)}</i>")
-        else:
-            texts.append(f"{_line(rng)}{rng.choice(_ENDINGS)}")
-    return texts[:n]
+    """The Chinese side of :func:`_cue_pairs`."""
+    return [zh for zh, _ in _cue_pairs(rng, n)]
 
 
 def synthetic_cues(n: int, seed: int) -> list[SyntheticCue]:
@@ -114,10 +145,10 @@ def synthetic_cues(n: int, seed: int) -> list[SyntheticCue]:
     rng = random.Random(seed)
     cues: list[SyntheticCue] = []
     t = rng.randint(500, 3000)
-    for text in _cue_texts(rng, n):
+    for text, english in _cue_pairs(rng, n):
         chars = len(text.replace("\n", ""))
         duration = min(7000, 900 + chars * 160 + rng.randint(0, 400))
-        cues.append(SyntheticCue(t, t + duration, text))
+        cues.append(SyntheticCue(t, t + duration, text, english))
         t += duration + (rng.randint(80, 600) if rng.random() < 0.8 else rng.randint(1600, 4000))
     return cues
 
@@ -148,6 +179,12 @@ def series_srt(episodes: int = SERIES_EPISODES, cues: int = EPISODE_CUES, *, see
 def big_track_srt(cues: int = BIG_TRACK_CUES, *, seed: int = SEED) -> str:
     """One long track (20,000 cues by default): the parse/check/render stress input."""
     return to_srt(synthetic_cues(cues, seed + 7))
+
+
+def big_track_translation(cues: int = BIG_TRACK_CUES, *, seed: int = SEED) -> list[str]:
+    """The English subtitles of :func:`big_track_srt`, cue for cue: a plausible professional
+    translation, so a check can be timed on the input it normally sees."""
+    return [cue.english for cue in synthetic_cues(cues, seed + 7)]
 
 
 def english_texts(n: int, *, seed: int = SEED) -> list[str]:

@@ -160,10 +160,16 @@ def _is_no_space(lang: str) -> bool:
 @lru_cache(maxsize=8192)
 def _term_pattern(term: str, case_sensitive: bool) -> re.Pattern[str]:
     """Whitespace in the term matches any whitespace run; between CJK characters a line break or
-    space may stand (wrapping); case as the entry says."""
+    space may stand (wrapping); case as the entry says, but for a capital first letter."""
     parts: list[str] = []
     prev = ""
-    for ch in term:
+    for k, ch in enumerate(term):
+        if k == 0 and case_sensitive and ch.islower() and ch.upper() != ch:
+            # a term that starts in lower case ("the Gu family") is capitalised at the start of a
+            # sentence ("The Gu family waited."): that is the term, not a miss
+            parts.append(f"[{re.escape(ch)}{re.escape(ch.upper())}]")
+            prev = ch
+            continue
         if ch.isspace():
             if parts and parts[-1] != r"\s+":
                 parts.append(r"\s+")

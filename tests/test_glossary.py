@@ -480,3 +480,12 @@ def test_find_matches_a_scan_of_every_term(rows, words):
     glossary = Glossary(entries)
     text = "".join(words)
     assert [(m.term, m.start, m.end) for m in glossary.find(text)] == _scan_every_term(glossary, text)
+
+
+def test_a_lower_case_term_capitalised_at_a_sentence_start_is_the_term() -> None:
+    g = Glossary([TermEntry("顾家", {"en": "the Gu family"}), TermEntry("白月光", {"en": "first love"})])
+    assert g.verify("顾家的人终于回来了。", "The Gu family finally came back.", "en") == []
+    assert g.verify("她是我的白月光。", "First love, that is what she is.", "en") == []
+    # the rest of the term keeps its case: a miss is still a miss
+    assert [f.code for f in g.verify("顾家的人终于回来了。", "The gu family finally came back.", "en")] == ["glossary"]
+    assert [f.code for f in g.verify("顾家的人终于回来了。", "The Lin family finally came back.", "en")] == ["glossary"]
