@@ -61,6 +61,8 @@ def big_cases() -> Iterator[tuple[str, Track, Track, Any]]:
     source = read_track(workloads.big_track_srt().encode("utf-8"), name="big.zh.srt")
     english = workloads.english_texts(len(source.cues))
     yield "big", source, source.with_texts(english), glossary
+    # the same track with the English a subtitler might write: names, terms, numbers, long lines
+    yield "big-translated", source, source.with_texts(workloads.big_track_translation(len(source.cues))), glossary
     yield "big+swap", source, source.with_texts(edits.swap(english, 500, 3)[0]), glossary
     yield "big+shift-run", source, source.with_texts(edits.shift_run(english, 900, 12)[0]), glossary
     yield "big+shift-all", source, source.with_texts(edits.shift_all(english)[0]), glossary

@@ -718,15 +718,22 @@ def track_names(texts: Iterable[str], lang: str, *, min_repeats: int = 2) -> fro
     inside: set[str] = set()
     capitalised: Counter[str] = Counter()
     lower: set[str] = set()
+    # a track repeats its words: each distinct word's shape and script worked out once
+    kind: dict[str, str] = {}
     for text in texts:
         if not text:
             continue
         for m in WORD.finditer(text):
             word = m.group(0)
-            shape = _word_shapes(word)
+            shape = kind.get(word)
+            if shape is None:
+                shape = _word_shapes(word)
+                if shape == "title" and not _in_scripts(word, scripts):
+                    shape = "other"
+                kind[word] = shape
             if shape == "lower":
                 lower.add(word)
-            elif shape == "title" and _in_scripts(word, scripts):
+            elif shape == "title":
                 if _sentence_start(text, m.start(), abbreviated):
                     capitalised[word] += 1
                 else:
@@ -907,8 +914,9 @@ def _names_for(ctx: Any) -> frozenset[str]:
             texts = track_memo["target_plain"]
             repeats = int(ctx.thresholds["spelling_name_repeats"])
             vocabulary = track_vocabulary(texts, min_cues=int(ctx.thresholds["spelling_vocabulary_cues"]))
-            track_memo["spelling_names"] = track_names(texts, ctx.tgt_lang, min_repeats=repeats) | vocabulary
-        names = names | track_memo["spelling_names"]
+            # the glossary's words joined in too: one set per track, not a union per doubtful line
+            track_memo["spelling_names"] = track_names(texts, ctx.tgt_lang, min_repeats=repeats) | vocabulary | names
+        names = track_memo["spelling_names"]
     return names
 
 
