@@ -107,6 +107,24 @@ def _run_bench(tmp_path: Path, *args: str) -> dict:
 
 
 @pytest.mark.slow
+def test_big_track_translation_is_the_tracks_english_cue_for_cue():
+    from localise.glossary import Glossary
+    from localise.io import read_track
+    from localise.quality.checks import check_track
+
+    track = read_track(workloads.big_track_srt(300).encode("utf-8"), name="big.zh.srt")
+    english = workloads.big_track_translation(300)
+    assert len(english) == len(track.cues) and all(e.isascii() and e.strip() for e in english)
+    # the same cue shapes on both sides: two-speaker cues and italics where the source has them
+    for cue, text in zip(track.cues, english):
+        assert cue.text.startswith("-") == text.startswith("-") and ("<i>" in cue.text) == ("<i>" in text)
+    # a translation, not noise: every glossary term is rendered and nothing is left untranslated
+    glossary = Glossary.from_csv(workloads.glossary_csv())
+    flags = check_track(track, track.with_texts(english), src_lang="zh", tgt_lang="en", glossary=glossary)
+    codes = {f.code for fl in flags for f in fl}
+    assert not codes & {"glossary", "untranslated", "empty", "misalignment", "omission"}, codes
+
+
 def test_quick_run_without_prefect_writes_the_promised_figures(tmp_path):
     result = _run_bench(tmp_path, "--sections", "raw,pipeline,compare,parse")
     for key in REQUIRED:
@@ -120,6 +138,7 @@ def test_quick_run_without_prefect_writes_the_promised_figures(tmp_path):
     assert config["series"]["engine_lines"] <= config["series"]["units"]
     assert result["raw"]["output_tokens"] == 24 * config["series"]["engine_lines"], "fixed output length"
     assert result["parse_check_render"]["cues"] == 200
+    assert result["parse_check_render"]["check_vs_pysrt_translated"] > 0
     assert result["machine"]["versions"]["ctranslate2"]
 
 
