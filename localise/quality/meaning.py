@@ -516,10 +516,17 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
                     _sentence_count(src.text), max(tgt.sentences, 1))
 
 
-_SOURCE_END = re.compile(r"[。！？!?…]+(?=.)")
+#: where a source clause ends: sentence marks, and the comma, semicolon and colon that Chinese joins
+#: whole sentences with (大年三十的，哪儿都堵。 is one sentence in Chinese, two in English: "It's New
+#: Year's Eve. Traffic's everywhere."), and a space between two Chinese letters (film subtitles often
+#: write one instead of a comma); a comma inside a number (2,000) ends nothing
+_SOURCE_END = re.compile(
+    r"(?:[。！？!?…；;，：]|(?<!\d)[,:](?!\d)|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff]))+(?=.)")
 
 
 def _sentence_count(text: str) -> int:
+    """How many sentences a translation of ``text`` may make without adding one: its clauses, since
+    English subtitles routinely make each comma-joined Chinese clause a sentence of its own."""
     return 1 + len(_SOURCE_END.findall(text.strip()))
 
 
@@ -617,7 +624,7 @@ def addition_signal(a: Adequacy, th: Mapping[str, Any]) -> Signal | None:
     """A stretch of the translation that no source word accounts for."""
     span = a.added_span
     if a.added_sentence and len(a.added_sentence) >= th["meaning_addition_sentence_words"]:
-        # a sentence more than the source has, none of whose words the source accounts for
+        # a sentence more than the source has clauses, none of whose words the source accounts for
         extra = a.target_sentences > a.source_sentences
         return Signal(extra or len(a.added_sentence) >= th["meaning_addition_strong_span"],
                       f"a sentence of the translation that no source word accounts for: «{_words(a.added_sentence)}»")

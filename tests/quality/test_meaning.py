@@ -110,6 +110,25 @@ def test_appended_unrelated_sentence_is_an_addition():
 
 
 @pytest.mark.parametrize("src,tgt", [
+    ("大年三十的，哪儿都堵。", "It's New Year's Eve. Traffic's everywhere."),
+    ("大过年的，吵什么？", "It's New Year's. Stop fighting."),
+    ("高三了，学习累不累？", "Senior year. Are they working you hard?"),
+    ("大过年的 吵什么", "It's New Year's. Stop fighting."),  # a space for a comma, as film subtitles write
+])
+def test_an_english_sentence_per_chinese_clause_is_not_an_added_sentence(src, tgt):
+    """Chinese joins whole sentences with commas; English subtitles make each clause a sentence.
+    A sentence the lexicon cannot account for is an addition only beyond the source's clauses."""
+    found = flags_of([src], [tgt])[0]
+    assert [f for f in found if f.code == "addition" and f.severity != "minor"] == []
+
+
+def test_a_sentence_beyond_the_source_clauses_is_still_an_addition():
+    found = flags_of(["大过年的。"], ["It's New Year's. Stop fighting."])[0]
+    assert [(f.code, f.severity) for f in found if f.code == "addition"] == [("addition", "major")]
+    assert meaning._sentence_count("我有2,000块。") == 1  # a comma inside a number ends no clause
+
+
+@pytest.mark.parametrize("src,tgt", [
     ("当然不会！", "No!"),
     ("这件事我们明天再谈吧，今天已经太晚了。", "Let's talk tomorrow."),
     ("我明白了。", "I see."),
