@@ -125,7 +125,8 @@ def test_an_english_sentence_per_chinese_clause_is_not_an_added_sentence(src, tg
 def test_a_sentence_beyond_the_source_clauses_is_still_an_addition():
     found = flags_of(["大过年的。"], ["It's New Year's. Stop fighting."])[0]
     assert [(f.code, f.severity) for f in found if f.code == "addition"] == [("addition", "major")]
-    assert meaning._sentence_count("我有2,000块。") == 1  # a comma inside a number ends no clause
+    assert meaning.clause_count("我有2,000块。") == 1  # a comma inside a number ends no clause
+    assert meaning.clause_count("大过年的 吵什么") == meaning.clause_count("大过年的，吵什么？") == 2
 
 
 @pytest.mark.parametrize("src,tgt", [
