@@ -419,3 +419,33 @@ def test_a_numeral_before_a_final_particle_is_a_quantity_and_a_title_stays_a_ran
     assert findings("我都八十了。", "I'm eighty.") == {}
     assert findings("三少爷来了。", "The Third Young Master is here.") == {}
     assert findings("借我十个胆我也不敢。", "I wouldn't dare.") == {}  # an idiom (non_quantities.txt)
+
+
+@pytest.mark.parametrize("src, tgt", [
+    ("他一米八二。", "He's 1.82 meters."),
+    ("他一米八。", "He's 180 cm."),
+    ("一米八二了！", "Nearly six feet!"),  # a height in feet
+    ("白菜一块五一斤。", "Cabbage is 1.50 a jin."),  # the 一 before 斤 starts a quantity of its own
+    ("三块八。", "3.80."),
+    ("十三块五。", "13.50 yuan."),
+    ("两毛五一个。", "0.25 each."),
+])
+def test_spoken_decimals_after_a_unit_are_one_value(src, tgt):
+    """一米八二 is 1.82 m, 三块八 ¥3.80: the digits after the unit are its decimals, not a number of
+    their own (before: 八二 read as 82, a major conflict with "1.82")."""
+    comparison = compare_texts(src, tgt, "zh", "en")
+    assert comparison.conflicts == () and comparison.missing == (), comparison
+
+
+@pytest.mark.parametrize("src, tgt", [
+    ("三块八。", "38 yuan."),
+    ("他一米六。", "He's six foot."),
+    ("一米七五", "1.57 meters"),
+])
+def test_a_different_decimal_after_a_unit_is_still_a_conflict(src, tgt):
+    assert compare_texts(src, tgt, "zh", "en").conflicts
+
+
+def test_new_years_eve_and_day_name_dates_not_counts():
+    assert findings("大年三十的，哪儿都堵。", "It's New Year's Eve. Traffic's everywhere.") == {}
+    assert findings("大年初一，给奶奶拜年。", "New Year's Day. We visit Grandma.") == {}
