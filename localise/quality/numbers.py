@@ -517,7 +517,7 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
             run = run[:-1]
             after = masked[end:]
             digit_only = all(c in _CN_DIGITS for c in run)
-        decimal = None if tael else _unit_decimal(run, after)
+        decimal = None if tael else _unit_decimal(run, after) or _tens_and(run, after)
         if decimal is not None:  # 一米八二, 一块五, 两毛五: the digits after the unit are its decimals
             length, value = decimal
             found.append((start, end + length, value))
@@ -582,6 +582,18 @@ def _unit_decimal(run: str, after: str) -> tuple[int, Number] | None:
             values.add(float(round(value / 0.3048)))
         return len(unit) + k, Number(run + unit + digits, frozenset(values), kind=kind)
     return None
+
+
+_TENS_AND = re.compile(r"^有([一二三四五六七八九])(?![十百千万亿])")
+
+
+def _tens_and(run: str, after: str) -> tuple[int, Number] | None:
+    """The literary 二十有八 ("twenty and eight"): 28, an age or a count in period dialogue."""
+    m = _TENS_AND.match(after) if run.endswith("十") else None
+    whole = _cn_value(run) if m else None
+    if whole is None:
+        return None
+    return 2, Number(run + m.group(), frozenset({whole + _DECIMAL_DIGITS[m.group(1)]}))
 
 
 def _clock_minutes(after: str) -> tuple[int, Number] | None:

@@ -449,3 +449,10 @@ def test_a_different_decimal_after_a_unit_is_still_a_conflict(src, tgt):
 def test_new_years_eve_and_day_name_dates_not_counts():
     assert findings("大年三十的，哪儿都堵。", "It's New Year's Eve. Traffic's everywhere.") == {}
     assert findings("大年初一，给奶奶拜年。", "New Year's Day. We visit Grandma.") == {}
+
+
+def test_literary_tens_and_units_and_proverbs():
+    assert findings("她今年二十有八。", "She's 28.") == {}
+    assert compare_texts("她今年二十有八。", "She's 18.", "zh", "en").conflicts
+    assert findings("我没有八个。", "I don't have eight.") == {}  # 有 after no 十: nothing joined
+    assert [f for f in number_flags("三个臭皮匠，顶个诸葛亮。", "Two heads are better than one.") if f.severity != "minor"] == []
