@@ -1261,6 +1261,8 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
         elif not number.weak:
             left.append(number)
     spare = [t for t in unused if not t.weak and not any(t.matches(s) for s in source)]
+    if left and spare:
+        _join_digit_groups(left, spare, matched)
     conflicts: list[tuple[Number, Number]] = []
     missing: list[Number] = []
     for number in left:
@@ -1271,6 +1273,35 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
             spare.remove(partner)
             conflicts.append((number, partner))
     return Comparison(tuple(matched), tuple(conflicts), tuple(missing), tuple(spare))
+
+
+#: a phone number, plate or account written in one piece on one side and in groups on the other
+#: (13905712846 / 139-0571-2846): at least this many digits in all
+DIGIT_STRING_MIN = 5
+
+
+def _join_digit_groups(left: list[Number], spare: list[Number], matched: list[tuple[Number, Number]]) -> None:
+    """Match a digit string with consecutive digit groups of the other side that spell it (in place).
+    Leading zeros (0571) are kept, so the digits are compared as written, not as values."""
+    def digits(n: Number) -> str | None:
+        return n.text if n.text.isascii() and n.text.isdigit() else None
+
+    for whole_side, part_side, whole_is_source in ((left, spare, True), (spare, left, False)):
+        for whole in list(whole_side):
+            text = digits(whole)
+            if text is None or len(text) < DIGIT_STRING_MIN or whole not in whole_side:
+                continue
+            for i in range(len(part_side)):
+                joined, j = "", i
+                while j < len(part_side) and len(joined) < len(text) and digits(part_side[j]):
+                    joined += digits(part_side[j])  # type: ignore[operator]
+                    j += 1
+                if j - i >= 2 and joined == text:
+                    parts = part_side[i:j]
+                    del part_side[i:j]
+                    whole_side.remove(whole)
+                    matched.append((whole, parts[0]) if whole_is_source else (parts[0], whole))
+                    break
 
 
 def compare_numbers(source: Sequence[Number], target: Sequence[Number]) -> tuple[list[Number], list[Number]]:
