@@ -162,6 +162,33 @@ def test_a_second_lexicon_is_data(tmp_path, monkeypatch):
         lexicon._LOADED.pop(("en", "es"), None)
 
 
+def test_senses_the_dictionary_lacks_are_data(tmp_path, monkeypatch):
+    """<src>-<tgt>.extra.tsv adds senses to the pair's glosses (CC-CEDICT has only "dad" for 爹),
+    read from the packaged folder and $LOCALISE_LEXICONS, and a changed file rebuilds the index."""
+    assert "father" in lexicon.load_lexicon("zh", "en").get("爹")  # the packaged zh-en.extra.tsv
+    (tmp_path / "en-es.tsv").write_text("contract\tcontrato\nsign\tfirmar\n", encoding="utf-8")
+    monkeypatch.setenv("LOCALISE_LEXICONS", str(tmp_path))
+    monkeypatch.setenv("LOCALISE_CACHE_DIR", str(tmp_path / "cache"))
+    lexicon.lexicon_source.cache_clear()
+    try:
+        for extra, covered in (("", 0.5), ("deal\tcontrato\n", 1.0)):
+            (tmp_path / "en-es.extra.tsv").write_text(extra, encoding="utf-8")
+            lexicon._LOADED.pop(("en", "es"), None)
+            meaning._ADEQUACY_CACHE.clear()
+            meaning._SOURCE_CACHE.clear()
+            meaning._CLAUSE_CACHE.clear()
+            a = meaning.adequacy("We signed the deal.", "Firmamos el contrato.", "en", "es")
+            assert a is not None and a.coverage == covered, extra
+    finally:
+        lexicon.lexicon_source.cache_clear()
+        lexicon._LOADED.pop(("en", "es"), None)
+
+
+def test_a_clean_line_whose_senses_the_supplement_holds_is_not_major():
+    found = flags_of(["你爹就是不懂事，才落得那个下场。"], ["Your father didn't understand either.\nLook where it got him."])[0]
+    assert [f for f in found if f.severity != "minor"] == []
+
+
 def test_pivot_english_hop_is_checked():
     pivots = list(EN)
     pivots[4] = "We will swim"
