@@ -407,7 +407,7 @@ def check_markup(ctx: CueContext) -> list[Flag]:
     if not problems:
         return []
     reason = "markup differs from the source — " + "; ".join(problems)
-    if not lost and not broken and ctx.target_format not in ("ass", "ssa") and all(k in _BASIC_STYLE for k in added):
+    if not lost and not broken and all(k in _BASIC_STYLE for k in added):  # ASS: {\i1}, {\b1} (an event resets them)
         # italics (bold, underline) opened and closed where the source has none: subtitlers mark a voice
         # off, a phone, a song or a sign that way, and Chinese sources rarely carry the tags. A style
         # choice, visible but not routed for review; a lost, unbalanced or positioning tag stays a defect.

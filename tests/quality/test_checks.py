@@ -165,6 +165,12 @@ def test_markup_style_a_subtitler_adds_is_minor_broken_or_lost_markup_major():
     assert found("<i>喂？是我。</i>", "Hello? It's me.") == [("markup", "major")]  # lost
     assert found("喂？是我。", "{\\an8}Hello? It's me.") == [("markup", "major")]  # a position added
     assert found("喂？是我。", '<font color="red">Hello?</font>') == [("markup", "major")]
+    ass = check_track(track((0, 3000, "喂？是我。"), fmt="ass"), track((0, 3000, "{\\i1}Hello? It's me."), fmt="ass"),
+                      src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in ass] == [("markup", "minor")]  # ASS styles end with the event
+    ass = check_track(track((0, 3000, "喂？是我。"), fmt="ass"), track((0, 3000, "{\\an8}Hello? It's me."), fmt="ass"),
+                      src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in ass] == [("markup", "major")]
 
 
 def test_reading_speed_of_a_held_over_line_counts_the_whole_time_it_is_shown():
