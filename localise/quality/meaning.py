@@ -284,7 +284,10 @@ _NUMBER_WORDS = frozenset(
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
     "billion dozen half first second third fourth fifth once twice double triple k m".split()
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
+#: a sentence of the translation ends after . ! ? … and a space — not after the point of a.m./p.m. or of a
+#: title before a name ("at 2 p.m. sharp", "Mr. Qian, where were you?")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])(?<![aApP]\.[mM]\.)(?<!\b[MD]r\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)\s+|(?<=[。！？])")
 _DIGIT = re.compile(r"\d")
 _new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (a third of the cost per word)
 _MAY_END = re.compile(r"[.!?…。！？]\s*\S")

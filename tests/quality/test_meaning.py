@@ -129,6 +129,14 @@ def test_a_sentence_beyond_the_source_clauses_is_still_an_addition():
     assert meaning.clause_count("大过年的 吵什么") == meaning.clause_count("大过年的，吵什么？") == 2
 
 
+def test_the_point_of_pm_or_mr_ends_no_sentence():
+    """"2 p.m. sharp." is one sentence: read as two, "2 p.m." was an added sentence («2, m»)."""
+    found = flags_of(["下午两点整。"], ["2 p.m. sharp."])[0]
+    assert [f for f in found if f.code == "addition"] == []
+    assert meaning.target_info("Mr. Qian, where were you? At home.", "en").sentences == 2
+    assert meaning.target_info("No. I did not.", "en").sentences == 2
+
+
 @pytest.mark.parametrize("src,tgt", [
     ("当然不会！", "No!"),
     ("这件事我们明天再谈吧，今天已经太晚了。", "Let's talk tomorrow."),

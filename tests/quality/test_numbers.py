@@ -473,3 +473,8 @@ def test_a_digit_string_written_in_groups_is_one_number(src, tgt):
 
 def test_digit_groups_that_spell_another_string_still_disagree():
     assert compare_texts("号码是13905712846。", "It's 139-0571-2847.", "zh", "en").conflicts
+
+
+def test_a_split_said_as_tenths_is_no_quantity():
+    assert [f for f in number_flags("五五分成。", "We split it fifty-fifty.") if f.severity != "minor"] == []
+    assert [f for f in number_flags("咱们三七开。", "We split it 70-30.") if f.severity != "minor"] == []
