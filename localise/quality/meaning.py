@@ -284,7 +284,10 @@ _NUMBER_WORDS = frozenset(
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million "
     "billion dozen half first second third fourth fifth once twice double triple k m".split()
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
+#: a sentence of the translation ends after . ! ? … and a space — not after the point of a.m./p.m. or of a
+#: title before a name ("at 2 p.m. sharp", "Mr. Qian, where were you?")
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])(?<![aApP]\.[mM]\.)(?<!\b[MD]r\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)\s+|(?<=[。！？])")
 _DIGIT = re.compile(r"\d")
 _new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__ (a third of the cost per word)
 _MAY_END = re.compile(r"[.!?…。！？]\s*\S")
@@ -517,10 +520,22 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
 
 
 _SOURCE_END = re.compile(r"[。！？!?…]+(?=.)")
+#: where a source clause ends: sentence marks, and the comma, semicolon and colon that Chinese joins
+#: whole sentences with (大年三十的，哪儿都堵。 is one sentence in Chinese, two in English: "It's New
+#: Year's Eve. Traffic's everywhere."), and a space between two Chinese letters (film subtitles often
+#: write one instead of a comma); a comma inside a number (2,000) ends nothing
+_CLAUSE_END = re.compile(
+    r"(?:[。！？!?…；;，：]|(?<!\d)[,:](?!\d)|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff]))+(?=.)")
 
 
 def _sentence_count(text: str) -> int:
     return 1 + len(_SOURCE_END.findall(text.strip()))
+
+
+def clause_count(text: str) -> int:
+    """How many sentences a translation of ``text`` may make without adding one: its clauses, since
+    English subtitles routinely make each comma-joined Chinese clause a sentence of its own."""
+    return 1 + len(_CLAUSE_END.findall(text.strip()))
 
 
 _TERMS: dict[tuple[Any, str], list[Any]] = {}
@@ -613,12 +628,21 @@ def omission_signal(a: Adequacy, th: Mapping[str, Any], short: bool = False) -> 
                           f"translation: {_words(a.uncovered)}")
 
 
-def addition_signal(a: Adequacy, th: Mapping[str, Any]) -> Signal | None:
-    """A stretch of the translation that no source word accounts for."""
+def addition_signal(a: Adequacy, th: Mapping[str, Any], source_clauses: int | None = None) -> Signal | None:
+    """A stretch of the translation that no source word accounts for. ``source_clauses``
+    (:func:`clause_count` of the source) lets a comma-joined Chinese clause be a sentence of its own."""
     span = a.added_span
     if a.added_sentence and len(a.added_sentence) >= th["meaning_addition_sentence_words"]:
         # a sentence more than the source has, none of whose words the source accounts for
         extra = a.target_sentences > a.source_sentences
+        if (extra and source_clauses is not None and a.target_sentences <= source_clauses and a.uncovered
+                and a.accounted_words >= a.target_words - len(a.added_sentence) > 0
+                and len(a.added_sentence) < th["meaning_addition_clause_words"]):
+            # not more sentences than the source has clauses, every other word of the translation
+            # rendering the source, a source word left without a rendering, and a short sentence: a clause made a
+            # sentence in words the lexicon does not know (大过年的，吵什么？ -> "It's New Year's. Stop
+            # fighting."), not a sentence added
+            extra = False
         return Signal(extra or len(a.added_sentence) >= th["meaning_addition_strong_span"],
                       f"a sentence of the translation that no source word accounts for: «{_words(a.added_sentence)}»")
     if len(span) < th["meaning_addition_span"]:
@@ -715,6 +739,7 @@ DEFAULTS: dict[str, Any] = {
     "meaning_addition_share": 0.5,
     "meaning_addition_strong_span": 5,
     "meaning_addition_sentence_words": 2,
+    "meaning_addition_clause_words": 3,
     "meaning_misalignment_window": 30,
     "meaning_misalignment_poor": 0.5,
     "meaning_misalignment_min_score": 0.6,
@@ -1025,7 +1050,7 @@ def addition_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return [ctx.flag("addition", length_reason)] if length_reason else []
     if _misplaced(ctx):
         return []
-    signal = addition_signal(a, ctx.thresholds)
+    signal = addition_signal(a, ctx.thresholds, clause_count(ctx.unit_source))
     if length_reason and signal:
         return [ctx.flag("addition", length_reason + "; " + signal.reason + ctx.where)]
     if length_reason:

@@ -517,6 +517,13 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
             run = run[:-1]
             after = masked[end:]
             digit_only = all(c in _CN_DIGITS for c in run)
+        decimal = None if tael else _unit_decimal(run, after) or _tens_and(run, after)
+        if decimal is not None:  # 一米八二, 一块五, 两毛五: the digits after the unit are its decimals
+            length, value = decimal
+            found.append((start, end + length, value))
+            taken.append((start, end + length))
+            pos = end + length
+            continue
         number = _read_run(run, before, after, digit_only)
         if number is None:
             continue
@@ -535,6 +542,58 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
         taken.append((start, end + extra))
         pos = end + extra
     return found
+
+
+#: Units after which spoken Chinese gives the next digits as decimals of the unit, the unit of the
+#: digits left unsaid: 一米八二 is 1.82 m, 一块五 ¥1.50, 两毛五 ¥0.25 (2.5 mao), 一斤二 1.2 jin.
+#: Per unit: the kind, and the factors the value may also be read in (metres as centimetres,
+#: mao as yuan); a height in metres is also read in whole feet.
+_DECIMAL_UNITS = {"米": ("count", (1, 100)), "块": ("money", (1,)), "塊": ("money", (1,)),
+                  "毛": ("money", (1, 0.1)), "角": ("money", (1, 0.1)), "斤": ("count", (1,)),
+                  "尺": ("count", (1,)), "公里": ("count", (1,))}
+_DECIMAL_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
+_DECIMAL_AFTER = re.compile("^(" + "|".join(sorted(map(re.escape, _DECIMAL_UNITS), key=len, reverse=True))
+                            + ")([零〇一二三四五六七八九]{1,2})")
+
+
+def _unit_decimal(run: str, after: str) -> tuple[int, Number] | None:
+    """``run`` + unit + one or two bare digits (一米八二, 三块八): (characters of ``after`` it takes,
+    the value). Digits followed by a measure word or unit start a quantity of their own (一块五一斤 is
+    ¥1.50 a jin: the 一 before 斤 is not a decimal), as does anything followed by 十/百/千/万/亿."""
+    m = _DECIMAL_AFTER.match(after)
+    if m is None:
+        return None
+    whole = 2.0 if run in ("两", "兩") else _cn_value(run)
+    if whole is None or whole != int(whole):
+        return None
+    unit = m.group(1)
+    for k in range(len(m.group(2)), 0, -1):
+        digits = m.group(2)[:k]
+        rest = after[len(unit) + k:]
+        if rest and (rest[0] in _CN_UNITS or rest[0] in "两兩半" or _CLASSIFIER_AFTER.match(rest)):
+            continue  # 一块五一斤, 一米八十: the digits belong to what follows
+        if k == 2 and rest and rest[0] in _DECIMAL_DIGITS:
+            return None  # three digits or more: not the spoken decimal form
+        fraction = int("".join(str(_DECIMAL_DIGITS[c]) for c in digits)) / 10 ** k
+        kind, factors = _DECIMAL_UNITS[unit]
+        value = whole + fraction
+        values = {round(value * f, 6) for f in factors}
+        if unit == "米" and value < 3:  # a height: English subtitles give it in feet ("nearly six feet")
+            values.add(float(round(value / 0.3048)))
+        return len(unit) + k, Number(run + unit + digits, frozenset(values), kind=kind)
+    return None
+
+
+_TENS_AND = re.compile(r"^有([一二三四五六七八九])(?![十百千万亿])")
+
+
+def _tens_and(run: str, after: str) -> tuple[int, Number] | None:
+    """The literary 二十有八 ("twenty and eight"): 28, an age or a count in period dialogue."""
+    m = _TENS_AND.match(after) if run.endswith("十") else None
+    whole = _cn_value(run) if m else None
+    if whole is None:
+        return None
+    return 2, Number(run + m.group(), frozenset({whole + _DECIMAL_DIGITS[m.group(1)]}))
 
 
 def _clock_minutes(after: str) -> tuple[int, Number] | None:
@@ -1202,6 +1261,8 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
         elif not number.weak:
             left.append(number)
     spare = [t for t in unused if not t.weak and not any(t.matches(s) for s in source)]
+    if left and spare:
+        _join_digit_groups(left, spare, matched)
     conflicts: list[tuple[Number, Number]] = []
     missing: list[Number] = []
     for number in left:
@@ -1212,6 +1273,35 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
             spare.remove(partner)
             conflicts.append((number, partner))
     return Comparison(tuple(matched), tuple(conflicts), tuple(missing), tuple(spare))
+
+
+#: a phone number, plate or account written in one piece on one side and in groups on the other
+#: (13905712846 / 139-0571-2846): at least this many digits in all
+DIGIT_STRING_MIN = 5
+
+
+def _join_digit_groups(left: list[Number], spare: list[Number], matched: list[tuple[Number, Number]]) -> None:
+    """Match a digit string with consecutive digit groups of the other side that spell it (in place).
+    Leading zeros (0571) are kept, so the digits are compared as written, not as values."""
+    def digits(n: Number) -> str | None:
+        return n.text if n.text.isascii() and n.text.isdigit() else None
+
+    for whole_side, part_side, whole_is_source in ((left, spare, True), (spare, left, False)):
+        for whole in list(whole_side):
+            text = digits(whole)
+            if text is None or len(text) < DIGIT_STRING_MIN or whole not in whole_side:
+                continue
+            for i in range(len(part_side)):
+                joined, j = "", i
+                while j < len(part_side) and len(joined) < len(text) and digits(part_side[j]):
+                    joined += digits(part_side[j])  # type: ignore[operator]
+                    j += 1
+                if j - i >= 2 and joined == text:
+                    parts = part_side[i:j]
+                    del part_side[i:j]
+                    whole_side.remove(whole)
+                    matched.append((whole, parts[0]) if whole_is_source else (parts[0], whole))
+                    break
 
 
 def compare_numbers(source: Sequence[Number], target: Sequence[Number]) -> tuple[list[Number], list[Number]]:

@@ -70,7 +70,11 @@ def test_bounds_for_other_directions_and_pairs():
     forward = ratio_bounds("zh", "en", 10)
     reverse = ratio_bounds("en", "zh", 28)
     assert forward.calibrated and reverse.calibrated
-    assert reverse.upper < 1  # Chinese is shorter than English
+    # Chinese is shorter than English in the typical line (the median ratio, inverted, lies inside the
+    # reverse bounds); the film calibration's condensed lines (三十六计，走为上计！ -> "Run!") let the
+    # reverse upper bound pass 1, so the test no longer asks that of the 0.5 % tail
+    assert load_ratio_table()["pairs"]["zh-en"]["median"] > 1
+    assert reverse.lower < 1 / load_ratio_table()["pairs"]["zh-en"]["median"] < reverse.upper
     assert abs(reverse.lower * load_ratio_table()["pairs"]["zh-en"]["buckets"][1]["upper"] - 1) < 1e-9
     es = ratio_bounds("zh", "es", 10)
     assert not es.calibrated and es.lower < forward.lower and es.upper > forward.upper

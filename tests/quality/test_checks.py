@@ -151,6 +151,47 @@ def test_markup():
     assert [f.code for f in ass] == ["markup"] and "\\i" in ass[0].reason
 
 
+def test_markup_style_a_subtitler_adds_is_minor_broken_or_lost_markup_major():
+    """Film subtitlers italicise a voice off, a phone, a song or a sign where the Chinese has no tag:
+    a balanced <i>…</i> the source lacks is visible (minor), not a defect to route for review."""
+    def found(src: str, tgt: str) -> list[tuple[str, str]]:
+        flags = check_track(track((0, 3000, src)), track((0, 3000, tgt)), src_lang="zh", tgt_lang="en")[0]
+        return [(f.code, f.severity) for f in flags if f.code == "markup"]
+
+    assert found("喂？是我。", "<i>Hello? It's me.</i>") == [("markup", "minor")]
+    assert found("♪ 一年又一年 ♪", "<i>♪ Year after year ♪</i>") == [("markup", "minor")]
+    assert found("喂？是我。", "<i>Hello?</i> It's <b>me</b>.") == [("markup", "minor")]
+    assert found("喂？是我。", "<i>Hello? It's me.") == [("markup", "major")]  # never closed
+    assert found("<i>喂？是我。</i>", "Hello? It's me.") == [("markup", "major")]  # lost
+    assert found("喂？是我。", "{\\an8}Hello? It's me.") == [("markup", "major")]  # a position added
+    assert found("喂？是我。", '<font color="red">Hello?</font>') == [("markup", "major")]
+    ass = check_track(track((0, 3000, "喂？是我。"), fmt="ass"), track((0, 3000, "{\\i1}Hello? It's me."), fmt="ass"),
+                      src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in ass] == [("markup", "minor")]  # ASS styles end with the event
+    ass = check_track(track((0, 3000, "喂？是我。"), fmt="ass"), track((0, 3000, "{\\an8}Hello? It's me."), fmt="ass"),
+                      src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in ass] == [("markup", "major")]
+
+
+def test_reading_speed_of_a_held_over_line_counts_the_whole_time_it_is_shown():
+    line = "The day before he died,\nhe wired 3.8 million abroad."
+    src = track((0, 2600, "案发前一天，他往境外转了"), (2600, 4500, "三百八十万。"))
+    held = check_track(src, track((0, 2600, line), (2600, 4500, line)), src_lang="zh", tgt_lang="en")
+    assert [f for cue in held for f in cue if f.code == "reading-speed" and f.severity != "minor"] == []
+    # the same words in the second cue alone are far too fast
+    alone = check_track(track((0, 1900, "三百八十万。")), track((0, 1900, line)), src_lang="zh", tgt_lang="en")[0]
+    assert [(f.code, f.severity) for f in alone if f.code == "reading-speed"] == [("reading-speed", "major")]
+    # a flag over the whole run names it; a run broken by a long pause is two readings
+    fast = check_track(track((0, 900, "快跑！"), (900, 1800, "他们来了！")),
+                       track((0, 900, "Run! They're coming for us, all of them!"), (900, 1800, "Run! They're coming for us, all of them!")),
+                       src_lang="zh", tgt_lang="en")
+    assert "held over cues 1–2" in [f for f in fast[1] if f.code == "reading-speed"][0].reason
+    apart = check_track(track((0, 1000, "快跑！"), (3000, 4000, "他们来了！")),
+                        track((0, 1000, "Run! They're coming for us, all of them!"), (3000, 4000, "Run! They're coming for us, all of them!")),
+                        src_lang="zh", tgt_lang="en")
+    assert "held over" not in [f for f in apart[1] if f.code == "reading-speed"][0].reason
+
+
 def test_length_reading_speed_timing_follow_the_style_table():
     assert codes("我们必须在警察到来之前离开这个城市。", "We have to get out of this city before the police arrive.",
                  dur=4000) == ["length"]

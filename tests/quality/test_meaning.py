@@ -110,6 +110,34 @@ def test_appended_unrelated_sentence_is_an_addition():
 
 
 @pytest.mark.parametrize("src,tgt", [
+    ("大年三十的，哪儿都堵。", "It's New Year's Eve. Traffic's everywhere."),
+    ("大过年的，吵什么？", "It's New Year's. Stop fighting."),
+    ("高三了，学习累不累？", "Senior year. Are they working you hard?"),
+    ("大过年的 吵什么", "It's New Year's. Stop fighting."),  # a space for a comma, as film subtitles write
+])
+def test_an_english_sentence_per_chinese_clause_is_not_an_added_sentence(src, tgt):
+    """Chinese joins whole sentences with commas; English subtitles make each clause a sentence.
+    A sentence the lexicon cannot account for is an addition only beyond the source's clauses."""
+    found = flags_of([src], [tgt])[0]
+    assert [f for f in found if f.code == "addition" and f.severity != "minor"] == []
+
+
+def test_a_sentence_beyond_the_source_clauses_is_still_an_addition():
+    found = flags_of(["大过年的。"], ["It's New Year's. Stop fighting."])[0]
+    assert [(f.code, f.severity) for f in found if f.code == "addition"] == [("addition", "major")]
+    assert meaning.clause_count("我有2,000块。") == 1  # a comma inside a number ends no clause
+    assert meaning.clause_count("大过年的 吵什么") == meaning.clause_count("大过年的，吵什么？") == 2
+
+
+def test_the_point_of_pm_or_mr_ends_no_sentence():
+    """"2 p.m. sharp." is one sentence: read as two, "2 p.m." was an added sentence («2, m»)."""
+    found = flags_of(["下午两点整。"], ["2 p.m. sharp."])[0]
+    assert [f for f in found if f.code == "addition"] == []
+    assert meaning.target_info("Mr. Qian, where were you? At home.", "en").sentences == 2
+    assert meaning.target_info("No. I did not.", "en").sentences == 2
+
+
+@pytest.mark.parametrize("src,tgt", [
     ("当然不会！", "No!"),
     ("这件事我们明天再谈吧，今天已经太晚了。", "Let's talk tomorrow."),
     ("我明白了。", "I see."),
@@ -140,6 +168,33 @@ def test_a_second_lexicon_is_data(tmp_path, monkeypatch):
     finally:
         lexicon.lexicon_source.cache_clear()
         lexicon._LOADED.pop(("en", "es"), None)
+
+
+def test_senses_the_dictionary_lacks_are_data(tmp_path, monkeypatch):
+    """<src>-<tgt>.extra.tsv adds senses to the pair's glosses (CC-CEDICT has only "dad" for 爹),
+    read from the packaged folder and $LOCALISE_LEXICONS, and a changed file rebuilds the index."""
+    assert "father" in lexicon.load_lexicon("zh", "en").get("爹")  # the packaged zh-en.extra.tsv
+    (tmp_path / "en-es.tsv").write_text("contract\tcontrato\nsign\tfirmar\n", encoding="utf-8")
+    monkeypatch.setenv("LOCALISE_LEXICONS", str(tmp_path))
+    monkeypatch.setenv("LOCALISE_CACHE_DIR", str(tmp_path / "cache"))
+    lexicon.lexicon_source.cache_clear()
+    try:
+        for extra, covered in (("", 0.5), ("deal\tcontrato\n", 1.0)):
+            (tmp_path / "en-es.extra.tsv").write_text(extra, encoding="utf-8")
+            lexicon._LOADED.pop(("en", "es"), None)
+            meaning._ADEQUACY_CACHE.clear()
+            meaning._SOURCE_CACHE.clear()
+            meaning._CLAUSE_CACHE.clear()
+            a = meaning.adequacy("We signed the deal.", "Firmamos el contrato.", "en", "es")
+            assert a is not None and a.coverage == covered, extra
+    finally:
+        lexicon.lexicon_source.cache_clear()
+        lexicon._LOADED.pop(("en", "es"), None)
+
+
+def test_a_clean_line_whose_senses_the_supplement_holds_is_not_major():
+    found = flags_of(["你爹就是不懂事，才落得那个下场。"], ["Your father didn't understand either.\nLook where it got him."])[0]
+    assert [f for f in found if f.severity != "minor"] == []
 
 
 def test_pivot_english_hop_is_checked():

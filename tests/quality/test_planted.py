@@ -54,3 +54,29 @@ def test_calibration_figures_measure_the_calibration_split_only():
     assert fig["split"] == "calibration" and fig["recall"]["empty"]["recall"] == 1.0
     evaluation = {p.name for p in load_pairs("evaluation")}
     assert not evaluation & set(fig["episodes"])
+
+
+def test_recut_keeps_the_words_and_their_order_and_moves_only_boundaries_and_times():
+    """benchmarks.recut: the English cut again as an independent subtitler would (merged neighbours,
+    times a few frames off) — the same words in the same order, cues in order, seeded."""
+    from benchmarks.recut import recut
+
+    pair = next(p for p in load_pairs("calibration", corpus=None) if p.name == "binjiang-case-01")
+    a, b = recut(pair.target, random.Random(3)), recut(pair.target, random.Random(3))
+    assert [c.text for c in a.cues] == [c.text for c in b.cues]
+    assert len(a.cues) < len(pair.target.cues)  # some neighbours merged
+    assert " ".join(c.text.replace("\n", " ") for c in a.cues) == " ".join(
+        c.text.replace("\n", " ") for c in pair.target.cues)
+    assert all(c.end_ms - c.start_ms >= 700 for c in a.cues)
+    assert all(x.end_ms < y.start_ms for x, y in zip(a.cues, a.cues[1:]))
+    assert any((c.start_ms, c.end_ms) not in {(t.start_ms, t.end_ms) for t in pair.target.cues} for c in a.cues)
+    held = [c.text for c in pair.target.cues if sum(t.text == c.text for t in pair.target.cues) > 1]
+    assert held and all(h in [c.text for c in a.cues] for h in held)  # a held-over line is never merged
+
+
+def test_calibration_figures_include_the_recut_english():
+    from benchmarks.quality_recall import evaluation_figures
+
+    fig = evaluation_figures(split="calibration", kinds=("empty",), count=1)
+    recut = fig["clean"]["recut"]
+    assert recut["cues"] > 0 and 0 <= recut["need_review"] <= recut["cues"]

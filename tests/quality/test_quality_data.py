@@ -286,3 +286,23 @@ def test_command_lists_both_splits(capsys: pytest.CaptureFixture[str]) -> None:
             r["episode"] for r in INDEX if r["split"] == split]
         assert report[split]["cues"] == sum(s["cues"] for s in report[split]["sources"])
         assert all(name in {s.name for s in qd.CORPUS_SOURCES} for name in report[split]["skipped"])
+
+
+def test_film_reels_carry_what_film_subtitles_do() -> None:
+    """The film-register calibration material (README, "The original films") keeps the habits it was
+    written to hold: italics the Chinese lacks, two-speaker dash cues, song lines, held-over lines,
+    lines of 42–44 characters and heavy condensation — the things the checks must accept as clean."""
+    films = [p for p in originals("calibration")
+             if next(r for r in INDEX if r["episode"] == p.name)["genre"].endswith("-film")]
+    assert {p.name.rsplit("-", 1)[0] for p in films} == {"guiyun-sword", "binjiang-case", "cheng-family"}
+    assert sum(p.cues for p in films) >= 330
+    en = [c.text for p in films for c in p.target.cues]
+    zh = [c.text for p in films for c in p.source.cues]
+    assert sum("<i>" in t for t in en) >= 8 and not any("<i>" in t for t in zh)
+    assert sum(t.startswith("- ") and "\n- " in t for t in en) >= 4
+    assert sum("♪" in t for t in en) >= 3
+    assert sum(len(p.held_over) for p in films) >= 3
+    assert any(42 <= len(line) <= 44 for t in en for line in t.split("\n"))
+    condensed = [(s, t) for p in films for s, t in zip(p.source.cues, p.target.cues)
+                 if len(strip_markup(t.text, "srt")) < len(s.text)]
+    assert len(condensed) >= 2  # English shorter than the Chinese ("Run!" for 三十六计，走为上计！, "So?")
