@@ -759,6 +759,48 @@ def track_vocabulary(texts: Iterable[str], *, min_cues: int = 3) -> frozenset[st
     return frozenset(form for low, k in per_cue.items() if k >= min_cues for form in forms[low])
 
 
+def track_word_sets(texts: Iterable[str], lang: str, *, min_repeats: int = 2, min_cues: int = 3) -> frozenset[str]:
+    """``track_names(texts, lang, min_repeats=...) | track_vocabulary(texts, min_cues=...)`` in one
+    pass over the track's words, each distinct line read once (a track repeats its lines: "What?",
+    a catchphrase), its count standing for its repeats. What the spelling check asks per track."""
+    scripts = scripts_of(lang)
+    abbreviated = abbreviations(lang)
+    inside: set[str] = set()
+    capitalised: Counter[str] = Counter()
+    lower: set[str] = set()
+    per_cue: Counter[str] = Counter()
+    forms: dict[str, set[str]] = {}
+    kind: dict[str, str] = {}
+    for text, times in Counter(t for t in texts if t).items():
+        seen: set[str] = set()
+        for m in WORD.finditer(text):
+            word = m.group(0)
+            seen.add(word)
+            shape = kind.get(word)
+            if shape is None:
+                shape = _word_shapes(word)
+                if shape == "title" and not _in_scripts(word, scripts):
+                    shape = "other"
+                kind[word] = shape
+            if shape == "lower":
+                lower.add(word)
+            elif shape == "title":
+                if _sentence_start(text, m.start(), abbreviated):
+                    capitalised[word] += times
+                else:
+                    inside.add(word)
+        lows = set()
+        for word in seen:
+            low = word.lower()
+            forms.setdefault(low, set()).add(word)
+            lows.add(low)
+        for low in lows:
+            per_cue[low] += times
+    repeated = {w for w, k in capitalised.items() if k >= min_repeats and w.lower() not in lower}
+    vocabulary = {form for low, k in per_cue.items() if k >= min_cues for form in forms[low]}
+    return frozenset(inside | repeated | vocabulary)
+
+
 @lru_cache(maxsize=16)
 def glossary_words(glossary: Any, lang: str) -> frozenset[str]:
     """Words of the series glossary that are right in a ``lang`` line: every word of its terms for
@@ -912,10 +954,10 @@ def _names_for(ctx: Any) -> frozenset[str]:
     if isinstance(track_memo, dict) and "target_plain" in track_memo:
         if "spelling_names" not in track_memo:  # once per track, on its first doubtful word
             texts = track_memo["target_plain"]
-            repeats = int(ctx.thresholds["spelling_name_repeats"])
-            vocabulary = track_vocabulary(texts, min_cues=int(ctx.thresholds["spelling_vocabulary_cues"]))
+            found = track_word_sets(texts, ctx.tgt_lang, min_repeats=int(ctx.thresholds["spelling_name_repeats"]),
+                                    min_cues=int(ctx.thresholds["spelling_vocabulary_cues"]))
             # the glossary's words joined in too: one set per track, not a union per doubtful line
-            track_memo["spelling_names"] = track_names(texts, ctx.tgt_lang, min_repeats=repeats) | vocabulary | names
+            track_memo["spelling_names"] = found | names
         names = track_memo["spelling_names"]
     return names
 
@@ -970,5 +1012,6 @@ __all__ = [
     "FULLWIDTH", "Misspelling", "PunctuationRules", "Speller", "Unmatched", "check_punctuation", "check_spelling",
     "confusions", "dictionary_tag", "dictionary_tags", "doubled_spaces", "extra_words", "fullwidth_marks", "glossary_words", "misspellings",
     "open_quote", "punctuation_rules", "track_vocabulary", "abbreviations", "spaces_before", "speller_for", "spelling_available", "track_names",
+    "track_word_sets",
     "unavailable_checks", "unbalanced_marks",
 ]
