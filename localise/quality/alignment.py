@@ -318,16 +318,7 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
         if poor[j]:
             for k in cues[j].src.keys & asked:  # only keys some candidate's translation holds
                 where.setdefault(k, []).append(j)
-    # how many cues' sources may render each asked key: a word most lines can render ("know",
-    # "I") is no evidence that a translation belongs to one particular other line
-    spread: Counter[str] = Counter()
-    seen: dict[int, frozenset[str]] = {}
-    for j in range(n):
-        src = cues[j].src
-        keys = seen.get(id(src))
-        if keys is None:
-            keys = seen[id(src)] = frozenset(src.keys & asked)
-        spread.update(keys)
+    spread: list[Counter[str]] = []  # made on first need: only a one-sided match asks for it
     common = max(2, int(float(th["alignment_common_share"]) * n))
     best_of: dict[int, tuple[int, float]] = {}
     for i in cand:
@@ -353,10 +344,27 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
                 b = best_of[j][1]
                 out[i] = CueMove(i, j, own[i], a)
                 out[j] = CueMove(j, i, own[j], b)
-        elif a >= strong and i not in out and _shared(cues[i], cues[j], spread, common) >= 2:
+        elif a >= strong and i not in out and _shared(cues[i], cues[j], _spread(cues, asked, spread), common) >= 2:
             # one way only, but clearly: this translation renders cue j's source, and cue j's own
             # translation does not (a free rendering there gives the lexicon nothing to match back)
             out[i] = CueMove(i, j, own[i], a)
+
+
+def _spread(cues: list[_Cue], asked: frozenset[str], memo: list[Counter[str]]) -> Counter[str]:
+    """How many cues' sources may render each asked key: a word most lines can render ("know",
+    "I") is no evidence that a translation belongs to one particular other line. A pass over the
+    whole track, so made once, and only when a one-sided match needs it (``memo``)."""
+    if not memo:
+        spread: Counter[str] = Counter()
+        seen: dict[int, frozenset[str]] = {}
+        for c in cues:
+            src = c.src
+            keys = seen.get(id(src))
+            if keys is None:
+                keys = seen[id(src)] = frozenset(src.keys & asked)
+            spread.update(keys)
+        memo.append(spread)
+    return memo[0]
 
 
 # --- hooks for the per-cue check and the report's track section -----------------------------------

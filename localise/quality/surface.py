@@ -760,43 +760,48 @@ def track_vocabulary(texts: Iterable[str], *, min_cues: int = 3) -> frozenset[st
 
 
 def track_word_sets(texts: Iterable[str], lang: str, *, min_repeats: int = 2, min_cues: int = 3) -> frozenset[str]:
-    """``track_names(texts, lang, min_repeats=...) | track_vocabulary(texts, min_cues=...)`` in one
-    pass over the track's words, each distinct line read once (a track repeats its lines: "What?",
-    a catchphrase), its count standing for its repeats. What the spelling check asks per track."""
+    """``track_names(texts, lang, min_repeats=...) | track_vocabulary(texts, min_cues=...)``, what
+    the spelling check asks once per track, at a fraction of their cost: each distinct line is read
+    once (a track repeats its lines; its count stands for its repeats), each distinct word's shape
+    is worked out once, and only capitalised words are looked at where they stand."""
+    lines = Counter(t for t in texts if t)
+    per_cue: Counter[str] = Counter()  # lower-case form -> cues holding it
+    words: set[str] = set()
+    words_of: list[tuple[str, int, set[str]]] = []
+    for text, times in lines.items():
+        seen = set(WORD.findall(text))
+        words |= seen
+        words_of.append((text, times, seen))
+        lows = {w.lower() for w in seen}
+        if times == 1:
+            per_cue.update(lows)
+        else:
+            for low in lows:
+                per_cue[low] += times
     scripts = scripts_of(lang)
+    shape = {}
+    for w in words:
+        k = _word_shapes(w)
+        shape[w] = "other" if k == "title" and not _in_scripts(w, scripts) else k
+    lower = {w for w, k in shape.items() if k == "lower"}
+    titled = frozenset(w for w, k in shape.items() if k == "title")
     abbreviated = abbreviations(lang)
     inside: set[str] = set()
     capitalised: Counter[str] = Counter()
-    lower: set[str] = set()
-    per_cue: Counter[str] = Counter()
-    forms: dict[str, set[str]] = {}
-    kind: dict[str, str] = {}
-    for text, times in Counter(t for t in texts if t).items():
-        seen: set[str] = set()
+    for text, times, seen in words_of:
+        if titled.isdisjoint(seen):
+            continue
         for m in WORD.finditer(text):
             word = m.group(0)
-            seen.add(word)
-            shape = kind.get(word)
-            if shape is None:
-                shape = _word_shapes(word)
-                if shape == "title" and not _in_scripts(word, scripts):
-                    shape = "other"
-                kind[word] = shape
-            if shape == "lower":
-                lower.add(word)
-            elif shape == "title":
+            if word in titled:
                 if _sentence_start(text, m.start(), abbreviated):
                     capitalised[word] += times
                 else:
                     inside.add(word)
-        lows = set()
-        for word in seen:
-            low = word.lower()
-            forms.setdefault(low, set()).add(word)
-            lows.add(low)
-        for low in lows:
-            per_cue[low] += times
     repeated = {w for w, k in capitalised.items() if k >= min_repeats and w.lower() not in lower}
+    forms: dict[str, set[str]] = {}
+    for w in words:
+        forms.setdefault(w.lower(), set()).add(w)
     vocabulary = {form for low, k in per_cue.items() if k >= min_cues for form in forms[low]}
     return frozenset(inside | repeated | vocabulary)
 
