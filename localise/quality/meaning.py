@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from localise.model import Flag
 from localise.quality import segment
-from localise.quality.lexicon import Lexicon, function_words, key_maker, load_lexicon, lexicon_source
+from localise.quality.lexicon import Lexicon, dangling_words, function_words, key_maker, load_lexicon, lexicon_source
 from localise.quality.text import base_lang
 from localise.quality.thresholds import over_defaults
 
@@ -980,8 +980,6 @@ def stops_on_dangling_word(target: str, lang: str) -> str | None:
     """The cue's last word when its text stops on a word no whole line ends on ("Sign it, and for",
     "I knew his"; ``dangling.<lang>.txt``): the words after it were cut off. Judged per cue, so a
     line cut inside a sentence that runs on over several cues is seen too."""
-    from localise.quality.lexicon import dangling_words
-
     words = dangling_words(lang)
     if not words:
         return None
