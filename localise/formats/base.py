@@ -44,7 +44,7 @@ def paused_gc() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_count()[0] > _MANY_YOUNG:
+        if gc.get_count()[0] > _MANY_YOUNG and not gc.get_freeze_count():  # never thaw a caller's freeze
             gc.freeze()
             gc.unfreeze()
         gc.enable()

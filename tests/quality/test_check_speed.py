@@ -84,3 +84,15 @@ def test_paused_gc_moves_a_long_steps_survivors_out_of_the_young_generation():
     finally:
         if not was:
             gc.disable()
+
+
+def test_paused_gc_never_thaws_what_a_caller_froze():
+    """A server that froze its start-up objects (``gc.freeze`` before forking) keeps them frozen."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with paused_gc():
+            kept = [[i] for i in range(120_000)]
+        assert kept and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
