@@ -162,7 +162,7 @@ def score(t: _Cue, s: _Cue) -> float:
     return 2 * c * a / (c + a)
 
 
-def _shared(t: _Cue, s: _Cue, spread: Mapping[str, int] | None = None, common: int = 0) -> int:
+def _shared(t: _Cue, s: _Cue, spread: Any = None, common: int = 0) -> int:
     """How many of ``t``'s translation words ``s``'s source accounts for (with ``spread``: only
     words no more than ``common`` of the track's sources may render)."""
     skeys = s.src.keys
@@ -314,20 +314,16 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
     # operation per neighbour (a track of 20,000 cues has a million neighbour pairs)
     asked = frozenset().union(*(cues[i].tgt.keys for i in cand)) if cand else frozenset()
     where: dict[str, list[int]] = {}
+    asked_of: dict[int, frozenset[str]] = {}  # per distinct source: a track repeats its lines
     for j in range(n):
         if poor[j]:
-            for k in cues[j].src.keys & asked:  # only keys some candidate's translation holds
+            src = cues[j].src
+            found_keys = asked_of.get(id(src))
+            if found_keys is None:
+                found_keys = asked_of[id(src)] = frozenset(src.keys & asked)  # only keys some candidate's translation holds
+            for k in found_keys:
                 where.setdefault(k, []).append(j)
-    # how many cues' sources may render each asked key: a word most lines can render ("know",
-    # "I") is no evidence that a translation belongs to one particular other line
-    spread: Counter[str] = Counter()
-    seen: dict[int, frozenset[str]] = {}
-    for j in range(n):
-        src = cues[j].src
-        keys = seen.get(id(src))
-        if keys is None:
-            keys = seen[id(src)] = frozenset(src.keys & asked)
-        spread.update(keys)
+    spread = _Spread(cues, asked)
     common = max(2, int(float(th["alignment_common_share"]) * n))
     best_of: dict[int, tuple[int, float]] = {}
     for i in cand:
@@ -357,6 +353,29 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
             # one way only, but clearly: this translation renders cue j's source, and cue j's own
             # translation does not (a free rendering there gives the lexicon nothing to match back)
             out[i] = CueMove(i, j, own[i], a)
+
+
+class _Spread:
+    """How many cues' sources may render a key: a word most lines can render ("know", "I") is no
+    evidence that a translation belongs to one particular other line. Counted per key on first
+    ask (only one-sided matches ask, for a few keys), over the track's distinct sources."""
+
+    def __init__(self, cues: list[_Cue], asked: frozenset[str]) -> None:
+        self._cues, self._asked = cues, asked  # keys some candidate's translation holds: no other is counted
+        self._sources: list[tuple[_Src, int]] | None = None
+        self._counts: dict[str, int] = {}
+
+    def get(self, key: str, default: int = 0) -> int:
+        if key not in self._asked:
+            return default
+        found = self._counts.get(key)
+        if found is None:
+            if self._sources is None:
+                times = Counter(id(c.src) for c in self._cues)
+                one = {id(c.src): c.src for c in self._cues}
+                self._sources = [(one[i], k) for i, k in times.items()]
+            found = self._counts[key] = sum(k for src, k in self._sources if key in src.keys)
+        return found or default
 
 
 # --- hooks for the per-cue check and the report's track section -----------------------------------

@@ -430,7 +430,10 @@ def check_length(ctx: CueContext) -> list[Flag]:
     """Lines over the style's length or count: minor (43–44 characters is everyday practice);
     major when a line is past the hard ceiling or the words cannot be laid out in the allowed lines."""
     style = ctx.style
-    lines = ctx.target_plain.split("\n")
+    text = ctx.target_plain
+    if len(text) <= style.max_chars_per_line and text.count("\n") < style.max_lines:
+        return []  # most cues: no line can be over (display length never exceeds len()), nor too many
+    lines = text.split("\n")
     problems = []
     if len(lines) > style.max_lines:
         problems.append(f"{len(lines)} lines (max {style.max_lines})")

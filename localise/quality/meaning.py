@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 from localise.model import Flag
 from localise.quality import segment
-from localise.quality.lexicon import Lexicon, function_words, key_maker, load_lexicon, lexicon_source
+from localise.quality.lexicon import Lexicon, dangling_words, function_words, key_maker, load_lexicon, lexicon_source
 from localise.quality.text import base_lang
 from localise.quality.thresholds import over_defaults
 
@@ -988,9 +988,14 @@ def stops_mid_sentence(source: str, target: str) -> str | None:
     a full stop, question or exclamation mark: a line cut off ("Why did you"). On the calibration
     split no clean sentence does this (0 of 3,844), while a truncated engine output always does."""
     source, target = source.rstrip(), target.rstrip()
-    if not source or not target or source[-1] not in _SOURCE_FINAL_MARKS or _TARGET_END_OK.search(target):
-        return None
+    if not source or not target or source[-1] not in _SOURCE_FINAL_MARKS or not _WORD_CHAR.match(target[-1]):
+        return None  # ends on a mark (or is nothing but marks): _TARGET_END_OK, read at the last character
     return " ".join(target.split()[-3:])
+
+
+#: On a stripped text, ``_TARGET_END_OK.search`` fails exactly when the last character is a word
+#: character; testing that one character spares a search from every position of every line.
+_WORD_CHAR = re.compile(r"\w")
 
 
 _LAST_WORD = re.compile(r"([^\W\d_]+\.?)$")  # "Mr." keeps its point: a title before a name
@@ -1000,12 +1005,11 @@ def stops_on_dangling_word(target: str, lang: str) -> str | None:
     """The cue's last word when its text stops on a word no whole line ends on ("Sign it, and for",
     "I knew his"; ``dangling.<lang>.txt``): the words after it were cut off. Judged per cue, so a
     line cut inside a sentence that runs on over several cues is seen too."""
-    from localise.quality.lexicon import dangling_words
-
     words = dangling_words(lang)
     if not words:
         return None
-    m = _LAST_WORD.search(target.rstrip())
+    tail = target.rstrip().rsplit(None, 1)  # a match holds no space: the last word is where it can be
+    m = _LAST_WORD.search(tail[-1]) if tail else None
     return m.group(1) if m and m.group(1).lower() in words else None
 
 

@@ -759,6 +759,53 @@ def track_vocabulary(texts: Iterable[str], *, min_cues: int = 3) -> frozenset[st
     return frozenset(form for low, k in per_cue.items() if k >= min_cues for form in forms[low])
 
 
+def track_word_sets(texts: Iterable[str], lang: str, *, min_repeats: int = 2, min_cues: int = 3) -> frozenset[str]:
+    """``track_names(texts, lang, min_repeats=...) | track_vocabulary(texts, min_cues=...)``, what
+    the spelling check asks once per track, at a fraction of their cost: each distinct line is read
+    once (a track repeats its lines; its count stands for its repeats), each distinct word's shape
+    is worked out once, and only capitalised words are looked at where they stand."""
+    lines = Counter(t for t in texts if t)
+    per_cue: Counter[str] = Counter()  # lower-case form -> cues holding it
+    words: set[str] = set()
+    words_of: list[tuple[str, int, set[str]]] = []
+    for text, times in lines.items():
+        seen = set(WORD.findall(text))
+        words |= seen
+        words_of.append((text, times, seen))
+        lows = {w.lower() for w in seen}
+        if times == 1:
+            per_cue.update(lows)
+        else:
+            for low in lows:
+                per_cue[low] += times
+    scripts = scripts_of(lang)
+    shape = {}
+    for w in words:
+        k = _word_shapes(w)
+        shape[w] = "other" if k == "title" and not _in_scripts(w, scripts) else k
+    lower = {w for w, k in shape.items() if k == "lower"}
+    titled = frozenset(w for w, k in shape.items() if k == "title")
+    abbreviated = abbreviations(lang)
+    inside: set[str] = set()
+    capitalised: Counter[str] = Counter()
+    for text, times, seen in words_of:
+        if titled.isdisjoint(seen):
+            continue
+        for m in WORD.finditer(text):
+            word = m.group(0)
+            if word in titled:
+                if _sentence_start(text, m.start(), abbreviated):
+                    capitalised[word] += times
+                else:
+                    inside.add(word)
+    repeated = {w for w, k in capitalised.items() if k >= min_repeats and w.lower() not in lower}
+    forms: dict[str, set[str]] = {}
+    for w in words:
+        forms.setdefault(w.lower(), set()).add(w)
+    vocabulary = {form for low, k in per_cue.items() if k >= min_cues for form in forms[low]}
+    return frozenset(inside | repeated | vocabulary)
+
+
 @lru_cache(maxsize=16)
 def glossary_words(glossary: Any, lang: str) -> frozenset[str]:
     """Words of the series glossary that are right in a ``lang`` line: every word of its terms for
@@ -912,10 +959,10 @@ def _names_for(ctx: Any) -> frozenset[str]:
     if isinstance(track_memo, dict) and "target_plain" in track_memo:
         if "spelling_names" not in track_memo:  # once per track, on its first doubtful word
             texts = track_memo["target_plain"]
-            repeats = int(ctx.thresholds["spelling_name_repeats"])
-            vocabulary = track_vocabulary(texts, min_cues=int(ctx.thresholds["spelling_vocabulary_cues"]))
+            found = track_word_sets(texts, ctx.tgt_lang, min_repeats=int(ctx.thresholds["spelling_name_repeats"]),
+                                    min_cues=int(ctx.thresholds["spelling_vocabulary_cues"]))
             # the glossary's words joined in too: one set per track, not a union per doubtful line
-            track_memo["spelling_names"] = track_names(texts, ctx.tgt_lang, min_repeats=repeats) | vocabulary | names
+            track_memo["spelling_names"] = found | names
         names = track_memo["spelling_names"]
     return names
 
@@ -970,5 +1017,6 @@ __all__ = [
     "FULLWIDTH", "Misspelling", "PunctuationRules", "Speller", "Unmatched", "check_punctuation", "check_spelling",
     "confusions", "dictionary_tag", "dictionary_tags", "doubled_spaces", "extra_words", "fullwidth_marks", "glossary_words", "misspellings",
     "open_quote", "punctuation_rules", "track_vocabulary", "abbreviations", "spaces_before", "speller_for", "spelling_available", "track_names",
+    "track_word_sets",
     "unavailable_checks", "unbalanced_marks",
 ]
