@@ -38,7 +38,7 @@ from pathlib import Path
 from localise.quality.text import base_lang
 
 #: Bump when the index's content or shape changes: cached indexes of another version are rebuilt.
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 
 #: Lexicon files, stop-word and function-word lists (data, see the README there).
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "data" / "lexicons"
@@ -150,6 +150,9 @@ class Lexicon:
     readings: dict[str, frozenset[str]] = field(default_factory=dict)
     proper: frozenset[str] = frozenset()
     classifiers: frozenset[str] = frozenset()  # measure words (个, 辆, 只): 这辆, 一个 are function words
+    #: set phrases the dictionary marks "(idiom)" (画蛇添足, 塞翁失马): rendered by meaning, not word
+    #: by word, so the meaning checks treat each as one unit (see localise.quality.idioms)
+    idioms: frozenset[str] = frozenset()
     max_len: int = 4
     origin: str = ""
     _sets: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
@@ -239,6 +242,18 @@ def parse_cedict(lines: Iterable[str], tgt_lang: str = "en") -> tuple[dict[str, 
                 readings.setdefault(head, set()).update(_toneless(syllables[0]))
     frozen = {w: frozenset(k) for w, k in words.items() if k}
     return frozen, {c: frozenset(r) for c, r in readings.items()}, frozenset(seen - common), frozenset(classifiers)
+
+
+def parse_cedict_idioms(lines: Iterable[str]) -> frozenset[str]:
+    """Headwords (simplified and traditional) of the CC-CEDICT entries marked "(idiom)"."""
+    out: set[str] = set()
+    for line in lines:
+        if "(idiom)" not in line or line.startswith("#"):
+            continue
+        m = _CEDICT_LINE.match(line)
+        if m:
+            out.update((m.group(1), m.group(2)))
+    return frozenset(out)
 
 
 def parse_tsv(lines: Iterable[str], tgt_lang: str) -> dict[str, frozenset[str]]:
@@ -363,17 +378,19 @@ def build_lexicon(path: Path, src_lang: str, tgt_lang: str, supplements: Iterabl
         lines = fh.readlines()
     if path.suffix == ".tsv":
         words, readings, proper, classifiers = parse_tsv(lines, tgt_lang), {}, frozenset(), frozenset()
+        idioms = frozenset()
     else:
         words, readings, proper, classifiers = parse_cedict(lines, tgt_lang)
+        idioms = parse_cedict_idioms(lines)
     for extra in supplements:
         with open(extra, encoding="utf-8") as fh:
             for word, keys in parse_tsv(fh, tgt_lang).items():
                 words[word] = frozenset(words.get(word, frozenset()) | keys)
     max_len = max((len(w) for w in words), default=1)
     return Lexicon(src_lang=src_lang, tgt_lang=tgt_lang, words={w: " ".join(sorted(ks)) for w, ks in words.items()},
-                   readings=readings, proper=proper, classifiers=classifiers,
+                   readings=readings, proper=proper, classifiers=classifiers, idioms=idioms,
                    max_len=min(max_len, 8), origin=path.name)
 
 
 __all__ = ["KeyMaker", "Lexicon", "available", "build_lexicon", "function_words", "gloss_keys", "key_maker",
-           "lexicon_source", "load_lexicon", "parse_cedict", "parse_tsv", "stopwords", "supplement_files"]
+           "lexicon_source", "load_lexicon", "parse_cedict", "parse_cedict_idioms", "parse_tsv", "stopwords", "supplement_files"]

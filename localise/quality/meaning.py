@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from localise.model import Flag
-from localise.quality import segment
+from localise.quality import idioms, segment
 from localise.quality.lexicon import Lexicon, dangling_words, function_words, key_maker, load_lexicon, lexicon_source
 from localise.quality.text import base_lang
 from localise.quality.thresholds import over_defaults
@@ -67,6 +67,9 @@ class SourceInfo:
     keys: frozenset[str]  # every key any content word may be rendered by
     has_number: bool
     offsets: tuple[int, ...] = ()  # per word, where its run starts in ``text``
+    #: per word, the first word of the set phrase (idiom, proverb) it belongs to, or -1; ``()``
+    #: when the text holds none (see localise.quality.idioms)
+    idiom_of: tuple[int, ...] = ()
 
 
 
@@ -181,11 +184,13 @@ def source_info(text: str, lex: Lexicon) -> SourceInfo:
             offsets.extend([m.start()] * len(found))
             run_keys.append(f)
         keys = run_keys[0] if len(run_keys) == 1 else frozenset().union(*run_keys)
+        idiom_of = idioms.idiom_groups(text, words, offsets, lex) if words else ()
     else:
         words = _spaced_source(text, lex)
         offsets = [0] * len(words)
         keys = frozenset().union(*(w.keys for w in words))
-    info = SourceInfo(text, tuple(words), keys, any(w.number for w in words), tuple(offsets))
+        idiom_of = ()
+    info = SourceInfo(text, tuple(words), keys, any(w.number for w in words), tuple(offsets), idiom_of)
     if len(_SOURCE_CACHE) > _CACHE_LIMIT:
         _SOURCE_CACHE.clear()
     _SOURCE_CACHE[ck] = info
@@ -393,6 +398,10 @@ class Adequacy:
     added_sentence: tuple[str, ...]
     source_sentences: int = 1
     target_sentences: int = 1
+    #: set phrases of the source rendered freely (no gloss found): neither covered nor uncovered
+    loose: tuple[str, ...] = ()
+    #: translation words credited to those set phrases (counted in ``accounted_words``)
+    free: int = 0
 
     @property
     def coverage(self) -> float:
@@ -406,6 +415,17 @@ class Adequacy:
     def score(self) -> float:
         """Harmonic mean of coverage and accounted share (1.0 when neither side has content)."""
         c, a = self.coverage, self.accounted
+        return 2 * c * a / (c + a) if c + a else 0.0
+
+    @property
+    def lexical_score(self) -> float:
+        """:attr:`score` without the words credited to freely rendered set phrases: what the
+        dictionary itself finds (the neighbour search for misalignment compares this, else an
+        idiom-only neighbour would explain any short translation)."""
+        if not self.free:
+            return self.score
+        c = self.coverage
+        a = (self.accounted_words - self.free) / self.target_words if self.target_words else 1.0
         return 2 * c * a / (c + a) if c + a else 0.0
 
 
@@ -469,13 +489,27 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     covered = _marked(covered_spans)
     n_words = 0
     isdisjoint = keys.isdisjoint
-    for (text, start, end, w_keys, char_keys, number), o in pairs:
-        n_words += 1
-        if (not isdisjoint(w_keys) or (char_keys and not isdisjoint(char_keys))
-                or (number and t_number) or (covered and not covered.isdisjoint(range(start + o, end + o)))):
-            continue
-        uncovered.append(text)
-        uncovered_chars += end - start
+    loose: list[str] = []
+    budget = 0  # translation words the source's set phrases may take (see below)
+    if src.idiom_of:
+        n_words, placed, budget = _with_set_phrases(src, missing_terms, covered, keys, t_number)
+        uncovered = [text for _, text, phrase in placed if not phrase]
+        loose = [text for _, text, phrase in placed if phrase]
+        uncovered_chars = sum(len(w) for w in uncovered)
+        if uncovered and loose:
+            # other content is missing too: then a phrase without a rendering is evidence as well,
+            # as one weak word (two letters' worth), not as the several words it is made of
+            n_words += len(loose)
+            uncovered_chars += 2 * len(loose)
+            uncovered = [text for _, text, _ in placed]
+    else:
+        for (text, start, end, w_keys, char_keys, number), o in pairs:
+            n_words += 1
+            if (not isdisjoint(w_keys) or (char_keys and not isdisjoint(char_keys))
+                    or (number and t_number) or (covered and not covered.isdisjoint(range(start + o, end + o)))):
+                continue
+            uncovered.append(text)
+            uncovered_chars += end - start
     # translation side
     accounted = total = 0
     unaccounted: list[str] = []
@@ -514,9 +548,55 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
         for s, (n, ok_n) in per_sentence.items():
             if n >= 2 and not ok_n and n > len(added_sentence):
                 added_sentence = tuple(sentence_words[s])
+    free = 0
+    if budget and not uncovered and unaccounted and len(unaccounted) <= budget:
+        # every source word outside the set phrases has its rendering, and the words no source word
+        # accounts for are no more than the phrases could take (three content words a phrase):
+        # those words render the phrases by meaning ("showing off in front of an expert" for
+        # 班门弄斧, whose glosses give only "expert"). More words than that stay unaccounted, so a
+        # sentence appended to a line holding an idiom is still an addition.
+        free, accounted = len(unaccounted), total
+        unaccounted, best_span, added_sentence = [], [], ()
     return Adequacy(n_words, n_words - len(uncovered), tuple(uncovered), uncovered_chars, total,
                     accounted, tuple(unaccounted), tuple(best_span), added_sentence,
-                    _sentence_count(src.text), max(tgt.sentences, 1))
+                    _sentence_count(src.text), max(tgt.sentences, 1), tuple(loose), free)
+
+
+def _with_set_phrases(src: SourceInfo, missing_terms: list[tuple[int, int]], covered: set[int], keys: frozenset[str],
+                      t_number: bool) -> tuple[int, list[tuple[int, str, bool]], int]:
+    """The source-side count of :func:`_adequacy` for a text holding set phrases: a phrase is one
+    unit, covered when any of its words is; a phrase without a rendering is *loose* (rendered by
+    meaning), neither covered nor uncovered. Returns (units, the uncovered words and loose phrases
+    in source order as (position, text, is a phrase), the translation words the phrases may take:
+    three each, two for a phrase of three letters)."""
+    missing = _marked(missing_terms) if missing_terms else None
+    n_words = 0
+    phrases: dict[int, list[Any]] = {}  # first word -> [covered, texts]
+    placed: list[tuple[int, str, bool]] = []
+    for k, ((text, start, end, w_keys, char_keys, number), o) in enumerate(zip(src.words, src.offsets)):
+        if missing and not missing.isdisjoint(range(start + o, end + o)):
+            continue
+        hit = (not keys.isdisjoint(w_keys) or (char_keys and not keys.isdisjoint(char_keys))
+               or (number and t_number) or (covered and not covered.isdisjoint(range(start + o, end + o))))
+        g = src.idiom_of[k]
+        if g >= 0:
+            state = phrases.setdefault(g, [False, []])
+            state[0] = state[0] or bool(hit)
+            state[1].append(text)
+            continue
+        n_words += 1
+        if not hit:
+            placed.append((k, text, False))
+    budget = 0
+    for g, (hit, texts) in phrases.items():
+        phrase = "".join(texts)
+        budget += min(len(phrase) - 1, 3)
+        if hit:
+            n_words += 1
+        else:
+            placed.append((g, phrase, True))
+    placed.sort()
+    return n_words, placed, budget
 
 
 _SOURCE_END = re.compile(r"[。！？!?…]+(?=.)")
@@ -817,10 +897,13 @@ def _search(candidates_for: list[int], ad: list[Adequacy | None], s_infos: list[
             if h < need:
                 break
             other = adequacy(sources[j], targets[i], src_lang, tgt_lang, glossary)
-            if other is None or other.score < min_score or other.score < a.score + margin:
+            if other is None:
                 continue
-            if i not in best or other.score > best[i][1]:
-                best[i] = (j, other.score, a.score)
+            score = other.lexical_score  # a neighbour's idiom credits no translation but its own
+            if score < min_score or score < a.score + margin:
+                continue
+            if i not in best or score > best[i][1]:
+                best[i] = (j, score, a.score)
 
 
 def _conclude(result: TrackMeaning, best: dict[int, tuple[int, float, float]], ad: list[Adequacy | None],
@@ -1026,7 +1109,7 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return []  # the misalignment flag says why the words differ
     signal = omission_signal(a, ctx.thresholds, short=bool(length_reason))
     cut = stops_mid_sentence(ctx.unit_source, ctx.unit_target)
-    if cut and (a.uncovered or a.target_words <= a.source_words):
+    if cut and (a.uncovered or a.loose or a.target_words <= a.source_words):
         # on its own (0 of 3,906 clean calibration sentences stop so), unless every source word is
         # rendered and then some: a run-on repetition ("I love you and I love you too"), not a cut
         also = (f" and {len(a.uncovered)} of {a.source_words} source content words have no rendering: "
@@ -1119,6 +1202,7 @@ def clear_caches() -> None:
     for cache in (_SOURCE_CACHE, _TARGET_CACHE, _CLAUSE_CACHE, _ADEQUACY_CACHE, _TRACK_CACHE, _TERMS, _READINGS,
                   _WORD_INFO, _RENDERINGS, _WORD_FACTS):
         cache.clear()
+    idioms.clear_cache()
 
 
 def available(src_lang: str, tgt_lang: str) -> bool:
