@@ -93,6 +93,9 @@ def test_paused_gc_never_thaws_what_a_caller_froze():
         frozen = gc.get_freeze_count()
         with paused_gc():
             kept = [[i] for i in range(120_000)]
-        assert kept and gc.get_freeze_count() == frozen
+        after = gc.get_freeze_count()
+        # not thawed (that would make it 0), and the block's survivors not frozen on top; the
+        # count may fall a little: a frozen object whose last reference goes is freed as usual
+        assert kept and 0 < after <= frozen and after > frozen - 100_000
     finally:
         gc.unfreeze()
