@@ -718,22 +718,15 @@ def track_names(texts: Iterable[str], lang: str, *, min_repeats: int = 2) -> fro
     inside: set[str] = set()
     capitalised: Counter[str] = Counter()
     lower: set[str] = set()
-    # a track repeats its words: each distinct word's shape and script worked out once
-    kind: dict[str, str] = {}
     for text in texts:
         if not text:
             continue
         for m in WORD.finditer(text):
             word = m.group(0)
-            shape = kind.get(word)
-            if shape is None:
-                shape = _word_shapes(word)
-                if shape == "title" and not _in_scripts(word, scripts):
-                    shape = "other"
-                kind[word] = shape
+            shape = _word_shapes(word)
             if shape == "lower":
                 lower.add(word)
-            elif shape == "title":
+            elif shape == "title" and _in_scripts(word, scripts):
                 if _sentence_start(text, m.start(), abbreviated):
                     capitalised[word] += 1
                 else:
@@ -760,7 +753,8 @@ def track_vocabulary(texts: Iterable[str], *, min_cues: int = 3) -> frozenset[st
 
 
 def track_word_sets(texts: Iterable[str], lang: str, *, min_repeats: int = 2, min_cues: int = 3) -> frozenset[str]:
-    """``track_names(texts, lang, min_repeats=...) | track_vocabulary(texts, min_cues=...)``, what
+    """``track_names(texts, lang, min_repeats=...) | track_vocabulary(texts, min_cues=...)`` (those two stay
+    the plain reference forms, pinned to this by a property test), what
     the spelling check asks once per track, at a fraction of their cost: each distinct line is read
     once (a track repeats its lines; its count stands for its repeats), each distinct word's shape
     is worked out once, and only capitalised words are looked at where they stand."""
