@@ -45,7 +45,10 @@ BATCH_TIMEOUT_S = 900
 
 
 def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
+    """A console script of this interpreter's environment, else the one on PATH (an install with
+    ``pip --target`` or ``--user`` puts scripts beside the packages, not beside the interpreter)."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or str(beside))
 
 
 def _ts(value: str | None) -> float | None:

@@ -17,6 +17,7 @@ own copy and both free per token:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import sys
@@ -68,7 +69,9 @@ def prepare_models(s: Any) -> Models:
     # conversion; the transformers engine decodes cap tokens and reads it at load.
     set_output_cap(hf_dir, s.output_tokens + 1)
     ct2_dir = None
-    if s.engine == "ctranslate2" or "compare" in s.sections:
+    # the comparison is a CPU figure: without CTranslate2 (a GPU image may lack it) it is skipped
+    compare = "compare" in s.sections and importlib.util.find_spec("ctranslate2") is not None
+    if s.engine == "ctranslate2" or compare:
         ct2_dir = s.work_dir / f"{hf_dir.name}-ct2-int8-out{s.output_tokens}"
         if not (ct2_dir / "model.bin").exists():
             log(f"converting {hf_dir.name} to CTranslate2 int8")
