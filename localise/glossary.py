@@ -587,6 +587,13 @@ class Glossary:
                 out.append((m, target))
         return out
 
+    def renderings_in(self, text: str, target_lang: str) -> list[str]:
+        """The required ``target_lang`` renderings that ``text`` holds: the other side of
+        :meth:`missing` (a translation that names "Captain Zhou" where its source does not)."""
+        lowered = text.lower()
+        return [target for target, case_sensitive, probe in self._targets_in(text, lowered, target_lang)
+                if probe.lower() in lowered and _contains(text, target, case_sensitive)]
+
     def verify(self, source_plain: str, translation: str, target_lang: str) -> list[Flag]:
         """``glossary`` flags (major) for every source term whose target is missing from ``translation``."""
         return [missing_term_flag(m.term, target, target_lang) for m, target in

@@ -71,10 +71,15 @@ class CueMove:
     own: float
     there: float
     run: tuple[int, int] | None = None  # first and last cue of the shifted run it is part of
+    anchors: tuple[str, ...] = ()  # terms or values of the other cue's source this translation carries
 
     def reason(self, source_of: str) -> str:
         text = " ".join(source_of.split())
         text = text if len(text) <= 30 else text[:29] + "…"
+        if self.anchors:
+            return (f"this translation belongs to cue {self.belongs + 1} «{text}», not to its own source: it says "
+                    f"{', '.join(self.anchors)}, which cue {self.belongs + 1}'s source has and its own translation "
+                    f"lacks (cue-level lexical match {self.own:.2f} here)")
         out = (f"this translation belongs to cue {self.belongs + 1} «{text}», not to its own source "
                f"(cue-level lexical match {self.there:.2f} there, {self.own:.2f} here)")
         if self.run:
@@ -92,6 +97,7 @@ class CueAlignment:
     moved: dict[int, CueMove] = field(default_factory=dict)
     findings: list[TrackFinding] = field(default_factory=list)
     shifted: frozenset[int] = frozenset()  # cues explained by a whole-track finding
+    poor: dict[int, float] = field(default_factory=dict)  # cues searched cue by cue: their own score
 
 
 class _Src:
@@ -239,6 +245,7 @@ def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lan
     # a translation held over a second cue (shown while two source lines are spoken) is one cue's
     # words on two: not a candidate for a swap, its words belong half to the neighbour by design
     held = [0 < i and cues[i].tgt is cues[i - 1].tgt or i + 1 < n and cues[i].tgt is cues[i + 1].tgt for i in range(n)]
+    result.poor = {i: own[i] for i in range(n) if poor[i] and not held[i]}
     _swaps(cues, own, poor, cues_ok=[poor[i] and not held[i] and cues[i].informative(min_words) for i in range(n)],
            th=th, out=result.moved)
     return result
@@ -336,7 +343,10 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
                 shared.update(found[bisect_left(found, lo):bisect_right(found, hi)])
         shared.pop(i, None)
         top, top_j = 0.0, -1
-        for j, _ in shared.most_common(3):  # the sources sharing most words: scored, not every neighbour
+        # the sources sharing most words are scored, not every neighbour; ties go to the nearest, then
+        # the earlier (never to the order keys came out of a set: that changes with each process's
+        # hash seed, and a rerun must flag what the first run flagged)
+        for j in sorted(shared, key=lambda j: (-shared[j], abs(j - i), j))[:3]:
             a = score(ci, cues[j])
             if a > top or (a == top and j < top_j):
                 top, top_j = a, j
@@ -380,13 +390,39 @@ class _Spread:
 
 # --- hooks for the per-cue check and the report's track section -----------------------------------
 
-def for_track(track: Any, thresholds: Mapping[str, Any] | None) -> CueAlignment:
-    """The pass for a ``meaning.TrackContext``, memoised in it (shared by every cue and the report)."""
+def for_track(track: Any, thresholds: Mapping[str, Any] | None, glossary: Any = None) -> CueAlignment:
+    """The pass for a ``meaning.TrackContext``, memoised in it (shared by every cue and the report),
+    with the cues whose translation carries another cue's names or numbers (:func:`_add_anchored`)."""
     found = track.memo.get("cue_alignment")
     if found is None:
-        found = track.memo["cue_alignment"] = align_cues(track.source_plain, track.target_plain, track.src_lang,
-                                                         track.tgt_lang, thresholds, _own_scores(track))
+        found = align_cues(track.source_plain, track.target_plain, track.src_lang, track.tgt_lang, thresholds,
+                           _own_scores(track))
+        if found.poor:
+            _add_anchored(found, track, glossary, int(_th(thresholds)["alignment_window"]))
+        track.memo["cue_alignment"] = found
     return found
+
+
+#: the cue that lost a name or number to another cue's translation matches its own source under
+#: this (its translation came from elsewhere), not merely under ``alignment_poor`` (a line that
+#: renders its source but drops the name is the glossary check's)
+UNRELATED = 0.35
+
+
+def _add_anchored(result: CueAlignment, track: Any, glossary: Any, window: int) -> None:
+    """Poor cues whose translation says a name, term or number that a cue nearby lost (see
+    :mod:`localise.quality.anchors`): a short line swapped with another shares too few dictionary
+    words with either source for the lexical pass, but its names and numbers give it away. Judged
+    against whole sentences, so a name moved inside its own sentence is no evidence."""
+    from localise.quality import anchors
+
+    _, src, tgt, position = track.sentences()
+    moved = anchors.moved_translations(track.source_plain, track.target_plain, track.src_lang, track.tgt_lang,
+                                       glossary, result.poor.__contains__, window,
+                                       lambda i: (src[position[i]], tgt[position[i]]), result.moved.__contains__,
+                                       lambda j: result.poor.get(j, 1.0) < UNRELATED)
+    for i, m in moved.items():
+        result.moved[i] = CueMove(i, m.belongs, result.poor[i], 0.0, anchors=m.anchors)
 
 
 def _own_scores(track: Any) -> list[float | None] | None:
@@ -408,7 +444,7 @@ def cue_flags(ctx: Any) -> list[Flag]:
     """``misalignment`` for the cue of ``ctx`` (a ``checks.CueContext`` with its track) where the
     cue-level pass places its translation elsewhere; asked by ``meaning.check_misalignment`` when the
     sentence-level analysis has nothing to say about the cue."""
-    found = for_track(ctx.track, ctx.thresholds)
+    found = for_track(ctx.track, ctx.thresholds, ctx.glossary)
     move = found.moved.get(ctx.index)
     if move is None or ctx.index in found.shifted:
         return []
@@ -426,7 +462,7 @@ def track_findings(track: Any, glossary: Any, thresholds: Mapping[str, Any]) -> 
         d["first_cue"], d["last_cue"] = order[f.first][0] + 1, order[f.last][-1] + 1
         out.append(d)
     if not out:
-        for f in for_track(track, thresholds).findings:
+        for f in for_track(track, thresholds, glossary).findings:
             d = f.as_dict()
             d["first_cue"], d["last_cue"] = f.first + 1, f.last + 1
             out.append(d)

@@ -149,3 +149,23 @@ def test_a_one_way_match_counts_only_words_few_sources_can_render():
     spread = {k: (50 if k == common_key else 1) for k in keys}
     assert alignment._shared(tgt, src, spread, common=2) == shared_all - 1
     assert alignment._shared(tgt, src, {k: 50 for k in keys}, common=2) == 0
+
+
+def test_flags_do_not_depend_on_the_processs_hash_seed():
+    """A rerun must flag what the first run flagged: string sets iterate in an order that changes
+    with each process's hash seed, and the swap search once broke ties in that order (a planted swap
+    was found in one process and missed in the next)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    script = ("import json\nfrom benchmarks.check_identity import calibration_cases, flags_of\n"
+              "print(json.dumps({n: flags_of(s, t, g) for n, s, t, g in calibration_cases(corpus=False)"
+              " if n.endswith(('+swap', '+shift-run'))}, ensure_ascii=False, sort_keys=True))")
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True, timeout=600,
+                           env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(repo)}).stdout
+            for seed in ("1", "7")]
+    assert json.loads(runs[0]) and runs[0] == runs[1]
