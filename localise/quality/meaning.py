@@ -1081,7 +1081,7 @@ def stops_mid_sentence(source: str, target: str) -> str | None:
 _WORD_CHAR = re.compile(r"\w")
 
 
-_LAST_WORD = re.compile(r"([^\W\d_]+\.?)$")  # "Mr." keeps its point: a title before a name
+_LAST_WORD = re.compile(r"([^\W\d_]+(?:['’][^\W\d_]+)*\.?)$")  # "Mr." keeps its point; "I'm" its apostrophe
 
 
 def stops_on_dangling_word(target: str, lang: str) -> str | None:
@@ -1093,7 +1093,7 @@ def stops_on_dangling_word(target: str, lang: str) -> str | None:
         return None
     tail = target.rstrip().rsplit(None, 1)  # a match holds no space: the last word is where it can be
     m = _LAST_WORD.search(tail[-1]) if tail else None
-    return m.group(1) if m and m.group(1).lower() in words else None
+    return m.group(1) if m and m.group(1).lower().replace("’", "'") in words else None
 
 
 def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:

@@ -112,6 +112,15 @@ def test_a_line_stopping_on_a_dangling_word_is_an_omission_even_inside_a_sentenc
     assert meaning.stops_on_dangling_word("and for", "xx") is None  # no list for the language: no guess
 
 
+def test_a_line_stopping_on_a_subject_or_a_contraction_lost_its_verb():
+    # English never strands a contraction, and a cue never breaks between a subject and its verb
+    assert meaning.stops_on_dangling_word("For three years, I", "en") == "I"
+    assert meaning.stops_on_dangling_word("So obviously, it’s", "en") == "it’s"
+    assert meaning.stops_on_dangling_word("Your grandpa left this house. I'm", "en") == "I'm"
+    for whole in ("It is I.", "Yes, I am.", "Cui'er", "I know where it was", "Yes, I can"):
+        assert meaning.stops_on_dangling_word(whole, "en") is None
+
+
 def test_a_cut_off_translation_is_an_omission_even_when_its_words_are_rendered():
     """"Mom, I've made" renders 妈 and 想好 ("make up one's mind") yet stops where the source ends its
     sentence; a run-on repetition that renders everything and more is not a cut."""

@@ -32,7 +32,7 @@ def _mid_sentence_by_regex(source: str, target: str) -> str | None:
 def _dangling_by_regex(target: str, lang: str) -> str | None:
     words = dangling_words(lang)
     m = meaning._LAST_WORD.search(target.rstrip())
-    return m.group(1) if words and m and m.group(1).lower() in words else None
+    return m.group(1) if words and m and m.group(1).lower().replace("’", "'") in words else None
 
 
 @settings(max_examples=400, deadline=None)
