@@ -9,10 +9,11 @@ source has that very term or value and *its* translation lacks it, was taken fro
 is how a reviewer spots a swapped line, and it needs no dictionary.
 
 Only evidence on both sides counts: the anchor is missing from the translation of the source that
-holds it, present in another translation whose source lacks it, and that other translation matches
-its own source poorly. A name a subtitler moved into a neighbouring line for clarity fails the
-last test (the line is otherwise well rendered), and a value said in words in one line and in
-digits in the next is matched by value, not by spelling.
+holds it, and that translation has next to nothing of its source (it came from elsewhere); it is
+present in another translation whose source lacks it, and that translation matches its own source
+poorly. A name a subtitler moved into a neighbouring line for clarity fails these tests (both lines
+are otherwise rendered), and a value said in words in one line and in digits in the next is matched
+by value, not by spelling.
 """
 
 from __future__ import annotations
