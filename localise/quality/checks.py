@@ -157,6 +157,8 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
         only_source = sum(src_counts[s] for s in foreign_scripts)
         if own and (only_source or content_length(ctx.source_plain) >= ctx.thresholds["untranslated_shared_script_min_letters"]):
             return [ctx.flag("untranslated", "the translation is the source text unchanged")]
+    if tgt != "ja" and "latin" not in foreign_scripts and ctx.target_plain.isascii():
+        return []  # the usual line: ASCII holds no letter of a foreign script (no count needed)
     counts = _target_scripts(ctx)
     total = sum(counts.values())
     if not total:
@@ -301,15 +303,14 @@ def check_repetition(ctx: CueContext) -> list[Flag]:
 
 def _mostly_source_script(ctx: CueContext) -> bool:
     """A line still in the source language: its length says nothing about omissions."""
-    if len(ctx.unit_cues) <= 1:  # the sentence is the cue: same letters, same scripts
-        if _same_words(ctx):
-            return True
-        counts = _target_scripts(ctx)
-    elif _same_letters(ctx.unit_source, ctx.unit_target):
+    single = len(ctx.unit_cues) <= 1  # the sentence is the cue: same letters, same scripts
+    if _same_words(ctx) if single else _same_letters(ctx.unit_source, ctx.unit_target):
         return True
-    else:
-        counts = _letter_scripts(ctx.unit_target)
-    foreign = sum(counts.get(s, 0) for s in _foreign_scripts(ctx.src_lang, ctx.tgt_lang))
+    foreign_scripts = _foreign_scripts(ctx.src_lang, ctx.tgt_lang)
+    if "latin" not in foreign_scripts and (ctx.target_plain if single else ctx.unit_target).isascii():
+        return False  # the usual line: no letter of a foreign script, no count needed
+    counts = _target_scripts(ctx) if single else _letter_scripts(ctx.unit_target)
+    foreign = sum(counts.get(s, 0) for s in foreign_scripts)
     return bool(counts) and foreign / sum(counts.values()) > ctx.thresholds["untranslated_script_share"]
 
 

@@ -313,6 +313,9 @@ class TargetInfo:
     keys: frozenset[str]
     has_number: bool
     sentences: int
+    #: distinct capitalised words with a key, (text, key) in order: the only words that may be a
+    #: transliterated name (``_adequacy`` looks at these, not at every word of every pair)
+    named: tuple[tuple[str, str], ...] = ()
 
     @property
     def content(self) -> list[TargetWord]:
@@ -332,6 +335,7 @@ def target_info(text: str, lang: str) -> TargetInfo:
     keys: set[str] = set()
     has_number = False
     sentence = 0
+    named: dict[str, str] = {}
     new = _new_tuple
     for part in _SENTENCE_END.split(text) if _MAY_END.search(text) else (text,):
         first = True
@@ -344,6 +348,8 @@ def target_info(text: str, lang: str) -> TargetInfo:
                 has_number = True
             elif k:
                 keys.add(k)
+                if w[0].isupper():
+                    named.setdefault(w, k)
             if not sentence:  # the usual case: the word's own two instances, shared by every text
                 words.append(at_start if first else inside)
             else:
@@ -351,7 +357,8 @@ def target_info(text: str, lang: str) -> TargetInfo:
             first = False
         if not first:
             sentence += 1
-    info = TargetInfo(text, tuple(words), frozenset(keys), has_number or _DIGIT.search(text) is not None, sentence)
+    info = TargetInfo(text, tuple(words), frozenset(keys), has_number or _DIGIT.search(text) is not None, sentence,
+                      tuple(named.items()))
     if len(_TARGET_CACHE) > _CACHE_LIMIT:
         _TARGET_CACHE.clear()
     _TARGET_CACHE[ck] = info
@@ -469,12 +476,9 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     s_keys = src.keys
     if src.words and lex.readings:
         # a capitalised word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
-        spans_of: dict[str, tuple[int, int] | None] = {}  # each distinct word looked for once
-        for text, key, _, _, _ in t_words:
-            if key and text[0].isupper() and key not in s_keys and _spellable(text.lower(), lex):
-                if text not in spans_of:
-                    spans_of[text] = _name_span(text, src, lex)
-                where = spans_of[text]
+        for text, key in tgt.named:  # each distinct capitalised word once
+            if key not in s_keys and _spellable(text.lower(), lex):
+                where = _name_span(text, src, lex)
                 if where:
                     covered_spans.append(where)
                     name_tokens.add(text)
