@@ -871,7 +871,9 @@ def _check_track(
         source_plain = None  # per cue of the original source, not of the aligned one
     th = load_thresholds(tgt_lang, thresholds)
     st = _resolve_style(tgt_lang, style)
-    table = list((checks or CHECKS).items())
+    timings = _source_timings(source, len(target.cues))
+    idle = _idle_checks(source, target, timings, glossary, confidences)
+    table = [(code, check) for code, check in (checks or CHECKS).items() if check not in idle]
     text_free = [(code, check) for code, check in table if code not in _TEXT_CHECKS]
     src_plain = _plain_texts(source, source_plain, "source_plain")
     tgt_plain = _plain_texts(target, target_plain, "target_plain")
@@ -881,7 +883,6 @@ def _check_track(
     else:
         units = [list(u.cues if isinstance(u, Unit) else u) for u in units] + [[i - 1, i] for i, h in enumerate(held) if h]
     groups = _groups(len(target.cues), units)
-    timings = _source_timings(source, len(target.cues))
     src_sep = "" if base_lang(src_lang) in UNSPACED else " "
     tgt_sep = "" if base_lang(tgt_lang) in UNSPACED else " "
     group_text: dict[tuple[int, ...], tuple[str, str, dict[str, Any], tuple[str, ...]]] = {}
@@ -931,6 +932,23 @@ def _check_track(
 
         findings.extend(entry | {"subject": "translation"} for entry in alignment.track_findings(track, glossary, th))
     return out
+
+
+def _idle_checks(source: Track, target: Track, timings: Sequence[tuple[int, int] | None], glossary: Any,
+                 confidences: Sequence[float | None] | None) -> set[Callable[[CueContext], list[Flag]]]:
+    """Checks that cannot raise a flag anywhere on this track, found by one pass over it, so the
+    per-cue loop does not ask them 20,000 times (the usual ``translate`` and ``check`` input: the
+    source's own timings, no markup, no engine confidences)."""
+    idle: set[Callable[[CueContext], list[Flag]]] = set()
+    if glossary is None:
+        idle.add(check_glossary)
+    if not confidences or all(c is None for c in confidences):
+        idle.add(check_low_confidence)
+    if all(t == (c.start_ms, c.end_ms) for t, c in zip(timings, target.cues)):
+        idle.add(check_timing)  # every cue keeps its source's timing (and so the gap before it)
+    if not any("<" in c.text or "{" in c.text for track in (source, target) for c in track.cues):
+        idle.add(check_markup)  # no tag in either track (every tag pattern starts with one of these)
+    return idle
 
 
 def _once_per_sentence(flags: list[Flag], unit_memo: dict[str, Any]) -> list[Flag]:

@@ -448,10 +448,14 @@ def adequacy(source: str, target: str, src_lang: str, tgt_lang: str, glossary: A
     ck = (source, target, src_lang, tgt_lang, _glossary_key(glossary))
     found = _ADEQUACY_CACHE.get(ck)
     if found is None:
-        if len(_ADEQUACY_CACHE) > _CACHE_LIMIT:
-            _ADEQUACY_CACHE.clear()
-        found = _ADEQUACY_CACHE[ck] = _adequacy(source_info(source, lex), target_info(target, tgt_lang), lex,
-                                                glossary, tgt_lang)
+        found = _remember(ck, _adequacy(source_info(source, lex), target_info(target, tgt_lang), lex, glossary, tgt_lang))
+    return found
+
+
+def _remember(ck: tuple[str, str, str, str, Any], found: Adequacy) -> Adequacy:
+    if len(_ADEQUACY_CACHE) > _CACHE_LIMIT:
+        _ADEQUACY_CACHE.clear()
+    _ADEQUACY_CACHE[ck] = found
     return found
 
 
@@ -842,9 +846,14 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
     ad: list[Adequacy | None] = []
     s_infos = [source_info(s, lex) for s in sources]
     t_infos = [target_info(t, tgt_lang) for t in targets]
+    g_key = _glossary_key(glossary)
     for i in range(n):
         if i < len(sources) and sources[i].strip() and targets[i].strip():
-            ad.append(adequacy(sources[i], targets[i], src_lang, tgt_lang, glossary))
+            # adequacy() with the texts' words at hand: the same memo, without looking them up again
+            ck = (sources[i], targets[i], src_lang, tgt_lang, g_key)
+            found = _ADEQUACY_CACHE.get(ck)
+            ad.append(found if found is not None else
+                      _remember(ck, _adequacy(s_infos[i], t_infos[i], lex, glossary, tgt_lang)))
         else:
             ad.append(None)
     result = TrackMeaning(ad)
@@ -1141,7 +1150,8 @@ def addition_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return [ctx.flag("addition", length_reason)] if length_reason else []
     if _misplaced(ctx):
         return []
-    signal = addition_signal(a, ctx.thresholds, clause_count(ctx.unit_source))
+    # the clauses matter only for a sentence added to the translation: counted only then
+    signal = addition_signal(a, ctx.thresholds, clause_count(ctx.unit_source) if a.added_sentence else None)
     if length_reason and signal:
         return [ctx.flag("addition", length_reason + "; " + signal.reason + ctx.where)]
     if length_reason:
