@@ -336,7 +336,9 @@ def _swaps(cues: list[_Cue], own: list[float], poor: list[bool], cues_ok: list[b
                 shared.update(found[bisect_left(found, lo):bisect_right(found, hi)])
         shared.pop(i, None)
         top, top_j = 0.0, -1
-        for j, _ in shared.most_common(3):  # the sources sharing most words: scored, not every neighbour
+        # the sources sharing most words: scored, not every neighbour; ties go to the earlier cue (the
+        # order the keys were counted in is a set's, which changes from one process to the next)
+        for j, _ in sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:3]:
             a = score(ci, cues[j])
             if a > top or (a == top and j < top_j):
                 top, top_j = a, j

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from localise.formats.base import paused_gc
+from localise.formats.markup import plain_texts
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
 from localise.quality import meaning  # meaning checks (issue 13): lexicon-based omission/addition/misalignment
@@ -1000,7 +1001,7 @@ def source_findings(source: Track, style: Any = None, *, lang: str = "und") -> l
 def _plain_texts(track: Track, given: Sequence[str] | None, what: str) -> list[str]:
     """The words of every cue: ``given`` when the caller has them, else read from the markup."""
     if given is None:
-        return [plain_text(c.text, track.format) for c in track.cues]
+        return plain_texts([c.text for c in track.cues], track.format)
     if len(given) != len(track.cues):
         raise ValueError(f"{len(given)} {what} texts for {len(track.cues)} cues")
     return list(given)
