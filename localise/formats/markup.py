@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 DIALECTS = ("srt", "vtt", "ass", "ssa")
@@ -349,6 +350,16 @@ def plain_text(text: str, dialect: str | None = None) -> str:
     if dialect is None:
         return strip_markup(text.replace("\\N", "\n"), "srt")
     return strip_markup(text, dialect)
+
+
+def plain_texts(texts: Sequence[str], dialect: str | None) -> list[str]:
+    """:func:`plain_text` of every cue of a track. Why: most tracks hold no markup at all, and one
+    scan of the joined text says so for 20,000 cues at once instead of a test per cue."""
+    if dialect is not None:
+        joined = "".join(texts)
+        if not any(ch in joined for ch in _MARKUP_CHARS[_dialect(dialect)]):
+            return list(texts)
+    return [plain_text(t, dialect) for t in texts]
 
 
 # --- conversion between dialects -------------------------------------------------------------

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from localise.formats.base import paused_gc
+from localise.formats.markup import plain_texts
 from localise.model import SEVERITIES, Cue, Flag, ParseWarning, Track, Unit, severity_rank
 from localise.quality.calibrate import ratio_bounds
 from localise.quality import meaning  # meaning checks (issue 13): lexicon-based omission/addition/misalignment
@@ -157,6 +158,8 @@ def check_untranslated(ctx: CueContext) -> list[Flag]:
         only_source = sum(src_counts[s] for s in foreign_scripts)
         if own and (only_source or content_length(ctx.source_plain) >= ctx.thresholds["untranslated_shared_script_min_letters"]):
             return [ctx.flag("untranslated", "the translation is the source text unchanged")]
+    if tgt != "ja" and "latin" not in foreign_scripts and ctx.target_plain.isascii():
+        return []  # the usual line: ASCII holds no letter of a foreign script (no count needed)
     counts = _target_scripts(ctx)
     total = sum(counts.values())
     if not total:
@@ -301,15 +304,14 @@ def check_repetition(ctx: CueContext) -> list[Flag]:
 
 def _mostly_source_script(ctx: CueContext) -> bool:
     """A line still in the source language: its length says nothing about omissions."""
-    if len(ctx.unit_cues) <= 1:  # the sentence is the cue: same letters, same scripts
-        if _same_words(ctx):
-            return True
-        counts = _target_scripts(ctx)
-    elif _same_letters(ctx.unit_source, ctx.unit_target):
+    single = len(ctx.unit_cues) <= 1  # the sentence is the cue: same letters, same scripts
+    if _same_words(ctx) if single else _same_letters(ctx.unit_source, ctx.unit_target):
         return True
-    else:
-        counts = _letter_scripts(ctx.unit_target)
-    foreign = sum(counts.get(s, 0) for s in _foreign_scripts(ctx.src_lang, ctx.tgt_lang))
+    foreign_scripts = _foreign_scripts(ctx.src_lang, ctx.tgt_lang)
+    if "latin" not in foreign_scripts and (ctx.target_plain if single else ctx.unit_target).isascii():
+        return False  # the usual line: no letter of a foreign script, no count needed
+    counts = _target_scripts(ctx) if single else _letter_scripts(ctx.unit_target)
+    foreign = sum(counts.get(s, 0) for s in foreign_scripts)
     return bool(counts) and foreign / sum(counts.values()) > ctx.thresholds["untranslated_script_share"]
 
 
@@ -870,7 +872,9 @@ def _check_track(
         source_plain = None  # per cue of the original source, not of the aligned one
     th = load_thresholds(tgt_lang, thresholds)
     st = _resolve_style(tgt_lang, style)
-    table = list((checks or CHECKS).items())
+    timings = _source_timings(source, len(target.cues))
+    idle = _idle_checks(source, target, timings, glossary, confidences)
+    table = [(code, check) for code, check in (checks or CHECKS).items() if check not in idle]
     text_free = [(code, check) for code, check in table if code not in _TEXT_CHECKS]
     src_plain = _plain_texts(source, source_plain, "source_plain")
     tgt_plain = _plain_texts(target, target_plain, "target_plain")
@@ -880,7 +884,6 @@ def _check_track(
     else:
         units = [list(u.cues if isinstance(u, Unit) else u) for u in units] + [[i - 1, i] for i, h in enumerate(held) if h]
     groups = _groups(len(target.cues), units)
-    timings = _source_timings(source, len(target.cues))
     src_sep = "" if base_lang(src_lang) in UNSPACED else " "
     tgt_sep = "" if base_lang(tgt_lang) in UNSPACED else " "
     group_text: dict[tuple[int, ...], tuple[str, str, dict[str, Any], tuple[str, ...]]] = {}
@@ -932,6 +935,23 @@ def _check_track(
     return out
 
 
+def _idle_checks(source: Track, target: Track, timings: Sequence[tuple[int, int] | None], glossary: Any,
+                 confidences: Sequence[float | None] | None) -> set[Callable[[CueContext], list[Flag]]]:
+    """Checks that cannot raise a flag anywhere on this track, found by one pass over it, so the
+    per-cue loop does not ask them 20,000 times (the usual ``translate`` and ``check`` input: the
+    source's own timings, no markup, no engine confidences)."""
+    idle: set[Callable[[CueContext], list[Flag]]] = set()
+    if glossary is None:
+        idle.add(check_glossary)
+    if not confidences or all(c is None for c in confidences):
+        idle.add(check_low_confidence)
+    if all(t == (c.start_ms, c.end_ms) for t, c in zip(timings, target.cues)):
+        idle.add(check_timing)  # every cue keeps its source's timing (and so the gap before it)
+    if not any("<" in c.text or "{" in c.text for track in (source, target) for c in track.cues):
+        idle.add(check_markup)  # no tag in either track (every tag pattern starts with one of these)
+    return idle
+
+
 def _once_per_sentence(flags: list[Flag], unit_memo: dict[str, Any]) -> list[Flag]:
     """Drop a sentence-level finding an earlier cue of the same sentence already carries."""
     seen: set[tuple[str, str]] = unit_memo.setdefault("_reported", set())
@@ -981,7 +1001,7 @@ def source_findings(source: Track, style: Any = None, *, lang: str = "und") -> l
 def _plain_texts(track: Track, given: Sequence[str] | None, what: str) -> list[str]:
     """The words of every cue: ``given`` when the caller has them, else read from the markup."""
     if given is None:
-        return [plain_text(c.text, track.format) for c in track.cues]
+        return plain_texts([c.text for c in track.cues], track.format)
     if len(given) != len(track.cues):
         raise ValueError(f"{len(given)} {what} texts for {len(track.cues)} cues")
     return list(given)

@@ -313,6 +313,9 @@ class TargetInfo:
     keys: frozenset[str]
     has_number: bool
     sentences: int
+    #: distinct capitalised words with a key, (text, key) in order: the only words that may be a
+    #: transliterated name (``_adequacy`` looks at these, not at every word of every pair)
+    named: tuple[tuple[str, str], ...] = ()
 
     @property
     def content(self) -> list[TargetWord]:
@@ -332,6 +335,7 @@ def target_info(text: str, lang: str) -> TargetInfo:
     keys: set[str] = set()
     has_number = False
     sentence = 0
+    named: dict[str, str] = {}
     new = _new_tuple
     for part in _SENTENCE_END.split(text) if _MAY_END.search(text) else (text,):
         first = True
@@ -344,6 +348,8 @@ def target_info(text: str, lang: str) -> TargetInfo:
                 has_number = True
             elif k:
                 keys.add(k)
+                if w[0].isupper():
+                    named.setdefault(w, k)
             if not sentence:  # the usual case: the word's own two instances, shared by every text
                 words.append(at_start if first else inside)
             else:
@@ -351,7 +357,8 @@ def target_info(text: str, lang: str) -> TargetInfo:
             first = False
         if not first:
             sentence += 1
-    info = TargetInfo(text, tuple(words), frozenset(keys), has_number or _DIGIT.search(text) is not None, sentence)
+    info = TargetInfo(text, tuple(words), frozenset(keys), has_number or _DIGIT.search(text) is not None, sentence,
+                      tuple(named.items()))
     if len(_TARGET_CACHE) > _CACHE_LIMIT:
         _TARGET_CACHE.clear()
     _TARGET_CACHE[ck] = info
@@ -441,10 +448,14 @@ def adequacy(source: str, target: str, src_lang: str, tgt_lang: str, glossary: A
     ck = (source, target, src_lang, tgt_lang, _glossary_key(glossary))
     found = _ADEQUACY_CACHE.get(ck)
     if found is None:
-        if len(_ADEQUACY_CACHE) > _CACHE_LIMIT:
-            _ADEQUACY_CACHE.clear()
-        found = _ADEQUACY_CACHE[ck] = _adequacy(source_info(source, lex), target_info(target, tgt_lang), lex,
-                                                glossary, tgt_lang)
+        found = _remember(ck, _adequacy(source_info(source, lex), target_info(target, tgt_lang), lex, glossary, tgt_lang))
+    return found
+
+
+def _remember(ck: tuple[str, str, str, str, Any], found: Adequacy) -> Adequacy:
+    if len(_ADEQUACY_CACHE) > _CACHE_LIMIT:
+        _ADEQUACY_CACHE.clear()
+    _ADEQUACY_CACHE[ck] = found
     return found
 
 
@@ -469,12 +480,9 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     s_keys = src.keys
     if src.words and lex.readings:
         # a capitalised word not rendered from the source may be a transliterated name ("Lin", "Wanqing")
-        spans_of: dict[str, tuple[int, int] | None] = {}  # each distinct word looked for once
-        for text, key, _, _, _ in t_words:
-            if key and text[0].isupper() and key not in s_keys and _spellable(text.lower(), lex):
-                if text not in spans_of:
-                    spans_of[text] = _name_span(text, src, lex)
-                where = spans_of[text]
+        for text, key in tgt.named:  # each distinct capitalised word once
+            if key not in s_keys and _spellable(text.lower(), lex):
+                where = _name_span(text, src, lex)
                 if where:
                     covered_spans.append(where)
                     name_tokens.add(text)
@@ -838,9 +846,14 @@ def _analyse(sources: list[str], targets: list[str], src_lang: str, tgt_lang: st
     ad: list[Adequacy | None] = []
     s_infos = [source_info(s, lex) for s in sources]
     t_infos = [target_info(t, tgt_lang) for t in targets]
+    g_key = _glossary_key(glossary)
     for i in range(n):
         if i < len(sources) and sources[i].strip() and targets[i].strip():
-            ad.append(adequacy(sources[i], targets[i], src_lang, tgt_lang, glossary))
+            # adequacy() with the texts' words at hand: the same memo, without looking them up again
+            ck = (sources[i], targets[i], src_lang, tgt_lang, g_key)
+            found = _ADEQUACY_CACHE.get(ck)
+            ad.append(found if found is not None else
+                      _remember(ck, _adequacy(s_infos[i], t_infos[i], lex, glossary, tgt_lang)))
         else:
             ad.append(None)
     result = TrackMeaning(ad)
@@ -1137,7 +1150,8 @@ def addition_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return [ctx.flag("addition", length_reason)] if length_reason else []
     if _misplaced(ctx):
         return []
-    signal = addition_signal(a, ctx.thresholds, clause_count(ctx.unit_source))
+    # the clauses matter only for a sentence added to the translation: counted only then
+    signal = addition_signal(a, ctx.thresholds, clause_count(ctx.unit_source) if a.added_sentence else None)
     if length_reason and signal:
         return [ctx.flag("addition", length_reason + "; " + signal.reason + ctx.where)]
     if length_reason:

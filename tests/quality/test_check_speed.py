@@ -99,3 +99,69 @@ def test_paused_gc_never_thaws_what_a_caller_froze():
         assert kept and 0 < after <= frozen and after > frozen - 100_000
     finally:
         gc.unfreeze()
+
+
+# --- round 21: whole-track shortcuts -------------------------------------------------------------
+
+_MARKUP_TEXT = st.lists(st.sampled_from(list("ab 林\n<>{}\\&/i") + ["<i>", "</i>", "{\\an8}", "{\\i1}", "\\N", "&amp;"]),
+                        max_size=10).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(_MARKUP_TEXT, max_size=6), dialect=st.sampled_from(["srt", "vtt", "ass", "ssa", None]))
+def test_plain_texts_of_a_track_is_plain_text_of_each_cue(texts, dialect):
+    from localise.formats.markup import plain_text, plain_texts
+
+    assert plain_texts(texts, dialect) == [plain_text(t, dialect) for t in texts]
+
+
+def _track_pair():
+    from localise.model import Cue, Track
+
+    source = Track(cues=[Cue(i * 3000, i * 3000 + 2000, text, str(i + 1)) for i, text in
+                         enumerate(["林晚晴三天之后会回来。", "<i>你好。</i>", "对不起。", "我们走吧。"])], format="srt")
+    target = source.with_texts(["Lin Wanqing will be back in three days.", "Hello.", "Sorry.", "Let's go."])
+    return source, target
+
+
+def _every_check_asked() -> dict:
+    """The stock checks behind wrappers: ``_idle_checks`` does not know them, so every cue asks every check."""
+    from localise.quality.checks import CHECKS
+
+    return {code: (lambda ctx, f=check: f(ctx)) for code, check in CHECKS.items()}
+
+
+def _flags(source, target, **kw):
+    from localise.quality.checks import check_track
+
+    return [[(f.code, f.severity, f.reason) for f in cue] for cue in
+            check_track(source, target, src_lang="zh", tgt_lang="en", **kw)]
+
+
+def test_checks_left_out_of_the_loop_are_those_that_cannot_fire():
+    """Markup lost in one cue, one cue retimed worse than its source, one low confidence, a glossary
+    term missing: each still flagged, exactly as with every check asked on every cue."""
+    from localise.glossary import Glossary
+    from localise.model import Cue
+
+    source, target = _track_pair()
+    cues = list(target.cues)
+    cues[2] = Cue(cues[2].start_ms, cues[2].start_ms + 300, cues[2].text, cues[2].id)  # retimed: too short
+    target = target.__class__(cues=cues, format="srt")
+    glossary = Glossary.from_csv("zh,en\n林晚晴,Lin Wanqing\n对不起,Forgive me\n")
+    kw = {"glossary": glossary, "confidences": [None, 0.01, None, None]}
+    fast, slow = _flags(source, target, **kw), _flags(source, target, checks=_every_check_asked(), **kw)
+    assert fast == slow
+    codes = {code for cue in fast for code, _, _ in cue}
+    assert {"markup", "timing", "low-confidence", "glossary"} <= codes
+
+
+def test_a_plain_track_on_its_sources_timing_flags_the_same_without_the_idle_checks():
+    from localise.quality import checks
+
+    source, target = _track_pair()
+    source = source.with_texts([c.text.replace("<i>", "").replace("</i>", "") for c in source.cues])
+    target = source.with_texts([c.text for c in target.cues])
+    idle = checks._idle_checks(source, target, checks._source_timings(source, len(target.cues)), None, None)
+    assert idle == {checks.check_glossary, checks.check_low_confidence, checks.check_timing, checks.check_markup}
+    assert _flags(source, target) == _flags(source, target, checks=_every_check_asked())
