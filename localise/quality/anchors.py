@@ -36,7 +36,6 @@ class Anchor:
     label: str  # for the reason: 'Captain Zhou' (周队), 80 (八十)
     term: str | None = None  # glossary source term
     rendering: str | None = None  # its required rendering in the target language
-    case_sensitive: bool = True
     number: numbers.Number | None = None
 
 
@@ -54,8 +53,7 @@ def lost_anchors(source: str, target: str, src_lang: str, tgt_lang: str, glossar
     if glossary is not None:
         for match, rendering in glossary.missing(source, target, tgt_lang):
             if match.term not in target:  # copied, not translated: the untranslated check's
-                found.append(Anchor(f"{rendering!r} ({match.term})", term=match.term, rendering=rendering,
-                                    case_sensitive=match.case_sensitive))
+                found.append(Anchor(f"{rendering!r} ({match.term})", term=match.term, rendering=rendering))
     comparison = numbers.compare_texts(source, target, src_lang, tgt_lang, glossary=glossary)
     for n in [s for s, _t in comparison.conflicts] + list(comparison.missing):
         if _distinctive(n) and n.text not in target:
