@@ -139,6 +139,7 @@ def test_quick_run_without_prefect_writes_the_promised_figures(tmp_path):
     assert result["raw"]["output_tokens"] == 24 * config["series"]["engine_lines"], "fixed output length"
     assert result["parse_check_render"]["cues"] == 200
     assert result["parse_check_render"]["check_vs_pysrt_translated"] > 0
+    assert result["parse_check_render"]["lexical_floor_s"] > 0 and result["lexical_floor_vs_pysrt_cpu"] > 0
     assert result["machine"]["versions"]["ctranslate2"]
 
 
