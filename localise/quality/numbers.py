@@ -152,8 +152,10 @@ def normalise_digits(text: str) -> str:
 
 
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?![\d:])")
-_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:([,.\u00a0\u202f' ])\d{3})(?:\1\d{3})*(?:[.,]\d+)?(?![\d])")
-_PLAIN = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+# not inside a number: no digit before, nor a digit and a separator ("1,500" is one number); a comma
+# after a word is no separator (the full-width comma of 电话，139… becomes "," in normalise_digits)
+_GROUPED = re.compile(r"(?<![\d.])(?<!\d,)\d{1,3}(?:([,.\u00a0\u202f' ])\d{3})(?:\1\d{3})*(?:[.,]\d+)?(?![\d])")
+_PLAIN = re.compile(r"(?<![\d.])(?<!\d,)\d+(?:[.,]\d+)?(?![\d])")
 
 
 def _hour_values(h: int) -> frozenset[float]:
@@ -283,6 +285,13 @@ _NUMERAL_PATTERN = f"[{_CN}]+"
 _CLOCK = re.compile(rf"^[点點時时](?:([{_CN}\d]+)分|(半)|([一二三123])刻|([{_CN}\d]+))?")
 _WEEKDAY = re.compile(r"(?:星期|礼拜|禮拜|周|週)$")
 _MONTH_AFTER = re.compile(r"^月")
+#: a part of the day before 一点/两点 makes it a clock time (凌晨一点: 1 a.m.), unless 都/也/儿 follow
+#: (晚上一点都不冷: "not cold at all at night")
+_DAY_PART_BEFORE = re.compile(r"(?:凌晨|清晨|早上|早晨|上午|中午|下午|傍晚|晚上|夜里|半夜|深夜|午夜|今晚|明晚|昨晚|当晚|今早|明早|夜间)$")
+_NOT_CLOCK_AFTER = re.compile(r"[都也儿兒]")
+#: a rough count of a magnitude: 十来万 (about 100,000), 二十几亿, 三千多万
+_ROUGH_MAGNITUDE = re.compile(r"^(?:几|多|来|余)([百千万亿萬億])")
+_MAGNITUDES = {"百": 1e2, "千": 1e3, "万": 1e4, "萬": 1e4, "亿": 1e8, "億": 1e8}
 _ROUGHLY_BEFORE = re.compile(r"(?:数|几|好几|上)$")
 _ROUGHLY_AFTER = re.compile(r"^(?:几|多|来|余)")
 _ORDINAL_BEFORE = re.compile(r"(?:第|排名第|排行第)$")
@@ -479,6 +488,9 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
     found: list[tuple[int, int, Number]] = []
 
     def idiom(m: re.Match[str]) -> str:
+        if m.group()[-1] in "点點" and _DAY_PART_BEFORE.search(text, 0, m.start()) and not _NOT_CLOCK_AFTER.match(
+                text, m.end()):
+            return m.group()  # 凌晨一点 is 1 a.m., not "a little": read as a clock time below
         # the numerals of an idiom are kept as weak numbers: "a hundred times" for 一百遍 is no "extra"
         for run in _NUMERAL_RUN.finditer(m.group()):
             value = _cn_value(run.group())
@@ -517,6 +529,15 @@ def _han_numbers(text: str, taken: list[tuple[int, int]], masks: _Masks) -> list
             run = run[:-1]
             after = masked[end:]
             digit_only = all(c in _CN_DIGITS for c in run)
+        rough = None if tael else _ROUGH_MAGNITUDE.match(after)
+        if rough is not None and (base := _cn_value(run)) is not None:
+            # 十来万, 十几万, 三十多万: "about 100,000", one rough quantity, not 十 and a lone 万
+            length = rough.end()
+            found.append((start, end + length, Number(run + after[:length],
+                                                      frozenset({base * _MAGNITUDES[rough.group(1)]}), weak=True)))
+            taken.append((start, end + length))
+            pos = end + length
+            continue
         decimal = None if tael else _unit_decimal(run, after) or _tens_and(run, after)
         if decimal is not None:  # 一米八二, 一块五, 两毛五: the digits after the unit are its decimals
             length, value = decimal
@@ -1253,6 +1274,7 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
     unused = list(target)
     matched: list[tuple[Number, Number]] = []
     left: list[Number] = []
+    loose: list[Number] = []  # weak source numbers nothing matched: never missing, but see _slip_of
     for number in sorted(source, key=lambda n: n.weak):
         hit = next((t for t in unused if number.matches(t)), None)
         if hit is not None:
@@ -1260,6 +1282,8 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
             matched.append((number, hit))
         elif not number.weak:
             left.append(number)
+        elif number.kind != "word":  # an idiom's or an adverb's numeral (一点, 一百个不愿意) says no value
+            loose.append(number)
     spare = [t for t in unused if not t.weak and not any(t.matches(s) for s in source)]
     if left and spare:
         _join_digit_groups(left, spare, matched)
@@ -1272,7 +1296,48 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
         else:
             spare.remove(partner)
             conflicts.append((number, partner))
+    # a value off by a power of ten (三万多 -> "300K", 初八 -> "the 80th"): the same quantity with a
+    # digit too many or too few, whatever the source number's strength
+    for t in list(spare):
+        number = next((n for n in missing + loose if _slip_of(n, t)), None)
+        if number is not None:
+            (missing if number in missing else loose).remove(number)
+            spare.remove(t)
+            conflicts.append((number, t))
+    # a span said as another span (七天 -> "a month"): "a month" is weak only in that it may be loose
+    # where the source has no span; beside an unmatched span of the source it states a length
+    for number in [n for n in missing if n.kind == "span" and n.days is not None]:
+        partner = next((t for t in unused if t.weak and t.kind == "span" and t.days is not None
+                        and not any(t.matches(s) for s in source)), None)
+        if partner is not None:
+            unused.remove(partner)
+            missing.remove(number)
+            conflicts.append((number, partner))
     return Comparison(tuple(matched), tuple(conflicts), tuple(missing), tuple(spare))
+
+
+#: how many places a value may be shifted and still be read as the source's value misstated
+SLIP_POWERS = (10.0, 100.0, 1000.0)
+
+
+def _slip_of(source: Number, target: Number) -> bool:
+    """Whether ``target`` states ``source``'s value shifted by one to three decimal places (a digit
+    or a zero too many or too few: 30K for 三十万, 890 for 八十九). Only whole values of 2 or more on
+    the source side: 一 is too often "a", and a fraction too often a rate."""
+    if target.kind == "span" or source.kind == "span":
+        return False  # lengths of time have their own comparison (days)
+    if all(ch in _CN_UNITS for ch in source.text):
+        return False  # a lone 万 or 百 (万岁, 百姓 left unmasked) says no value of its own
+    for a in source.values:
+        if a < 2 or a != int(a):
+            continue
+        for b in target.values:
+            if b <= 0 or b != int(b):
+                continue
+            big, small = (a, b) if a > b else (b, a)
+            if any(abs(big - small * p) < 1e-9 * big for p in SLIP_POWERS) and small >= 1:
+                return True
+    return False
 
 
 #: a phone number, plate or account written in one piece on one side and in groups on the other

@@ -478,3 +478,58 @@ def test_digit_groups_that_spell_another_string_still_disagree():
 def test_a_split_said_as_tenths_is_no_quantity():
     assert [f for f in number_flags("五五分成。", "We split it fifty-fifty.") if f.severity != "minor"] == []
     assert [f for f in number_flags("咱们三七开。", "We split it 70-30.") if f.severity != "minor"] == []
+
+
+def test_digits_after_a_chinese_comma_are_read():
+    """The full-width comma becomes "," with the digits; after a word it is no thousands separator."""
+    assert values("打过电话，13905712846。", "zh") == [{13905712846}]
+    assert values("价格，300块。", "zh") == [{300}]
+    assert values("1,500 people", "en") == [{1500, 1.5}]
+    assert findings("刘振给一个号码打过电话，13905712846。", "Liu Zhen called a number, 139-0571-2846.") == {}
+
+
+@pytest.mark.parametrize("src, tgt", [
+    ("爸，今天卖了三万多块。", "Dad, we made over 300K today."),  # a rough count, a place too many
+    ("初八上班。", "Work starts on the 80th."),  # a day of the month (a rank) said ten times over
+    ("八十九平，两室一厅。", "890 square meters. Two bedrooms."),
+    ("这份合同第七条写错了。", "Clause 70 of this contract is wrong."),
+])
+def test_a_value_off_by_a_power_of_ten_is_a_major_conflict(src, tgt):
+    flags = number_flags(src, tgt)
+    assert [f.severity for f in flags] == ["major"], flags
+    assert "different value" in flags[0].reason
+
+
+@pytest.mark.parametrize("src, tgt", [
+    ("手表也在，少说值个十来万。", "Worth 100 grand at least."),  # 十来万 is one rough value, not 十 and 万
+    ("他欠了十几万的赌债。", "He owes over 100K in gambling debts."),
+    ("三十多万块。", "Over 300K."),
+])
+def test_a_rough_count_of_a_magnitude_is_one_value(src, tgt):
+    assert findings(src, tgt) == {}
+
+
+@pytest.mark.parametrize("src, tgt", [
+    ("我一百个不愿意。", "Not in a thousand years."),  # hyperbole: an idiom's numeral states no value
+    ("他有两个孩子。", "He has 20 cats."),  # not a slip: a strong count in conflict anyway (major, once)
+    ("万岁！", "Long live the king, 10,000 years!"),  # a lone magnitude says no value of its own
+    ("等一下。", "Wait 10 minutes."),  # 一 is too often "a" to be misread as ten
+])
+def test_a_power_of_ten_away_is_no_slip_where_the_source_states_no_value(src, tgt):
+    severities = [f.severity for f in number_flags(src, tgt)]
+    assert severities.count("major") == (1 if "孩子" in src else 0), severities
+
+
+def test_a_span_said_as_another_span_is_a_conflict():
+    flags = number_flags("爸走了还不到七天，", "Dad's been gone less than a month,")
+    assert [f.severity for f in flags] == ["major"] and "七天 (7 days)" in flags[0].reason and "a month" in flags[0].reason
+    assert findings("爸走了还不到七天，", "Dad's been gone less than a week,") == {}
+    assert findings("七天之内。", "Within a week.") == {}
+
+
+def test_one_oclock_after_a_part_of_the_day_is_a_clock_time():
+    assert [(n.kind, n.weak) for n in extract_numbers("凌晨一点，七号码头。", "zh")][0] == ("clock", False)
+    assert findings("凌晨一点，七号码头。", "1 a.m., Pier 7.") == {}
+    assert [f.severity for f in number_flags("凌晨一点，七号码头。", "10 a.m., Pier 7.")] == ["major"]
+    # 一点 stays "a little" where 都/也 follow, or no part of the day stands before it
+    assert strong("晚上一点都不冷。", "zh") == [] and strong("我就吃一点。", "zh") == []
