@@ -263,6 +263,22 @@ def test_a_translation_cut_off_mid_sentence_is_an_omission():
                        src_lang="zh", tgt_lang="en") == [[], []]
 
 
+def test_a_line_stopping_on_a_comma_where_its_source_ends_the_sentence_is_an_omission():
+    """剑谱丢了，师父一定急坏了。 -> "With the manual gone," and the next line starts a new sentence: cut off."""
+    zh = ["剑谱丢了，师父一定急坏了。", "我们快回去吧。"]
+    found = flags_of(zh, ["With the manual gone,", "Let's go back."])
+    om = [f for f in found[0] if f.code == "omission"]
+    assert len(om) == 1 and om[0].severity == "major" and "«,»" in om[0].reason and "cut off" in om[0].reason
+    assert not [f for f in found[1] if f.code == "omission"]
+    # the last cue of a track has no next line to finish it
+    assert [f.code for f in flags_of(zh[:1], ["With the manual gone,"])[0]] == ["omission"]
+    # a subtitler running the sentence on into the next cue continues in lower case: no flag
+    assert flags_of(zh, ["With the manual gone,", "we should hurry back."])[0] == []
+    # the source goes on too (a comma on both sides): not this rule's
+    assert not [f for f in flags_of(["剑谱丢了，", "师父一定急坏了。"], ["With the manual gone,", "Master must be frantic."])[0]
+                if f.code == "omission"]
+
+
 def test_a_whole_shifted_file_is_one_track_finding_in_the_report():
     from localise.quality.report import build_report
 
