@@ -39,6 +39,7 @@ from typing import Any
 from localise.model import Flag
 from localise.quality.lexicon import load_lexicon
 from localise.quality.meaning import SourceInfo, TargetInfo, TrackFinding, source_info, target_info
+from localise.quality.numbers import compare, extract_numbers
 from localise.quality.text import base_lang
 from localise.quality.thresholds import over_defaults
 
@@ -103,26 +104,40 @@ class CueAlignment:
 class _Src:
     """A cue's source as the scores need it: its content words and every key they may be rendered by."""
 
-    __slots__ = ("words", "keys", "number")
+    __slots__ = ("words", "keys", "number", "values")
 
-    def __init__(self, s: SourceInfo) -> None:
+    def __init__(self, s: SourceInfo, lang: str) -> None:
         self.words = s.words
         self.keys = s.keys
         self.number = s.has_number
+        #: the numbers it states, by value (only where it holds a numeral at all)
+        self.values = tuple(extract_numbers(s.text, lang)) if s.has_number else ()
 
 
 class _Tgt:
     """A cue's translation: its content keys (capitalised words apart: maybe names), its numbers."""
 
-    __slots__ = ("plain", "caps", "keys", "numbers", "number")
+    __slots__ = ("plain", "caps", "keys", "numbers", "number", "values")
 
-    def __init__(self, t: TargetInfo) -> None:
+    def __init__(self, t: TargetInfo, lang: str) -> None:
         words = t.words
         self.plain = [w.key for w in words if w.key and not w.capital]
         self.caps = [w.key for w in words if w.key and w.capital]
         self.numbers = sum(1 for w in words if w.number)
         self.number = t.has_number
         self.keys = t.keys
+        self.values = tuple(extract_numbers(t.text, lang)) if t.has_number else ()
+
+
+def _numbers_agree(tg: _Tgt, sr: _Src) -> bool:
+    """Whether the translation's numbers may render the source's: a value in common, or no value
+    read on one side (a number word the value reader leaves alone, "half the board"). "I'm 80
+    years old" renders nothing of 我跟了老爷四十年 (it was credited as any number for any number)."""
+    if not tg.values or not sr.values:
+        return True
+    if any(t.matches(v) for t in tg.values for v in sr.values):
+        return True
+    return bool(compare(sr.values, tg.values).matched)  # 13905712846 said as 139-0571-2846
 
 
 class _Cue:
@@ -151,11 +166,12 @@ def score(t: _Cue, s: _Cue) -> float:
         hit = sum(1 for k in tg.caps if k in skeys)
         ok += hit
         total += hit
-    if tg.numbers and sr.number:
+    numbers_agree = bool(tg.numbers) and sr.number and _numbers_agree(tg, sr)
+    if numbers_agree:
         ok += tg.numbers
     if not total or not ok:
         return 0.0
-    tset, tnum = tg.keys, tg.number
+    tset, tnum = tg.keys, tg.number and (numbers_agree or not tg.numbers)
     covered = 0
     for w in sr.words:
         if w.number:
@@ -203,10 +219,10 @@ def align_cues(source_plain: Sequence[str], target_plain: Sequence[str], src_lan
         s_text, t_text = source_plain[i].replace("\n", s_sep), target_plain[i].replace("\n", t_sep)
         sr = srcs.get(s_text)
         if sr is None:
-            sr = srcs[s_text] = _Src(source_info(s_text, lex))
+            sr = srcs[s_text] = _Src(source_info(s_text, lex), src_lang)
         tg = tgts.get(t_text)
         if tg is None:
-            tg = tgts[t_text] = _Tgt(target_info(t_text, tgt_lang))
+            tg = tgts[t_text] = _Tgt(target_info(t_text, tgt_lang), tgt_lang)
         cues.append(_Cue(sr, tg))
     min_words = int(th["alignment_swap_min_words"])
     informative = [c.informative(1) for c in cues]
@@ -416,11 +432,26 @@ def _add_anchored(result: CueAlignment, track: Any, glossary: Any, window: int) 
     against whole sentences, so a name moved inside its own sentence is no evidence."""
     from localise.quality import anchors
 
+    from localise.quality.meaning import adequacy
+
     _, src, tgt, position = track.sentences()
+
+    def unrelated(j: int) -> bool:
+        """Cue ``j``'s translation has next to nothing of its source. The pass's score credits any
+        number of a translation where the source holds one; the adequacy (asked only here, for the
+        few cues that lost an anchor) credits only numbers of the source's values."""
+        own = result.poor.get(j)
+        if own is None:
+            return False
+        if own < UNRELATED:
+            return True
+        a = adequacy(track.source_plain[j], track.target_plain[j], track.src_lang, track.tgt_lang, glossary)
+        return a is not None and a.target_words > 0 and a.score < UNRELATED
+
     moved = anchors.moved_translations(track.source_plain, track.target_plain, track.src_lang, track.tgt_lang,
                                        glossary, result.poor.__contains__, window,
                                        lambda i: (src[position[i]], tgt[position[i]]), result.moved.__contains__,
-                                       lambda j: result.poor.get(j, 1.0) < UNRELATED)
+                                       unrelated)
     for i, m in moved.items():
         result.moved[i] = CueMove(i, m.belongs, result.poor[i], 0.0, anchors=m.anchors)
 

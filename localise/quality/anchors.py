@@ -62,9 +62,11 @@ def lost_anchors(source: str, target: str, src_lang: str, tgt_lang: str, glossar
 
 
 def _foreign_numbers(source: str, target: str, src_lang: str, tgt_lang: str, glossary: Any) -> list[numbers.Number]:
-    """Distinctive numbers of ``target`` with no value in ``source``."""
+    """Distinctive numbers of ``target`` with no value in ``source``; not a value a power of ten
+    off its own source's ("by 80" for 八点 is that line's number misstated, not another line's)."""
     comparison = numbers.compare_texts(source, target, src_lang, tgt_lang, glossary=glossary)
-    return [t for t in [t for _s, t in comparison.conflicts] + list(comparison.extra) if _distinctive(t)]
+    foreign = [t for s, t in comparison.conflicts if not numbers.slip_of(s, t)] + list(comparison.extra)
+    return [t for t in foreign if _distinctive(t)]
 
 
 def _spelled_by(rendering: str, source: str, src_lang: str, tgt_lang: str) -> bool:

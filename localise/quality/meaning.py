@@ -527,9 +527,11 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     sentence_words: dict[int, list[str]] = {}
     several = tgt.sentences > 1
     s_number = src.has_number
+    foreign = _foreign_number_words(src.text, tgt.text, lex, glossary, tgt_lang) if s_number and tgt.has_number else None
     for text, key, capital, number, sentence in t_words:
         if number:
-            ok = s_number or (bool(extra_keys) and text.lower() in extra_keys)
+            ok = (s_number and (foreign is None or foreign.renders(text))) or (
+                bool(extra_keys) and text.lower() in extra_keys)
         elif key:
             ok = key in s_keys or key in extra_keys or text in name_tokens
             if not ok and capital:
@@ -568,6 +570,38 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
     return Adequacy(n_words, n_words - len(uncovered), tuple(uncovered), uncovered_chars, total,
                     accounted, tuple(unaccounted), tuple(best_span), added_sentence,
                     _sentence_count(src.text), max(tgt.sentences, 1), tuple(loose), free)
+
+
+def _foreign_number_words(source: str, target: str, lex: Lexicon, glossary: Any, tgt_lang: str) -> "_ForeignNumbers":
+    """Which number words of the translation render none of the source's values: those of the
+    number check's extra numbers and its conflicts' translation side (and, while a source value is
+    unsaid, every number word no match holds). Any other number word counts as rendered when the
+    source holds a number: "forty years" under 有一半的董事 does not, so a line moved there from the
+    cue that says 四十年 no longer passes as half rendered."""
+    from localise.quality import numbers
+
+    found = numbers.compare_texts(source, target, lex.src_lang, tgt_lang, glossary=glossary)
+    if not found.extra and not found.conflicts and not found.missing:
+        return _NO_FOREIGN
+    foreign = frozenset(w.lower() for n in (*found.extra, *(t for _s, t in found.conflicts))
+                        for w in _SPACED_WORD.findall(n.text))
+    # with a source value unsaid, a loose number word of the translation ("Half the board" under
+    # 我跟了老爷四十年) renders nothing either: only the words of matched numbers count
+    credited = (frozenset(w.lower() for _s, t in found.matched for w in _SPACED_WORD.findall(t.text))
+                if found.missing else None)
+    return _ForeignNumbers(foreign, credited)
+
+
+class _ForeignNumbers(NamedTuple):
+    foreign: frozenset[str]  # words of target numbers with no value in the source
+    credited: frozenset[str] | None  # when not None: the only number words that count as rendered
+
+    def renders(self, word: str) -> bool:
+        w = word.lower()
+        return w not in self.foreign and (self.credited is None or w in self.credited)
+
+
+_NO_FOREIGN = _ForeignNumbers(frozenset(), None)
 
 
 def _with_set_phrases(src: SourceInfo, missing_terms: list[tuple[int, int]], covered: set[int], keys: frozenset[str],
@@ -1157,8 +1191,10 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
                                      "after it seem cut off" + (f"; {length_reason}" if length_reason else ""))]
     mark = stops_on_a_comma(ctx)
     if mark:  # per cue, as the dangling word
+        also = (f"; {len(a.uncovered)} of {a.source_words} source content words of the sentence have no rendering: "
+                f"{_words(a.uncovered)}" if a.uncovered else "")
         return [ctx.flag("omission", f"this line stops on «{mark}» where its source ends the sentence, and the next "
-                                     "line starts another: the rest of the sentence seems cut off"
+                                     f"line starts another: the rest of the sentence seems cut off{also}"
                                      + (f"; {length_reason}" if length_reason else ""))]
     if length_reason and signal:
         return [ctx.flag("omission", length_reason + "; " + signal.reason + ctx.where)]

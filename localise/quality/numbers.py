@@ -1274,7 +1274,7 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
     unused = list(target)
     matched: list[tuple[Number, Number]] = []
     left: list[Number] = []
-    loose: list[Number] = []  # weak source numbers nothing matched: never missing, but see _slip_of
+    loose: list[Number] = []  # weak source numbers nothing matched: never missing, but see slip_of
     for number in sorted(source, key=lambda n: n.weak):
         hit = next((t for t in unused if number.matches(t)), None)
         if hit is not None:
@@ -1299,7 +1299,7 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
     # a value off by a power of ten (三万多 -> "300K", 初八 -> "the 80th"): the same quantity with a
     # digit too many or too few, whatever the source number's strength
     for t in list(spare):
-        number = next((n for n in missing + loose if _slip_of(n, t)), None)
+        number = next((n for n in missing + loose if slip_of(n, t)), None)
         if number is not None:
             (missing if number in missing else loose).remove(number)
             spare.remove(t)
@@ -1320,7 +1320,7 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
 SLIP_POWERS = (10.0, 100.0, 1000.0)
 
 
-def _slip_of(source: Number, target: Number) -> bool:
+def slip_of(source: Number, target: Number) -> bool:
     """Whether ``target`` states ``source``'s value shifted by one to three decimal places (a digit
     or a zero too many or too few: 30K for 三十万, 890 for 八十九). Only whole values of 2 or more on
     the source side: 一 is too often "a", and a fraction too often a rate."""

@@ -92,9 +92,9 @@ def test_score_is_symmetric_in_what_it_asks_and_bounded():
     cues = alignment.align_cues  # the public entry; the score is checked on its parts below
     assert cues is not None
     lex = meaning.load_lexicon("zh", "en")
-    src = alignment._Src(meaning.source_info("我的汽车，", lex))
-    good = alignment._Cue(src, alignment._Tgt(meaning.target_info("My car", "en")))
-    other = alignment._Cue(src, alignment._Tgt(meaning.target_info("The police caught the thief.", "en")))
+    src = alignment._Src(meaning.source_info("我的汽车，", lex), "zh")
+    good = alignment._Cue(src, alignment._Tgt(meaning.target_info("My car", "en"), "en"))
+    other = alignment._Cue(src, alignment._Tgt(meaning.target_info("The police caught the thief.", "en"), "en"))
     assert alignment.score(good, good) == 1.0
     assert alignment.score(other, good) == 0.0
 
@@ -150,8 +150,8 @@ def test_a_one_way_match_counts_only_words_few_sources_can_render():
     """A one-way swap needs two shared words that few of the track's sources may render: "know"
     (知道 in many lines) is no evidence that a line belongs to one particular other line."""
     lex = meaning.load_lexicon("zh", "en")
-    src = alignment._Cue(alignment._Src(meaning.source_info("我知道我的汽车坏了。", lex)), alignment._Tgt(meaning.target_info("x", "en")))
-    tgt = alignment._Cue(src.src, alignment._Tgt(meaning.target_info("I know my car broke down.", "en")))
+    src = alignment._Cue(alignment._Src(meaning.source_info("我知道我的汽车坏了。", lex), "zh"), alignment._Tgt(meaning.target_info("x", "en"), "en"))
+    tgt = alignment._Cue(src.src, alignment._Tgt(meaning.target_info("I know my car broke down.", "en"), "en"))
     shared_all = alignment._shared(tgt, src)
     keys = {k for k in tgt.tgt.plain if k in src.src.keys}
     common_key = next(k for k in keys if k.startswith("know"))
@@ -178,3 +178,22 @@ def test_flags_do_not_depend_on_the_processs_hash_seed():
                            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(repo)}).stdout
             for seed in ("1", "7")]
     assert json.loads(runs[0]) and runs[0] == runs[1]
+
+
+def test_a_number_renders_a_number_only_of_the_same_value():
+    """"I'm 80 years old." says nothing of 我跟了老爷四十年 (it scored 1.00 there: any number counted
+    for any number, "years" for 年), so no swap is read into a clean track holding both."""
+    lex = meaning.load_lexicon("zh", "en")
+
+    def cue(zh: str, en: str) -> alignment._Cue:
+        return alignment._Cue(alignment._Src(meaning.source_info(zh, lex), "zh"), alignment._Tgt(meaning.target_info(en, "en"), "en"))
+
+    forty = cue("我跟了老爷四十年。", "I served your father for forty years.")
+    eighty = cue("我都八十了。", "I'm 80 years old.")
+    said_forty = cue("我都八十了。", "I'm 40 years old.")
+    assert alignment.score(eighty, forty) < alignment.score(said_forty, forty)
+    assert alignment.score(eighty, forty) < 0.6  # poor: "years" and "old" alone
+    assert alignment.score(eighty, eighty) > alignment.score(said_forty, eighty)
+    # a number word the value reader leaves alone ("half") still counts where the source has a number
+    half = cue("有一半的董事都站他。", "Half the board is on his side.")
+    assert alignment.score(half, half) > 0.6

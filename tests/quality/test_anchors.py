@@ -136,3 +136,27 @@ def test_the_line_that_lost_the_anchor_must_be_unrelated_to_its_own_source():
     renders_its_source = anchors.moved_translations(sources, targets, "zh", "en", GLOSSARY, poor=lambda i: True,
                                                     window=30, unrelated=lambda j: j != 0)
     assert renders_its_source == {}
+
+
+def test_a_number_of_another_value_renders_nothing_so_a_line_moved_onto_a_source_with_a_number_is_found():
+    """"I served your father for forty years." moved under 有一半的董事都站他。: the source holds a
+    number (一半), but not forty years; that word no longer counts as rendered, on either side."""
+    from localise.quality.meaning import adequacy
+
+    assert adequacy("有一半的董事都站他。", "I served your father for forty years.", "zh", "en").accounted_words == 0
+    assert adequacy("我跟了老爷四十年，", "Half the board is on Uncle's side.", "zh", "en").accounted_words == 0
+    assert adequacy("我跟了老爷四十年。", "I served him for forty years.", "zh", "en").accounted_words >= 1  # the value
+    zh = ["我跟了老爷四十年。"] + ZH[1:5] + ["有一半的董事都站他。"] + ZH[5:]
+    en = ["I served your father for forty years."] + EN[1:5] + ["Half the board is on his side."] + EN[5:]
+    assert misaligned(zh, en) == {}
+    found = misaligned(zh, swapped(0, 5, en))
+    assert 5 in found and "cue 1" in found[5] and "四十年" in found[5]
+
+
+def test_a_value_a_power_of_ten_off_its_own_source_is_that_lines_number_not_a_moved_line():
+    """"by 80" under 今晚八点之前 is the number check's conflict (8 o'clock said ten times over), not
+    the translation of 我都八十了 a few cues on, even where that line's translation is condensed."""
+    zh = ["她说今晚八点之前，把人带到老宅。"] + ZH[1:3] + ["我都八十了，还能等你几年？"]
+    en = ["She wants the girl at the old house by 80."] + EN[1:3] + ["How long do you think I've got?"]
+    flags = check_track(track(zh), track(en), src_lang="zh", tgt_lang="en", glossary=GLOSSARY)
+    assert [f.code for f in flags[0] if f.severity == "major"] == ["number"]
