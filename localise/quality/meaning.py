@@ -1165,6 +1165,24 @@ def stops_on_a_comma(ctx: Any) -> str | None:
     return target[-1]
 
 
+def dropped_turns(source: str, target: str) -> tuple[int, int] | None:
+    """(the source's speaker turns, the translation's) when a two-speaker cue lost a turn: both sides
+    are dialogue (a dash per speaker, ``layout.split_dialogue``) and the translation has fewer turns
+    ("-谁？\n-是我。" -> "- Who's there?"). A translation without any dash may have merged the turns on
+    purpose: not this rule's."""
+    if "\n" not in source:
+        return None
+    from localise.layout import split_dialogue
+
+    src_turns = split_dialogue(source.split("\n"))
+    if src_turns is None or len(src_turns) < 2:
+        return None
+    tgt_turns = split_dialogue(target.split("\n"))
+    if tgt_turns is None or len(tgt_turns) >= len(src_turns):
+        return None
+    return len(src_turns), len(tgt_turns)
+
+
 def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
     """``omission`` from the length ratio (``length_reason``, or None when the length is fine)
     and the lexicon together: both agree -> major; the length alone while the lexicon finds the
@@ -1189,6 +1207,11 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
     if dangling:  # per cue: a cut inside a sentence that runs on over several cues
         return [ctx.flag("omission", f"this line stops on «{dangling}», a word no whole line ends on: the words "
                                      "after it seem cut off" + (f"; {length_reason}" if length_reason else ""))]
+    turns = dropped_turns(ctx.source_plain, ctx.target_plain)
+    if turns:  # per cue: a speaker's turn is a line of its own
+        return [ctx.flag("omission", f"the source gives {turns[0]} speakers' turns (a dash each), the translation "
+                                     f"{turns[1]}: a speaker's line seems dropped"
+                                     + (f"; {length_reason}" if length_reason else ""))]
     mark = stops_on_a_comma(ctx)
     if mark:  # per cue, as the dangling word
         also = (f"; {len(a.uncovered)} of {a.source_words} source content words of the sentence have no rendering: "

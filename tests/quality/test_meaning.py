@@ -294,3 +294,12 @@ def test_a_whole_shifted_file_is_one_track_finding_in_the_report():
     assert "meaning" not in report["track"]["checks_unavailable"]
     other = build_report(src, tgt, [[] for _ in flags], target_language="es", src_lang="zh")
     assert "meaning" in other["track"]["checks_unavailable"]
+
+
+def test_a_two_speaker_cue_that_lost_a_turn_is_an_omission():
+    found = flags_of(["-谁？\n-是我。", "进来吧。"], ["- Who's there?", "Come in."])
+    om = [f for f in found[0] if f.code == "omission"]
+    assert len(om) == 1 and om[0].severity == "major" and "2 speakers' turns" in om[0].reason
+    # both turns kept, or merged into one line without dashes on purpose: no such flag
+    assert not [f for f in flags_of(["-谁？\n-是我。"], ["- Who's there?\n- It's me."])[0] if f.code == "omission"]
+    assert not [f for f in flags_of(["-谁？\n-是我。"], ["Who's there? Me."])[0] if "speakers" in f.reason]
