@@ -554,9 +554,13 @@ def _adequacy(src: SourceInfo, tgt: TargetInfo, lex: Lexicon, glossary: Any, tgt
             if len(span) > len(best_span):
                 best_span = list(span)
     added_sentence: tuple[str, ...] = ()
-    if len(per_sentence) > 1:
+    # a sentence of nothing but function words ("I will!", "No.") renders a short reply: beside it,
+    # a sentence none of whose words the source accounts for is one more, as beside a rendered one
+    if per_sentence:  # filled only for a translation of several sentences
+        # beside nothing but function-word sentences, three words at least ("Oh. Good morning." is a greeting)
+        least = 2 if len(per_sentence) > 1 else 3
         for s, (n, ok_n) in per_sentence.items():
-            if n >= 2 and not ok_n and n > len(added_sentence):
+            if n >= least and not ok_n and n > len(added_sentence):
                 added_sentence = tuple(sentence_words[s])
     free = 0
     if budget and not uncovered and unaccounted and len(unaccounted) <= budget:

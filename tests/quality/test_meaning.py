@@ -303,3 +303,14 @@ def test_a_two_speaker_cue_that_lost_a_turn_is_an_omission():
     # both turns kept, or merged into one line without dashes on purpose: no such flag
     assert not [f for f in flags_of(["-谁？\n-是我。"], ["- Who's there?\n- It's me."])[0] if f.code == "omission"]
     assert not [f for f in flags_of(["-谁？\n-是我。"], ["Who's there? Me."])[0] if "speakers" in f.reason]
+
+
+def test_a_sentence_appended_to_a_function_word_reply_is_an_addition():
+    """一定！ -> "I will!" has no content word to render; a sentence beside it that no source word
+    accounts for was added all the same."""
+    found = flags_of(["一定！"], ["I will! Please remember to water the plants tomorrow."])
+    add = [f for f in found[0] if f.code == "addition"]
+    assert len(add) == 1 and add[0].severity == "major" and "remember" in add[0].reason
+    # a short companion is the reply said twice over, not an added sentence
+    assert not [f for f in flags_of(["一定！"], ["I will! You have my word."])[0] if f.code == "addition"]
+    assert not [f for f in flags_of(["一定！"], ["I will!"])[0] if f.code == "addition"]
