@@ -406,6 +406,13 @@ def check_markup(ctx: CueContext) -> list[Flag]:
         if len(bad) > len(unbalanced(html_tags(src_raw))):
             problems.append("unbalanced: " + "; ".join(bad))
             broken = True
+    elif "<" in tgt_raw:
+        # SubStation Alpha has no HTML tags: a renderer shows "<i>" as three letters on screen
+        shown = html_tags(tgt_raw)
+        if len(shown) > len(html_tags(src_raw)):
+            problems.append("an HTML tag in a SubStation Alpha line is shown as text: "
+                            + ", ".join(f"<{'/' if kind == 'close' else ''}{name}>" for kind, name in shown))
+            broken = True
     if not problems:
         return []
     reason = "markup differs from the source — " + "; ".join(problems)

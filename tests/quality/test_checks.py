@@ -173,6 +173,19 @@ def test_markup_style_a_subtitler_adds_is_minor_broken_or_lost_markup_major():
     assert [(f.code, f.severity) for f in ass] == [("markup", "major")]
 
 
+def test_an_html_tag_in_a_substation_alpha_line_is_shown_as_text():
+    """ASS has no <i>: a renderer puts the three letters on screen."""
+    def found(src: str, tgt: str) -> list:
+        flags = check_track(track((0, 3000, src), fmt="ass"), track((0, 3000, tgt), fmt="ass"), src_lang="zh", tgt_lang="en")[0]
+        return [f for f in flags if f.code == "markup"]
+
+    (flag,) = found("瞧好", "<i>Check this out")
+    assert flag.severity == "major" and "shown as text: <i>" in flag.reason
+    assert [f.severity for f in found("瞧好", "<i>Check this out</i>")] == ["major"]
+    assert [f.severity for f in found("瞧好", "{\\i1}Check this out")] == ["minor"]  # ASS's own italics: a style
+    assert found("<i>瞧好", "<i>Check this out") == []  # the source shows the same letters
+
+
 def test_reading_speed_of_a_held_over_line_counts_the_whole_time_it_is_shown():
     line = "The day before he died,\nhe wired 3.8 million abroad."
     src = track((0, 2600, "案发前一天，他往境外转了"), (2600, 4500, "三百八十万。"))
