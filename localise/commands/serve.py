@@ -32,6 +32,10 @@ def serve(
 
     Runs until stopped (Ctrl+C). Trigger runs with `prefect deployment run localise-batch/nightly`
     or POST /api/deployments/{id}/create_flow_run (see infra/README.md).
+
+    Registers with the Prefect server that $PREFECT_API_URL names (e.g. `prefect server start`:
+    http://127.0.0.1:4200/api); without it, Prefect starts a temporary server on a random port that
+    lives only as long as this command and that other shells cannot reach.
     """
     from rich.console import Console
 
