@@ -91,14 +91,42 @@ def _refuse_binary(data: bytes, name: str | None) -> str | None:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data, cp_isolation=["utf_16", "utf_32"]).best()
-        if best is None:
+        codec = best.encoding if best is not None else _utf16_by_nul_positions(sample)
+        if codec is None:
             raise EncodingError("binary data, not a text subtitle file (NUL bytes)", name)
         try:
-            data.decode(best.encoding)
+            data.decode(codec)
         except UnicodeDecodeError as exc:
             raise EncodingError("binary data, not a text subtitle file (NUL bytes)", name) from exc
-        return best.encoding
+        return codec
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
     if controls > max(4, len(sample) // 100):
         raise EncodingError("binary data, not a text subtitle file (control bytes)", name)
     return None
+
+
+def _utf16_by_nul_positions(sample: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when the NULs sit where BOM-less UTF-16 puts them, else ``None``.
+
+    Why: the detector misses BOM-less UTF-16 whose text is mostly CJK (each Han character has two
+    non-NUL bytes), yet every subtitle file has ASCII digits, arrows and line ends in its timing
+    lines, and in UTF-16 those are a NUL on one side of each byte pair and seldom on the other.
+    Binary data has NULs on both sides."""
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if pairs == 0:
+        return None
+    # a character such as U+4E00 一 puts a NUL on the other side too: tolerated one in ten
+    if odd >= pairs // 5 and even <= odd // 10 + 1:
+        codec = "utf-16-le"
+    elif even >= pairs // 5 and odd <= even // 10 + 1:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        text = sample[: pairs * 2].decode(codec, errors="strict")
+    except UnicodeDecodeError:
+        text = sample[: pairs * 2 - 2].decode(codec, errors="ignore")  # a pair cut by the sample's end
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+    return codec if controls <= max(2, len(text) // 200) else None
