@@ -220,3 +220,22 @@ def test_translate_progress_counts_one_track_in_the_singular(tmp_path: Path, tin
     result = invoke("translate", source, "--to", "en", "--model", tiny_model, "--out", tmp_path / "out", "--no-cache")
     assert result.exit_code == 0, result.output
     assert re.search(r"translating \d+ units? of 1 track into en", result.output), result.output
+
+
+# ------------------------------------------------------------------ review inputs
+
+
+@pytest.mark.parametrize("command", [("import",), ("tm-import",), ("ingest", "--series", "tingyu-teahouse")])
+def test_review_input_that_is_missing_is_said_with_its_name_not_an_errno(tmp_path: Path, command: tuple) -> None:
+    pytest.importorskip("sqlalchemy")
+    missing = tmp_path / "queue.xlf"
+    result = invoke("review", command[0], missing, *command[1:], "--db", f"sqlite:///{tmp_path / 'review.db'}")
+    assert result.exit_code == 1, result.output
+    assert f"error: {missing}: no such file or directory" in " ".join(result.output.split())
+    assert "Errno" not in result.output
+
+
+def test_review_commands_that_name_an_episode_say_what_the_options_mean() -> None:
+    for command in ("apply", "ingest-published"):
+        shown = " ".join(invoke("review", command, "--help", env={"COLUMNS": "200"}).output.split())
+        assert "Series name, as published" in shown and "Episode name, as published" in shown
