@@ -121,3 +121,40 @@ def test_binary_with_nuls_on_both_sides_of_each_pair_is_still_refused() -> None:
     for data in payloads:
         with pytest.raises(EncodingError, match="binary"):
             decode_bytes(data, "clip.bin")
+
+
+# Lines in UTF-8 inside a file in a legacy encoding (pasted from elsewhere) are read garbled: said.
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "tingyu-teahouse"
+
+
+@pytest.mark.parametrize("lines,codec,pasted", [
+    (_CJK_LINES * 3, "gb18030", "她说这茶真香"),
+    (["Привет, как дела?", "Мы идём домой.", "Это очень хороший чай.", "Где ты был вчера вечером?"] * 3, "cp1251",
+     "Она сказала: чай остыл."),
+])
+def test_a_utf8_line_in_a_legacy_file_is_said_with_its_line(lines: list[str], codec: str, pasted: str) -> None:
+    from localise.formats.encoding import decode_bytes_with_warnings
+
+    legacy = _srt(lines).encode(codec)
+    data = legacy + b"40\n00:00:40,000 --> 00:00:41,000\n" + pasted.encode("utf-8") + b"\n"
+    text, encoding, warnings = decode_bytes_with_warnings(data, "ep01.srt")
+    assert encoding == codec
+    line = data.split(b"\n").index(pasted.encode("utf-8")) + 1
+    assert [(w.code, w.line) for w in warnings] == [("encoding", line)]
+    assert "mixed encodings" in warnings[0].message and codec in warnings[0].message
+
+
+@pytest.mark.parametrize("codec", ["gb18030", "big5"])
+def test_a_whole_legacy_file_gets_no_mixed_encoding_warning(codec: str) -> None:
+    """The sample episodes, short lines included (一或两字 lines can be valid UTF-8 by chance)."""
+    from localise.formats.encoding import decode_bytes_with_warnings
+
+    for episode in sorted(SAMPLES.glob("ep*.srt")):
+        text = episode.read_text(encoding="utf-8") + _srt(["嗯", "好", "走吧", "是吗", "哎"])
+        data = text.encode(codec, errors="replace")
+        assert decode_bytes_with_warnings(data, episode.name)[2] == [], episode
+
+
+def test_the_corpus_mixed_encoding_file_is_not_read_silently(corpus: Path) -> None:
+    track = read_track(corpus / "tkarabela__pysubs2" / "derived__test_multiencoding_passthrough.mixed.srt")
+    assert [w.code for w in track.warnings] == ["encoding"]
