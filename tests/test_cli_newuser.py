@@ -119,6 +119,19 @@ def test_check_says_what_reading_its_files_repaired_and_lists_it_in_the_report(
     assert track["reference_parse_warnings"] == lost
 
 
+def test_check_html_report_shows_the_parse_warnings_escaped(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    source, translation = pair
+    translation.write_text(TRANSLATION.replace("3\n00:00:05,0\n", "3\n00:00:05,0 <script>x</script>\n"), encoding="utf-8")
+    html = tmp_path / "r.html"
+    result = invoke("check", translation, "--source", source, "--html", html)
+    assert result.exit_code in (0, 1), result.output
+    page = html.read_text(encoding="utf-8")
+    assert "Reading the source: what was repaired or could not be read (1)" in page
+    assert "Reading the translation: what was repaired or could not be read (1)" in page
+    assert re.search(r"line \d+, cue 2: index-sequence", page)
+    assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
 def test_check_of_clean_files_lists_no_parse_warnings(tmp_path: Path) -> None:
     source = tmp_path / "ep01.srt"
     source.write_text(SOURCE.replace("\n4\n", "\n2\n"), encoding="utf-8")
@@ -130,6 +143,9 @@ def test_check_of_clean_files_lists_no_parse_warnings(tmp_path: Path) -> None:
     track = json.loads(report.read_text(encoding="utf-8"))["track"]
     assert track["parse_warnings"] == [] and track["translation_parse_warnings"] == []
     assert "reference_parse_warnings" not in track
+    from localise.quality.report import render_html
+
+    assert "Reading the" not in render_html(json.loads(report.read_text(encoding="utf-8")))
 
 
 # ------------------------------------------------------------------ serve
