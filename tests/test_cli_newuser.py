@@ -255,3 +255,24 @@ def test_review_commands_that_name_an_episode_say_what_the_options_mean() -> Non
     for command in ("apply", "ingest-published"):
         shown = " ".join(invoke("review", command, "--help", env={"COLUMNS": "200"}).output.split())
         assert "Series name, as published" in shown and "Episode name, as published" in shown
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_a_bad_setting_from_the_environment_names_the_variable_not_its_value(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from localise.config import load_settings
+    from localise.errors import ConfigError
+
+    monkeypatch.setenv("LOCALISE_LIMITS__MAX_CUES", "abc-secret")
+    with pytest.raises(ConfigError) as info:
+        load_settings(None)
+    monkeypatch.delenv("LOCALISE_LIMITS__MAX_CUES")
+    assert "limits.max_cues" in str(info.value) and "(from $LOCALISE_LIMITS__MAX_CUES)" in str(info.value)
+    assert "abc-secret" not in str(info.value)
+    config = tmp_path / "bad.toml"
+    config.write_text('[limits]\nmax_cues = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert str(info.value).startswith(f"{config}: invalid settings: limits.max_cues") and "(from $" not in str(info.value)
