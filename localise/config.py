@@ -214,8 +214,20 @@ def load_settings(config: str | os.PathLike[str] | None = None, **overrides: Any
     except ValidationError as exc:
         where = f"{path}: " if path is not None else ""
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}{_from_environment(err['loc'])}"
+            for err in exc.errors()
         )
         raise ConfigError(f"{where}invalid settings: {problems}") from None
     except (OSError, ValueError) as exc:  # unreadable or malformed TOML
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _from_environment(loc: tuple) -> str:
+    """`` (from $LOCALISE_LIMITS__MAX_CUES)`` where a ``LOCALISE_*`` variable gave the bad value, so
+    the message does not send the user to a settings file that never named it. The name only: the
+    value may be a secret (``LOCALISE_LLM_API_KEY``)."""
+    name = "LOCALISE_" + "__".join(str(part) for part in loc).upper()
+    for key in os.environ:
+        if key.upper() == name:
+            return f" (from ${key})"
+    return ""

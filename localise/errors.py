@@ -60,21 +60,21 @@ class EngineError(LocaliseError):
 
 
 class ModelUnavailableError(EngineError):
-    """A model cannot be loaded (offline, missing folder). The message names the model and the way out."""
+    """A model cannot be loaded (offline, missing folder). The message names the model and the way
+    out: ``hint`` where the cause is known (a folder of the wrong kind), else how to get a model."""
 
-    def __init__(self, model: str, detail: str = "") -> None:
+    def __init__(self, model: str, detail: str = "", hint: str | None = None) -> None:
         super().__init__(model, detail)
         self.model = model
         self.detail = detail
+        self.hint = hint
 
     def __str__(self) -> str:
-        msg = (
-            f"model {self.model!r} cannot be loaded"
-            + (f": {self.detail}" if self.detail else "")
-            + ". Download it while online, or pass a local model folder (--model /path/to/model);"
+        tail = self.hint or (
+            "Download it while online, or pass a local model folder (--model /path/to/model);"
             " for a dry run without a real model, `make tiny-model` builds one (--model demo-output/tiny-model)."
         )
-        return msg
+        return f"model {self.model!r} cannot be loaded" + (f": {self.detail}" if self.detail else "") + ". " + tail
 
 
 class GlossaryError(LocatedError):

@@ -30,6 +30,44 @@ _NOT_STAGING = frozenset({".localise-cache"})
 _PREVIOUS = ".previous"
 
 
+def check_writable_folder(folder: Path, what: str) -> None:
+    """Refuse a folder the run could not write, before anything is read or written (else the
+    run fails late with a bare ``[Errno 20] Not a directory``): ``folder`` or a folder above it is
+    a file, or the nearest existing folder above it does not let us create anything (checked by
+    creating and removing an empty folder there: permissions, read-only or special file systems).
+    :class:`~localise.errors.UnusableFolderError` names the path and says why."""
+    from localise.errors import UnusableFolderError
+
+    existing = folder
+    while not existing.exists():
+        if existing.is_symlink():  # a dangling link: creating through it fails later
+            raise UnusableFolderError(f"{what} {folder}: {existing} is a link to nothing")
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == folder else f"lies under {existing}, which is a file"
+        raise UnusableFolderError(f"{what} {folder} {where}, not a folder: name a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".localise-probe-", dir=existing))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UnusableFolderError(f"{what} {folder} cannot be written ({reason.lower()} in {existing}): "
+                                  "name a folder you may write") from None
+
+
+def check_writable_file(path: Path, what: str) -> None:
+    """Refuse a file a command must write (``check --report``/``--html``) before any work: a
+    folder by that name, or a folder above it that cannot be made or written
+    (:func:`check_writable_folder`). Else the check runs to the end and then fails with a bare
+    ``[Errno 21] Is a directory`` that does not say which option named it."""
+    from localise.errors import UnusableFolderError
+
+    if path.is_dir():
+        raise UnusableFolderError(f"{what} {path} is a folder: name a file")
+    check_writable_folder(path.parent, f"{what} {path}: its folder")
+
+
 def safe_file_part(text: str) -> str:
     """``text`` for use inside a file name: control and invisible format characters (terminal
     escapes, bidi overrides, NUL) and path separators become ``_``."""

@@ -488,7 +488,8 @@ def localise_tracks(
     prepared = [_prepare(track, options) for track in tracks]
     if progress is not None:
         units = sum(len(p.units) for p in prepared)
-        progress(f"translating {units} units of {len(prepared)} tracks into {', '.join(targets)}")
+        tracks_said = "1 track" if len(prepared) == 1 else f"{len(prepared)} tracks"
+        progress(f"translating {units} unit{'' if units == 1 else 's'} of {tracks_said} into {', '.join(targets)}")
     context = None
     from localise.context_translate import uses_context
 

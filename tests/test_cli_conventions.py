@@ -45,7 +45,7 @@ def _all_commands(group, path=()):  # type: ignore[no-untyped-def]
 
 def test_help_names_types_and_defaults_not_placeholders() -> None:
     """Every command's options: no ``<bool>`` beside a flag, no ``<str>``/``<path>``/``<int>``
-    (arguments keep typer's type beside their own name: ``INPUT <list[Path]>``)."""
+    (arguments: ``tests/test_cli_newuser.py``)."""
     paths = list(_all_commands(typer.main.get_command(app)))
     assert len(paths) > 20
     for path in paths:

@@ -80,11 +80,20 @@ def check(
 
     from localise.config import load_settings
     from localise.errors import LocaliseError
+    from localise.outputs import check_writable_file
 
+    try:  # an unusable --report/--html is said before the check runs, naming the option
+        if report is not None:
+            check_writable_file(report, "JSON report (--report)")
+        if html is not None:
+            check_writable_file(html, "HTML report (--html)")
+    except LocaliseError as exc:
+        fail(str(exc))
     try:
         limits = load_settings(config).limits.input_limits()
         result = run_check(translation, source, reference=reference, glossary=glossary,
-                           src_lang=source_lang, tgt_lang=tgt_lang, limits=limits)
+                           src_lang=source_lang, tgt_lang=tgt_lang, limits=limits,
+                           on_warnings=lambda path, track: _print_warnings(err, path, track))
     except (LocaliseError, OSError) as exc:
         fail(str(exc) if isinstance(exc, LocaliseError) else f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}")
         return
@@ -103,17 +112,33 @@ def check(
         raise typer.Exit(EXIT_GATE)
 
 
+def _print_warnings(console, path: Path, track) -> None:  # type: ignore[no-untyped-def]
+    from localise.commands.translate import print_parse_warnings
+
+    print_parse_warnings(console, path, track)
+
+
 def run_check(translation: Path, source: Path, *, reference: Path | None, glossary: Path | None,
-              src_lang: str, tgt_lang: str, limits=None):  # type: ignore[no-untyped-def]
+              src_lang: str, tgt_lang: str, limits=None, on_warnings=None):  # type: ignore[no-untyped-def]
     """Read (within ``limits``, the settings' input size limits), align, check and build the
-    report; returns (report, flags per cue)."""
+    report; returns (report, flags per cue). ``on_warnings(path, track)`` is called for each file
+    whose reading repaired or left out something; the report lists those of the source under
+    ``track.parse_warnings`` (as ``translate``'s reports do), those of the translation under
+    ``track.translation_parse_warnings`` and, with a reference, ``track.reference_parse_warnings``."""
     from localise.io import read_track
+    from localise.pipeline import parse_warnings_field
     from localise.quality.checks import align_by_time, check_track
     from localise.quality.report import build_report
 
-    target_track = read_track(translation, limits=limits)
-    source_track = read_track(source, limits=limits)
-    reference_track = read_track(reference, limits=limits) if reference is not None else None
+    def read(path: Path):  # type: ignore[no-untyped-def]
+        track = read_track(path, limits=limits)
+        if track.warnings and on_warnings is not None:
+            on_warnings(path, track)
+        return track
+
+    target_track = read(translation)
+    source_track = read(source)
+    reference_track = read(reference) if reference is not None else None
     terms = None
     if glossary is not None:
         from localise.glossary import Glossary
@@ -126,6 +151,11 @@ def run_check(translation: Path, source: Path, *, reference: Path | None, glossa
     report = build_report(aligned, target_track, flags, target_language=tgt_lang, src_lang=src_lang,
                           reference=reference_track, signature=signature, track_findings=findings,
                           timing_source=source_track)
+    section = report.setdefault("track", {})
+    section["parse_warnings"] = parse_warnings_field(source_track)
+    section["translation_parse_warnings"] = parse_warnings_field(target_track)
+    if reference_track is not None:
+        section["reference_parse_warnings"] = parse_warnings_field(reference_track)
     return report, flags
 
 

@@ -47,6 +47,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_ERROR)
 
 
+def _said(path: Path, exc: Exception) -> str:
+    """An input file's problem as ``queue.xlf: no such file or directory``, not Python's
+    ``[Errno 2] No such file or directory: 'queue.xlf'``; a :class:`LocaliseError` already names it."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{path}: {exc.strerror.lower()}"
+    return str(exc)
+
+
 def _store(db: str | None):
     from localise.review.app.settings import ReviewSettings
     from localise.review.store import ReviewStore
@@ -143,7 +151,7 @@ def import_(
         try:
             result = import_xliff(store, path.read_bytes(), name=str(path), reviewer=reviewer)
         except (LocaliseError, OSError) as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {_said(path, exc)}", err=True)
             failed = True
             continue
         typer.echo(f"{path}: {result['edited']} edited, {result['approved']} approved")
@@ -169,7 +177,9 @@ def ingest(
             ep = episode or path.name.split(".")[0]
             fmt = Path(str(report.get("source") or "")).suffix.lstrip(".") or None
             result = store.ingest_report(report, series=series, episode=ep, src_lang=source_lang, format=fmt)
-        except (LocaliseError, OSError, ValueError) as exc:
+        except OSError as exc:
+            _fail(_said(path, exc))
+        except (LocaliseError, ValueError) as exc:
             _fail(f"{path}: {exc}")
         typer.echo(f"{path}: {result.added} new, {result.updated} refreshed, {result.kept} reviewed lines kept")
 
@@ -177,8 +187,8 @@ def ingest(
 @review_app.command("ingest-published")
 def ingest_published_cmd(
     storage: Annotated[str, typer.Option(help="Published storage: folder or s3://bucket/prefix.")],
-    series: Annotated[str, typer.Option()],
-    episode: Annotated[str, typer.Option()],
+    series: Annotated[str, typer.Option(help="Series name, as published (e.g. tingyu-teahouse).")],
+    episode: Annotated[str, typer.Option(help="Episode name, as published (e.g. ep01).")],
     db: DbOption = None,
 ) -> None:
     """Put the flagged lines of an episode's published (or held) tracks into the review queue."""
@@ -197,8 +207,8 @@ def ingest_published_cmd(
 @review_app.command("apply")
 def apply(
     storage: Annotated[str, typer.Option(help="Published storage: folder or s3://bucket/prefix.")],
-    series: Annotated[str, typer.Option()],
-    episode: Annotated[str, typer.Option()],
+    series: Annotated[str, typer.Option(help="Series name, as published (e.g. tingyu-teahouse).")],
+    episode: Annotated[str, typer.Option(help="Episode name, as published (e.g. ep01).")],
     db: DbOption = None,
 ) -> None:
     """Republish an episode with its reviewed lines (a new manifest version), without Prefect.
@@ -243,7 +253,7 @@ def tm_import(
     try:
         count = _store(db).memory.import_tmx(file.read_bytes(), series=series, name=str(file))
     except (LocaliseError, OSError) as exc:
-        _fail(str(exc))
+        _fail(_said(file, exc))
     typer.echo(f"{file}: {count} entries")
 
 

@@ -32,6 +32,10 @@ def serve(
 
     Runs until stopped (Ctrl+C). Trigger runs with `prefect deployment run localise-batch/nightly`
     or POST /api/deployments/{id}/create_flow_run (see infra/README.md).
+
+    Registers with the Prefect server that $PREFECT_API_URL names (e.g. `prefect server start`:
+    http://127.0.0.1:4200/api); without it, Prefect starts a temporary server on a random port that
+    lives only as long as this command and that other shells cannot reach.
     """
     from rich.console import Console
 
@@ -59,6 +63,44 @@ def serve(
 
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:  # noqa: BLE001 - only a Prefect API that cannot be reached is said here
+        message = prefect_unreachable(exc)
+        if message is None:
+            raise
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def prefect_unreachable(exc: BaseException) -> str | None:
+    """One line for a Prefect API that cannot be reached, instead of a hundred lines of httpx
+    traceback; ``None`` for any other error. Two cases: ``PREFECT_API_URL`` names a server that
+    does not answer, or (no ``PREFECT_API_URL``) the temporary server Prefect starts did not come
+    up in time, as on a busy machine."""
+    import httpx
+
+    if isinstance(exc, httpx.TransportError):
+        url = os.environ.get("PREFECT_API_URL") or _configured_api_url() or "(PREFECT_API_URL)"
+        return (f"cannot reach the Prefect API at {url}: {exc}. Start a server (`prefect server start`) and set "
+                "PREFECT_API_URL to its /api address, or unset PREFECT_API_URL to run a temporary one here "
+                "(see infra/README.md)")
+    if isinstance(exc, RuntimeError) and "ephemeral Prefect API server" in str(exc):
+        return ("the temporary Prefect server `localise serve` starts when PREFECT_API_URL is not set did not "
+                "answer in time. Start one with `prefect server start` and set "
+                "PREFECT_API_URL=http://127.0.0.1:4200/api, or give it longer with "
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (default 20)")
+    return None
+
+
+def _configured_api_url() -> str | None:
+    """The API URL from Prefect's own settings (profile, ``.env``), where the environment names none."""
+    try:
+        from prefect.settings import PREFECT_API_URL
+
+        return PREFECT_API_URL.value()
+    except Exception:  # noqa: BLE001 - only used to word a message
+        return None
 
 
 def register(app: typer.Typer) -> None:

@@ -196,32 +196,11 @@ def _tag_key(tag: str) -> str:
 
 
 def _check_folder(folder: Path, what: str) -> None:
-    """Refuse a folder the run could not write, before anything is read or written (else the
-    run fails late with a bare ``[Errno 20] Not a directory``): ``folder`` or a folder above it is
-    a file, or the nearest existing folder above it does not let us create anything (checked by
-    creating and removing an empty folder there: permissions, read-only or special file systems).
-    :class:`~localise.errors.UnusableFolderError` names the path and says why."""
-    import os
-    import tempfile
+    """Refuse a folder the run could not write, before anything is read or written
+    (:func:`localise.outputs.check_writable_folder`)."""
+    from localise.outputs import check_writable_folder
 
-    from localise.errors import UnusableFolderError
-
-    existing = folder
-    while not existing.exists():
-        if existing.is_symlink():  # a dangling link: creating through it fails later
-            raise UnusableFolderError(f"{what} {folder}: {existing} is a link to nothing")
-        if existing.parent == existing:
-            break
-        existing = existing.parent
-    if not existing.is_dir():
-        where = "is a file" if existing == folder else f"lies under {existing}, which is a file"
-        raise UnusableFolderError(f"{what} {folder} {where}, not a folder: name a folder")
-    try:
-        os.rmdir(tempfile.mkdtemp(prefix=".localise-probe-", dir=existing))
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise UnusableFolderError(f"{what} {folder} cannot be written ({reason.lower()} in {existing}): "
-                                  "name a folder you may write") from None
+    check_writable_folder(folder, what)
 
 
 def _open_cache(cache_dir: Path | None, out: Path):  # type: ignore[no-untyped-def]
@@ -292,25 +271,33 @@ def _run(inputs: list[Path], settings, out: Path, fmt: str | None, cache=None) -
 SHOWN_REPAIRS = 10
 
 
-def _input_checks(settings, console) -> dict:  # type: ignore[no-untyped-def]
-    """``localise_files``' reading arguments: the settings' size limits, ``--strict`` (the setting
-    ``strict_input``), and parse warnings printed on ``console`` (stderr) as
-    ``warning: FILE:LINE: code: message``."""
+def print_parse_warnings(console, path: Path, track) -> None:  # type: ignore[no-untyped-def]
+    """What reading ``path`` repaired or could not read, on ``console`` (stderr), as
+    ``warning: FILE:LINE: code (cue N): message``: every place that lost input, and the first
+    :data:`SHOWN_REPAIRS` repairs (the reports list them all)."""
     from rich.markup import escape
 
     from localise.formats.base import LOST_INPUT_CODES
 
+    lost = [w for w in track.warnings if w.code in LOST_INPUT_CODES]
+    repairs = [w for w in track.warnings if w.code not in LOST_INPUT_CODES]
+    for w in sorted(lost + repairs[:SHOWN_REPAIRS], key=lambda w: w.line or 0):
+        where = f"{path}:{w.line}" if w.line is not None else str(path)
+        cue = f" (cue {w.cue + 1})" if w.cue is not None else ""
+        kind = "[red]warning:[/red]" if w in lost else "[yellow]warning:[/yellow]"
+        console.print(f"{kind} {escape(where)}: {w.code}{cue}: {escape(w.message)}", highlight=False, soft_wrap=True)
+    if len(repairs) > SHOWN_REPAIRS:
+        console.print(f"  ... and {len(repairs) - SHOWN_REPAIRS} more warnings for {escape(str(path))} (all in its reports)",
+                      highlight=False, soft_wrap=True)
+
+
+def _input_checks(settings, console) -> dict:  # type: ignore[no-untyped-def]
+    """``localise_files``' reading arguments: the settings' size limits, ``--strict`` (the setting
+    ``strict_input``), and parse warnings printed on ``console`` (stderr) as
+    ``warning: FILE:LINE: code: message``."""
+
     def show(path: Path, track) -> None:  # type: ignore[no-untyped-def]
-        lost = [w for w in track.warnings if w.code in LOST_INPUT_CODES]
-        repairs = [w for w in track.warnings if w.code not in LOST_INPUT_CODES]
-        for w in sorted(lost + repairs[:SHOWN_REPAIRS], key=lambda w: w.line or 0):
-            where = f"{path}:{w.line}" if w.line is not None else str(path)
-            cue = f" (cue {w.cue + 1})" if w.cue is not None else ""
-            kind = "[red]warning:[/red]" if w in lost else "[yellow]warning:[/yellow]"
-            console.print(f"{kind} {escape(where)}: {w.code}{cue}: {escape(w.message)}", highlight=False, soft_wrap=True)
-        if len(repairs) > SHOWN_REPAIRS:
-            console.print(f"  ... and {len(repairs) - SHOWN_REPAIRS} more warnings for {escape(str(path))} (all in its reports)",
-                          highlight=False, soft_wrap=True)
+        print_parse_warnings(console, path, track)
 
     return {"limits": settings.limits.input_limits(), "strict": settings.strict_input, "on_warnings": show}
 

@@ -154,9 +154,14 @@ class CT2Engine:
         self.model_id = str(model)
         path = Path(model).expanduser()
         if not (path / "model.bin").is_file():
+            transformers_folder = (path / "config.json").is_file() and any(
+                (path / name).is_file() for name in ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json"))
             raise ModelUnavailableError(
                 self.model_id,
-                "not a CTranslate2 model folder (no model.bin); convert one with `localise models convert MODEL OUT`",
+                "not a CTranslate2 model folder (no model.bin)",
+                hint=(f"It holds a transformers model: leave out --engine ctranslate2, or convert it with "
+                      f"`localise models convert {self.model_id} OUT`." if transformers_folder
+                      else "Convert a transformers model with `localise models convert MODEL OUT`."),
             )
         self.device = _choose_device(device)
         if compute_type is None:

@@ -102,6 +102,25 @@ def cached_on_disk(model: str) -> bool:
         return False
 
 
+def not_a_transformers_folder(folder: Path) -> tuple[str, str] | None:
+    """Why ``folder`` cannot be a transformers model, with the way out, or ``None`` when it may be
+    one. Said before transformers tries, whose own words ("Unrecognized model ... Should have a
+    `model_type` key") do not tell a user that a CTranslate2 folder needs ``--engine ctranslate2``."""
+    import json
+
+    config = folder / "config.json"
+    if not config.is_file():
+        return ("no config.json in the folder: not a transformers model",
+                "Pass a folder saved by transformers (save_pretrained), a Hub id, or `make tiny-model` for a dry run.")
+    try:
+        fields = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None  # transformers says what is wrong with it
+    if isinstance(fields, dict) and "model_type" not in fields and (folder / "model.bin").is_file():
+        return ("the folder holds a CTranslate2 model (model.bin)", "Add --engine ctranslate2 to translate with it.")
+    return None
+
+
 def looks_like_path(model: str) -> bool:
     """A folder, as opposed to a Hub id like ``Helsinki-NLP/opus-mt-zh-en``."""
     if model.startswith((".", "/", "~")) or "\\" in model or Path(model).exists():
@@ -270,6 +289,10 @@ class HFEngine:
         local = looks_like_path(model)
         if local and not Path(model).expanduser().is_dir():
             raise ModelUnavailableError(model, "no such model folder")
+        if local:
+            wrong_kind = not_a_transformers_folder(Path(model).expanduser())
+            if wrong_kind is not None:
+                raise ModelUnavailableError(model, *wrong_kind)
         if not local and not offline() and not cached_on_disk(model) and not hub_reachable():
             raise ModelUnavailableError(model, "the Hugging Face Hub cannot be reached and it is not in the local cache")
         kwargs: dict[str, Any] = {"local_files_only": offline() or local}
