@@ -276,7 +276,7 @@ def interpret_settings(settings: str, regions: set[str] | frozenset[str] = froze
         elif key == "line":
             pieces = value.split(",")
             first = pieces[0]
-            if _INTEGER.match(first) and len(first) <= 10:
+            if _INTEGER.match(first) and len(first) <= 4000:  # int() refuses 4,300+ digits
                 put("line", int(first))
             if percent("line", first):
                 put("snapToLines", False)
