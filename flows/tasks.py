@@ -37,6 +37,7 @@ from localise.errors import GlossaryMissingError
 from localise.retry import STORAGE_DELAYS, call_with_retries
 from localise.storage import (
     MANIFEST,
+    SourceFile,
     episode_name,
     episode_strays,
     join_key,
@@ -46,6 +47,8 @@ from localise.storage import (
     read_manifest,
     safe_segment,
     sha256,
+    shared_episode_error,
+    shared_episodes,
     tidy_episode,
 )
 
@@ -207,6 +210,12 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
     cannot be parsed or read (after ``delays`` retries) or whose manifest cannot be read fails alone."""
     keys = call_with_retries(lambda: list_source_keys(source_url), what=f"{source_url}: listing", delays=delays,
                              logger=logger)
+    clashes = shared_episodes(SourceFile(key, episode_name(key)) for key in keys)
+    refused = [Outcome(safe_segment(series), episode, key, "failed", shared_episode_error(episode, found))
+               for episode, found in clashes.items() for key in found]
+    for row in refused:
+        logger.error("%s: %s", row.source, row.error)
+    keys = [key for key in keys if episode_name(key) not in clashes]
     manifests: dict[str, dict[str, Any]] = {}  # of the current episodes, for tidy_current
     current: dict[str, Episode] = {}
 
@@ -230,7 +239,7 @@ def scan_sources(source_url: str, series: str, dest_url: str, signature: Mapping
             return outcome(dest_url, episode, manifest["languages"], "current")
         return episode
 
-    scan = Scan([], [])
+    scan = Scan([], refused)
     for item in _each(one, keys):
         (scan.pending if isinstance(item, Episode) else scan.settled).append(item)
     broken = tidy_current(dest_url, scan, manifests, logger)

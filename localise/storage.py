@@ -33,7 +33,7 @@ import threading
 import time
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -567,6 +567,22 @@ def list_sources(store: Store, prefix: str = "") -> list[SourceFile]:
         if name.suffix.lower() in SUBTITLE_EXTENSIONS and not any(p.startswith(".") for p in name.parts):
             found.append(SourceFile(key=key, episode=episode_name(name.name)))
     return sorted(found, key=lambda f: natural_key(f.key))
+
+
+def shared_episodes(sources: Iterable[SourceFile]) -> dict[str, list[str]]:
+    """Episodes that more than one source file would publish as, with their keys (``ep01.srt`` and
+    ``ep01.vtt``; ``ep 1.srt`` and ``ep-1.srt``; ``a/ep01.srt`` and ``b/ep01.srt``): such files would
+    overwrite each other's tracks on every run, and a file dropped beside another would replace it.
+    Callers refuse them all rather than publish one chosen by listing order."""
+    keys: dict[str, list[str]] = {}
+    for source in sources:
+        keys.setdefault(source.episode, []).append(source.key)
+    return {episode: found for episode, found in keys.items() if len(found) > 1}
+
+
+def shared_episode_error(episode: str, keys: Sequence[str]) -> str:
+    return (f"{', '.join(keys)} are all episode {episode!r} (names are reduced to one storage segment): "
+            "rename all but one; none of them is published")
 
 
 _DIGITS = re.compile(r"(\d+)")

@@ -438,3 +438,11 @@ def test_sources_are_listed_in_episode_order_numbers_by_value(tmp_path: Path) ->
     for name in ("ep10.srt", "ep2.srt", "ep1.srt", "ep9.ass", "notes.txt"):
         store.write(name, b"1\n00:00:01,000 --> 00:00:02,000\n\xe4\xbd\xa0\xe5\xa5\xbd\n")
     assert [s.key for s in list_sources(store)] == ["ep1.srt", "ep2.srt", "ep9.ass", "ep10.srt"]
+
+
+def test_shared_episodes_names_every_file_of_an_episode_several_files_would_be() -> None:
+    from localise.storage import SourceFile, shared_episodes
+
+    keys = ["ep01.srt", "ep01.vtt", "ep 02.srt", "ep-02.srt", "x/ep03.ass", "ep04.srt", "ep..04.srt"]
+    clashes = shared_episodes(SourceFile(k, episode_name(k)) for k in keys)
+    assert clashes == {"ep01": ["ep01.srt", "ep01.vtt"], "ep-02": ["ep 02.srt", "ep-02.srt"]}

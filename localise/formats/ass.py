@@ -62,7 +62,8 @@ def _time(raw: str) -> tuple[int, bool] | None:
     raw = raw.lstrip("-")
     m = TIMESTAMP.fullmatch(raw) or TIMESTAMP_SHORT.fullmatch(raw)
     if m is None:
-        m = re.fullmatch(r"(\d+):(\d{1,2}):(\d{1,2})[.,](\d{1,3})", raw)  # hours past 9
+        # hours past 9 (at most 7 digits: int() refused a 5,000-digit hour with a traceback)
+        m = re.fullmatch(r"(\d{1,7}):(\d{1,2}):(\d{1,2})[.,](\d{1,3})", raw)
         if m is None:
             return None
     return timestamp_to_ms(m.groups()), negative

@@ -35,7 +35,7 @@ DIALECTS = ("srt", "vtt", "ass", "ssa")
 
 _ASS_BLOCK = r"\{[^{}\n]*\}"
 _SRT_TAGS = re.compile(r"</?(?:i|b|u|s|font|span|c|v|ruby|rt|lang)(?:[\s.][^<>\n]*)?>|" + _ASS_BLOCK, re.I)
-_VTT_TOKENS = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt|nbsp|lrm|rlm|#\d+|#x[0-9a-fA-F]+);")
+_VTT_TOKENS = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt|nbsp|lrm|rlm|#\d{1,8}|#x[0-9a-fA-F]{1,8});")
 _ASS_TOKENS = re.compile(_ASS_BLOCK + r"|\\[nh]")
 _DRAWING = re.compile(r"\\p(\d+)")
 _CLOSING_ASS = re.compile(r"^\{(?:\s*\\(?:[ibus]0|r[^\\}]*)\s*)+\}$")

@@ -28,6 +28,9 @@ from localise.formats.base import check_timings, is_blank, normalise_newlines, r
 from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count, check_cue_sizes, refuse_many_cues_early
 from localise.model import Cue, ParseWarning, Track
 
+#: More hour digits than this are no time (a line of 5,000 digits failed int() with a traceback).
+MAX_HOUR_DIGITS = 7
+MAX_INDEX_DIGITS = 18  # an index longer than this is kept, but not checked for its sequence
 _TS = r"(?:(\d+)\s*:\s*)?(\d{1,2})\s*:\s*(\d{1,2})(?:\s*([,.])\s*(\d{1,3}))?"
 #: A timing line, leniently: optional hours, 1-2 digit fields, ``,`` or ``.`` or no milliseconds,
 #: ``-->`` or ``->`` with or without spaces, and whatever follows (SRT display coordinates).
@@ -119,6 +122,8 @@ def parse_timing(line: str) -> tuple[int, int, str, list[str]] | None:
     ``repairs`` names each way the line departs from ``HH:MM:SS,mmm --> HH:MM:SS,mmm``.
     """
     c = _CANONICAL_TIMING.match(line)
+    if c and max(len(c.group(1)), len(c.group(5))) > MAX_HOUR_DIGITS:
+        return None
     if c:  # the usual line: SubRipTime's arithmetic (h, m, s, ms -> ms) without the objects
         h1, m1, s1, f1, h2, m2, s2, f2 = map(int, c.groups()[:8])
         start = ((h1 * 60 + m1) * 60 + s1) * 1000 + f1
@@ -128,6 +133,8 @@ def parse_timing(line: str) -> tuple[int, int, str, list[str]] | None:
     if not m:
         return None
     g = m.groups()
+    if max(len(g[0] or ""), len(g[6] or "")) > MAX_HOUR_DIGITS:
+        return None
     start = _to_ms(*g[0:5])
     end = _to_ms(*g[6:11])
     repairs: list[str] = []
@@ -193,8 +200,8 @@ def parse(text: str, name: str | None = None, *, limits: InputLimits | None = No
         has_index = block_start != i
         if has_index:
             cue_id = lines[block_start].strip()
-            number = int(cue_id)
-            if previous_id is not None and number != previous_id + 1:
+            number = int(cue_id) if len(cue_id) <= MAX_INDEX_DIGITS else None  # int() refuses 4,300+ digits
+            if previous_id is not None and number is not None and number != previous_id + 1:
                 warnings.append(ParseWarning("index-sequence", f"index {cue_id} follows {previous_id}; kept", pos, block_start + 1))
             previous_id = number
         else:

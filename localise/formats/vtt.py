@@ -26,6 +26,8 @@ from localise.formats.limits import DEFAULT_LIMITS, InputLimits, check_cue_count
 from localise.model import Cue, ParseWarning, Track
 
 _HEADER = re.compile(r"^WEBVTT(?:[ \t].*)?$")
+#: More hour (or minute) digits than this are no time: int() refused a 5,000-digit one with a traceback.
+MAX_HOUR_DIGITS = 7
 _STRICT_TS = re.compile(r"^(?:(\d{2,}):)?(\d{2}):(\d{2})\.(\d{3})$")
 _LENIENT_TS = re.compile(r"^(?:(\d+):)?(\d+):(\d{1,2})(?:[.,](\d{1,3}))?$")
 _TIMESTAMP_CHARS = re.compile(r"^[\d:.,]+")
@@ -48,7 +50,7 @@ def _timestamp(raw: str) -> tuple[int, bool] | None:
         if m is None:
             return None
     h, mi, s, frac = m.groups()
-    if int(mi) > 59 or int(s) > 59:
+    if len(h or "") > MAX_HOUR_DIGITS or len(mi) > MAX_HOUR_DIGITS or int(mi) > 59 or int(s) > 59:  # int() refuses 4,300+ digits
         return None
     ms = int((frac or "0").ljust(3, "0"))
     return ((int(h or 0) * 60 + int(mi)) * 60 + int(s)) * 1000 + ms, strict
@@ -274,7 +276,7 @@ def interpret_settings(settings: str, regions: set[str] | frozenset[str] = froze
         elif key == "line":
             pieces = value.split(",")
             first = pieces[0]
-            if _INTEGER.match(first):
+            if _INTEGER.match(first) and len(first) <= 4000:  # int() refuses 4,300+ digits
                 put("line", int(first))
             if percent("line", first):
                 put("snapToLines", False)

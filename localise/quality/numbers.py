@@ -44,7 +44,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -226,9 +226,10 @@ _SCALE_WORDS = {
     "tausend": 1e3, "mrd": 1e9, "mille milliards": 1e12,
 }
 # ``2M``, ``30K``, ``1.5bn``, ``2 million``; a lower-case ``m`` alone is metres or minutes unless a
-# currency mark stands before the digits.
+# currency mark stands before the digits. ``(?<!\d)``: a number starts where no digit stands before it
+# (as with every reader above); without it a long digit run was retried from each of its digits.
 _DIGIT_SCALE = re.compile(
-    r"(?P<cur>[$¥€£₩]\s?)?(?P<num>\d+(?:[.,]\d+)?)(?:\s?(?P<short>[KMB]|k|bn|mn)\b|\s(?P<word>[^\W\d_]+))",
+    r"(?P<cur>[$¥€£₩]\s?)?(?<!\d)(?P<num>\d+(?:[.,]\d+)?)(?:\s?(?P<short>[KMB]|k|bn|mn)\b|\s(?P<word>[^\W\d_]+))",
 )
 _CURRENCY_BEFORE = re.compile(r"(?:[$¥€£₩]|US\$|HK\$|RMB|CNY|USD|EUR|GBP|JPY)\s?$", re.IGNORECASE)
 _CURRENCY_AFTER = re.compile(
@@ -1206,14 +1207,43 @@ def _may_hold_numbers(text: str, lang: str) -> bool:
     return vocabulary is not None and not vocabulary.isdisjoint(_LETTERS.findall(lowered))
 
 
+#: Numbers are read in windows of at most this many characters, cut after a clause mark (else a
+#: space): the readers look before and after every number they find, so one hostile cue of 10,000
+#: characters holding thousands of numbers ("1% 1% ...", 三天三天...) cost seconds, quadratically.
+#: A real sentence is far shorter, so it is read whole, exactly as before.
+WINDOW_CHARS = 500
+_CLAUSE_ENDS = ("\n", "。", "！", "？", "；", "，", "!", "?", ";")
+
+
+def reading_windows(text: str, size: int = WINDOW_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``size`` characters (joined, they are ``text``): after
+    the last clause mark of each window, else after its last space, else hard."""
+    if len(text) <= size:
+        return [text]
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > size:
+        stop = start + size
+        cut = max(text.rfind(mark, start, stop) for mark in _CLAUSE_ENDS)
+        if cut < start:
+            cut = max(text.rfind(" ", start, stop), text.rfind("\u3000", start, stop))
+        cut = cut + 1 if cut >= start else stop
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
 def extract_numbers(text: str, lang: str, non_quantities: Sequence[str] = ()) -> list[Number]:
     """Every number a viewer would read in ``text`` (plain words of a cue or a sentence), in order.
 
     ``non_quantities``: more words (glossary terms, a series' list; the syntax of
     ``localise/data/non_quantities.txt``) whose numerals are no numbers. Results are cached per
-    distinct text.
+    distinct text. A text longer than :data:`WINDOW_CHARS` is read window by window
+    (:func:`reading_windows`), so the cost stays linear in its length.
     """
-    return list(_extract(text, base_lang(lang), tuple(non_quantities)))
+    lang, non_quantities = base_lang(lang), tuple(non_quantities)
+    return [n for piece in reading_windows(text) for n in _extract(piece, lang, non_quantities)]
 
 
 @lru_cache(maxsize=65536)
@@ -1264,6 +1294,76 @@ class Comparison:
     extra: tuple[Number, ...] = ()
 
 
+def _value_tolerance(a: float) -> float:
+    return 1e-9 + 1e-14 * abs(a)  # Number.matches
+
+
+class _Partners:
+    """The numbers of one side, found by value (and span length) instead of scanned.
+
+    ``first(q)`` is the position of the first number not yet taken that ``q.matches`` (what a scan
+    in order finds), ``any(q)`` whether any does. Why: a scan per number made :func:`compare`
+    quadratic, and one hostile sentence holds thousands of numbers on each side (10 s a cue)."""
+
+    def __init__(self, numbers: Sequence[Number]) -> None:
+        self.numbers = numbers
+        self.taken = [False] * len(numbers)
+        # value -> positions, for a query without days (every number) and with days (numbers without)
+        self._by_value: tuple[dict[float, list[int]], dict[float, list[int]]] = ({}, {})
+        self._by_days: dict[tuple[float, float | None], list[int]] = {}  # (days, unit) -> positions
+        for i, n in enumerate(numbers):
+            for v in n.values:
+                self._by_value[0].setdefault(v, []).append(i)
+                if n.days is None:
+                    self._by_value[1].setdefault(v, []).append(i)
+            if n.days is not None:
+                self._by_days.setdefault((n.days, n._unit()), []).append(i)
+        self._value_keys = (sorted(self._by_value[0]), sorted(self._by_value[1]))
+        self._days_keys = sorted(self._by_days, key=lambda k: k[0])
+        self._days_only = [k[0] for k in self._days_keys]
+        self._heads: dict[int, int] = {}  # id of a position list -> its first position maybe not taken
+
+    def _head(self, positions: list[int]) -> int | None:
+        """The first position of ``positions`` not taken (lazily skipping taken ones)."""
+        at = self._heads.get(id(positions), 0)
+        while at < len(positions) and self.taken[positions[at]]:
+            at += 1
+        self._heads[id(positions)] = at
+        return positions[at] if at < len(positions) else None
+
+    def _candidates(self, q: Number, take_head: bool) -> Iterator[int]:
+        """Positions whose numbers ``q`` matches: the first not taken of each group (or any)."""
+        which = 0 if q.days is None else 1
+        keys, by_value = self._value_keys[which], self._by_value[which]
+        for a in q.values:
+            tol = _value_tolerance(a)
+            lo = bisect.bisect_left(keys, a - 2 * tol)
+            hi = bisect.bisect_right(keys, a + 2 * tol)
+            for b in keys[lo:hi]:
+                if abs(a - b) <= tol:
+                    hit = self._head(by_value[b]) if take_head else by_value[b][0]
+                    if hit is not None:
+                        yield hit
+        if q.days is not None and self._days_keys:
+            d = q.days
+            ends = (d * (1 - SPAN_TOLERANCE), d / (1 - SPAN_TOLERANCE))
+            slack = 1e-9 * max(1.0, abs(d))
+            lo = bisect.bisect_left(self._days_only, min(ends) - slack)
+            hi = bisect.bisect_right(self._days_only, max(ends) + slack)
+            for key in self._days_keys[lo:hi]:
+                positions = self._by_days[key]
+                if q.matches(self.numbers[positions[0]]):  # the same days and unit: the same answer
+                    hit = self._head(positions) if take_head else positions[0]
+                    if hit is not None:
+                        yield hit
+
+    def first(self, q: Number) -> int | None:
+        return min(self._candidates(q, True), default=None)
+
+    def any(self, q: Number) -> bool:
+        return next(self._candidates(q, False), None) is not None
+
+
 def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
     """Pair the numbers of a source and its translation (see :class:`Comparison`).
 
@@ -1271,49 +1371,89 @@ def compare(source: Sequence[Number], target: Sequence[Number]) -> Comparison:
     "2 and 2" is not "2"); a target number is extra only if no source number has its value. Weak
     numbers match but are never missing, extra or in a conflict.
     """
-    unused = list(target)
+    partners = _Partners(target)
     matched: list[tuple[Number, Number]] = []
     left: list[Number] = []
     loose: list[Number] = []  # weak source numbers nothing matched: never missing, but see slip_of
     for number in sorted(source, key=lambda n: n.weak):
-        hit = next((t for t in unused if number.matches(t)), None)
+        hit = partners.first(number)
         if hit is not None:
-            unused.remove(hit)
-            matched.append((number, hit))
+            partners.taken[hit] = True
+            matched.append((number, target[hit]))
         elif not number.weak:
             left.append(number)
         elif number.kind != "word":  # an idiom's or an adverb's numeral (一点, 一百个不愿意) says no value
             loose.append(number)
-    spare = [t for t in unused if not t.weak and not any(t.matches(s) for s in source)]
-    if left and spare:
+    sources = _Partners(source)
+    unused = [t for t, taken in zip(target, partners.taken) if not taken and not sources.any(t)]
+    spare = [t for t in unused if not t.weak]
+    if left and spare and len(left) * len(spare) <= JOIN_DIGIT_GROUPS_PAIRS:
         _join_digit_groups(left, spare, matched)
+    conflicts, missing, spare = _pair_conflicts(left, spare)
+    _pair_slips(missing, loose, spare, conflicts)
+    _pair_spans(missing, unused, conflicts)
+    return Comparison(tuple(matched), tuple(conflicts), tuple(missing), tuple(spare))
+
+
+def _pair_conflicts(left: list[Number], spare: list[Number]) -> tuple[list[tuple[Number, Number]], list[Number],
+                                                                     list[Number]]:
+    """(conflicts, missing, still spare): each number left over takes the first spare number that may
+    measure the same (:meth:`Number.may_measure_the_same`: the same kind, or a plain count on either
+    side), found by kind rather than by a scan of every spare number for each."""
+    taken = [False] * len(spare)
+    by_kind: dict[str, list[int]] = {}
+    for i, t in enumerate(spare):
+        by_kind.setdefault(t.kind, []).append(i)
+    everything = list(range(len(spare)))
+    heads: dict[int, int] = {}
+
+    def head(positions: list[int]) -> int | None:
+        at = heads.get(id(positions), 0)
+        while at < len(positions) and taken[positions[at]]:
+            at += 1
+        heads[id(positions)] = at
+        return positions[at] if at < len(positions) else None
+
     conflicts: list[tuple[Number, Number]] = []
     missing: list[Number] = []
     for number in left:
-        partner = next((t for t in spare if number.may_measure_the_same(t)), None)
+        groups = [everything] if number.kind == "count" else [by_kind.get(number.kind, []), by_kind.get("count", [])]
+        partner = min((h for h in map(head, groups) if h is not None), default=None)
         if partner is None:
             missing.append(number)
         else:
-            spare.remove(partner)
-            conflicts.append((number, partner))
-    # a value off by a power of ten (三万多 -> "300K", 初八 -> "the 80th"): the same quantity with a
-    # digit too many or too few, whatever the source number's strength
+            taken[partner] = True
+            conflicts.append((number, spare[partner]))
+    return conflicts, missing, [t for t, gone in zip(spare, taken) if not gone]
+
+
+def _pair_slips(missing: list[Number], loose: list[Number], spare: list[Number],
+                conflicts: list[tuple[Number, Number]]) -> None:
+    """A value off by a power of ten (三万多 -> "300K", 初八 -> "the 80th"): the same quantity with a
+    digit too many or too few, whatever the source number's strength (in place). Bounded like the
+    digit-group join: a hostile line of thousands of numbers is not paired pair by pair."""
+    candidates = missing + loose
+    if not spare or not candidates or len(spare) * len(candidates) > JOIN_DIGIT_GROUPS_PAIRS:
+        return
     for t in list(spare):
-        number = next((n for n in missing + loose if slip_of(n, t)), None)
+        number = next((n for n in candidates if slip_of(n, t)), None)
         if number is not None:
+            candidates.remove(number)
             (missing if number in missing else loose).remove(number)
             spare.remove(t)
             conflicts.append((number, t))
-    # a span said as another span (七天 -> "a month"): "a month" is weak only in that it may be loose
-    # where the source has no span; beside an unmatched span of the source it states a length
-    for number in [n for n in missing if n.kind == "span" and n.days is not None]:
-        partner = next((t for t in unused if t.weak and t.kind == "span" and t.days is not None
-                        and not any(t.matches(s) for s in source)), None)
-        if partner is not None:
-            unused.remove(partner)
-            missing.remove(number)
-            conflicts.append((number, partner))
-    return Comparison(tuple(matched), tuple(conflicts), tuple(missing), tuple(spare))
+
+
+def _pair_spans(missing: list[Number], unused: list[Number], conflicts: list[tuple[Number, Number]]) -> None:
+    """A span said as another span (七天 -> "a month"), in place: "a month" is weak only in that it
+    may be loose where the source has no span; beside an unmatched span of the source it states a length."""
+    spans = [n for n in missing if n.kind == "span" and n.days is not None]
+    if not spans:
+        return
+    said = [t for t in unused if t.weak and t.kind == "span" and t.days is not None]
+    for number, partner in zip(spans, said):
+        missing.remove(number)
+        conflicts.append((number, partner))
 
 
 #: how many places a value may be shifted and still be read as the source's value misstated
@@ -1343,6 +1483,10 @@ def slip_of(source: Number, target: Number) -> bool:
 #: a phone number, plate or account written in one piece on one side and in groups on the other
 #: (13905712846 / 139-0571-2846): at least this many digits in all
 DIGIT_STRING_MIN = 5
+#: Digit groups are looked for only while (numbers left) x (spare numbers) stays under this: the search
+#: tries every spare position for every number left, and a hostile sentence holds thousands of each.
+#: Past it the groups stay unmatched, so they are reported (flagged), never passed over.
+JOIN_DIGIT_GROUPS_PAIRS = 40_000
 
 
 def _join_digit_groups(left: list[Number], spare: list[Number], matched: list[tuple[Number, Number]]) -> None:

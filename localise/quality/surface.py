@@ -163,15 +163,25 @@ def _has_cjk_letters(text: str) -> bool:
     return not text.isascii() and any(char_script(ch) in _CJK_LETTERS for ch in text if ord(ch) >= 0x1100)
 
 
-_DOUBLE_SPACE = re.compile(r"(\S*)( {2,})(?=(\S*))")
+_SPACE_RUN = re.compile(r" {2,}")
+_WORD_END = re.compile(r"\S*$")
+_WORD_START = re.compile(r"\S*")
+_CONTEXT = 12  # characters of the words on each side shown in the reason
 
 
 def doubled_spaces(text: str) -> list[str]:
-    """Each place where two or more spaces stand between words (``"word  word"``), as written."""
+    """Each place where two or more spaces stand between words (``"word  word"``), as written.
+
+    The words around are read from at most :data:`_CONTEXT` characters on each side: a pattern that
+    captured the whole word before each run retried it from every character of a long word
+    (quadratic: 0.8 s for one 8,000-character cue)."""
     out = []
     for line in text.split("\n"):
-        for m in _DOUBLE_SPACE.finditer(line.strip(" ")):
-            out.append(m.group(1)[-12:] + m.group(2) + m.group(3)[:12])
+        line = line.strip(" ")
+        for m in _SPACE_RUN.finditer(line):
+            before = _WORD_END.search(line, max(0, m.start() - _CONTEXT), m.start()).group()
+            after = _WORD_START.match(line, m.end(), m.end() + _CONTEXT).group()
+            out.append(before + m.group() + after)
     return out
 
 

@@ -115,7 +115,9 @@ def tokens(text: str, lang: str) -> list[str]:
 
 # --- tags --------------------------------------------------------------------------------------
 
-_HTML_OPEN_CLOSE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)((?:\.[^\s>]*)?)[^<>]*?(/?)>")
+# VTT classes (``<c.yellow.bg_blue>``) hold no ``<``: a class that could run over the next tag's ``<``
+# to the end of the text made every ``<x.`` of a long cue scan the rest of it (quadratic).
+_HTML_OPEN_CLOSE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)((?:\.[^\s<>]*)?)[^<>]*?(/?)>")
 _ASS_NAMES = (
     "alpha", "blur", "bord", "clip", "fade", "fad", "frx", "fry", "frz", "fax", "fay", "fscx", "fscy",
     "fsp", "fs", "fn", "fe", "iclip", "kf", "ko", "org", "move", "pos", "pbo", "shad", "xbord", "ybord",

@@ -30,6 +30,9 @@ __all__ = ["REVIEW_STATES", "IngestResult", "ReviewItem", "ReviewStore", "Review
 
 DEFAULT_URL = "sqlite:///review.db"
 MAX_ID = 2**63 - 1  # row ids are signed 64-bit in every database we support
+#: The longest edited line: what the readers take as one cue (``limits.max_cue_chars``' default), so a
+#: republished track can be read back. The JSON API said so (10,000) but the page form took 1 MB.
+MAX_EDIT_CHARS = 10_000
 
 
 def _valid_id(item_id: object) -> bool:
@@ -294,6 +297,9 @@ class ReviewStore:
         if state == "edited":
             if text is None or not text.strip():
                 raise ReviewError(f"review item {item.id}: an edit needs a non-empty text")
+            if len(text) > MAX_EDIT_CHARS:
+                raise ReviewError(f"review item {item.id}: an edit holds at most {MAX_EDIT_CHARS:,} characters "
+                                  f"({len(text):,} given)")
             item.final_text = text.replace("\r\n", "\n")
         elif state == "approved":
             item.final_text = item.machine_translation

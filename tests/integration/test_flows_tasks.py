@@ -162,3 +162,26 @@ def test_a_retried_publish_still_sends_its_lines_to_review(tiny_model, tmp_path)
     again = publish(dest, episode, results, signature, elsewhere)
     assert again.status == "unchanged" and again.uploaded == 0
     assert ReviewStore(second_db).track("s", "ep02", "en").track_version == "1"
+
+
+def test_source_files_that_would_be_the_same_episode_are_all_refused(tmp_path):
+    """ep01.srt and ep01.vtt (or 'ep 02.srt' and 'ep-02.srt', or a/ep03.srt and b/ep03.srt) reduce to
+    one storage segment: each run published whichever came last over the other, and a file dropped
+    beside an episode replaced its tracks. Every file of such an episode is a failed row; the rest
+    of the batch goes on."""
+    import shutil
+
+    from flows.tasks import scan_sources
+
+    sample = REPO / "samples" / "tingyu-teahouse" / "ep01.srt"
+    source = tmp_path / "src"
+    for name in ("ep01.srt", "ep01.vtt", "ep 02.srt", "ep-02.srt", "a/ep03.srt", "b/ep03.srt", "ep04.srt"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(sample, source / name)
+    settings = Settings(targets=["en"])
+    scan = scan_sources(str(source), "s", str(tmp_path / "out"), run_signature(settings, ["en"]), settings)
+    assert [e.episode for e in scan.pending] == ["ep04"]
+    failed = sorted((row.episode, row.source) for row in scan.settled)
+    assert failed == [("ep-02", "ep 02.srt"), ("ep-02", "ep-02.srt"), ("ep01", "ep01.srt"), ("ep01", "ep01.vtt"),
+                      ("ep03", "a/ep03.srt"), ("ep03", "b/ep03.srt")]
+    assert all(row.status == "failed" and "rename all but one" in row.error for row in scan.settled)

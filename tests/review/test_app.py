@@ -12,7 +12,7 @@ from tests.review.app_client import login, new_client
 from localise.review import ReviewStore
 from localise.review.app import create_app
 from localise.review.app.settings import ReviewSettings
-from localise.errors import ConfigError
+from localise.errors import ConfigError, ReviewError
 
 TOKEN = "ann-0123456789abcdef"
 
@@ -163,3 +163,21 @@ def test_an_approval_returns_to_the_same_filtered_queue_including_severity() -> 
 
     assert _form_filters(series="s", severity="minor")["severity"] == "minor"
     assert _form_filters(severity="bogus")["severity"] == ""
+
+
+def test_an_edit_longer_than_a_cue_may_be_is_never_saved(logged_in: TestClient, store: ReviewStore) -> None:
+    """The page form took a 1 MB line (the JSON API stopped at 10,000 characters), which the
+    readers then refuse in the republished track. Every way in now stops at the same bound."""
+    from localise.review.store import MAX_EDIT_CHARS
+
+    item = store.items()[0]
+    huge = "word " * (MAX_EDIT_CHARS // 5 + 1)
+    page = logged_in.post(f"/items/{item.id}/edit", data={"text": huge, "confirm": "yes"})
+    assert page.status_code == 200 and "too-long" in page.text
+    live = logged_in.post(f"/items/{item.id}/check", data={"text": huge}).json()
+    assert [f["code"] for f in live["check"]] == ["too-long"]
+    api = logged_in.post(f"/api/items/{item.id}/edit", json={"text": huge, "force": True}, headers=auth())
+    assert api.status_code == 422
+    with pytest.raises(ReviewError):
+        store.edit(item.id, huge, reviewer="ann")
+    assert store.get(item.id).state == "open"

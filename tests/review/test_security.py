@@ -419,6 +419,25 @@ def test_job_parameters_come_from_the_servers_settings(world, tmp_path: Path) ->
     assert _runs(service, JobRequest(series="tiger"))[1][0]["source"] == str(tmp_path / "root" / "tiger")
 
 
+def test_an_episode_job_refuses_an_episode_several_source_files_would_be(world, tmp_path: Path) -> None:
+    """ep01.srt and ep01.vtt are both episode ep01: the run would publish one chosen by listing
+    order over the other. The job names the files and starts nothing (409)."""
+    from fastapi import HTTPException
+
+    from localise.review.app.jobs import JobRequest, _runs
+
+    app, _, _, settings = world
+    source = tmp_path / "src" / "dragon"
+    source.mkdir(parents=True)
+    for name in ("ep01.srt", "ep01.vtt", "ep02.srt"):
+        (source / name).write_text("1\n00:00:01,000 --> 00:00:02,000\n你好\n", encoding="utf-8")
+    with pytest.raises(HTTPException) as clash:
+        _runs(app.state.service, JobRequest(series="dragon", kind="episode", episodes=["ep02", "ep01"]))
+    assert clash.value.status_code == 409 and "ep01.srt, ep01.vtt" in clash.value.detail
+    name, runs = _runs(app.state.service, JobRequest(series="dragon", kind="episode", episodes=["ep02"]))
+    assert [r["source"] for r in runs] == [str(source / "ep02.srt")]
+
+
 def test_the_api_ignores_session_cookies(world) -> None:
     """A browser session never authorises the API (where no CSRF token is asked for)."""
     app, store, tokens, _ = world

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from localise.errors import ReviewError
 from localise.review.access import ScopeError, check_language, check_name
 from localise.review.app.deps import ApiPrincipal, Service, audit, item_json, require
+from localise.review.store import MAX_EDIT_CHARS
 from localise.review.xliff import export_queue, import_xliff
 
 router = APIRouter(prefix="/api")
@@ -42,7 +43,7 @@ class IngestBody(BaseModel):
 class EditBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=10_000)
+    text: str = Field(max_length=MAX_EDIT_CHARS)
     force: bool = False  # save even when the re-check flags the line
 
 

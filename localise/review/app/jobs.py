@@ -14,6 +14,7 @@ Who may start what: ``apply-review`` needs the reviewer role on the series; ``ba
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any, Literal
 from uuid import UUID
 
@@ -127,10 +128,17 @@ def _job(flow_run: Any) -> dict[str, Any]:
 
 def _episode_sources(source_url: str, episodes: list[str]) -> dict[str, str]:
     """Episode name -> source file location under the series' configured source."""
-    from localise.storage import list_sources, open_store
+    from localise.storage import list_sources, open_store, shared_episode_error, shared_episodes
 
     store = open_store(source_url)
-    found = {s.episode: store.location(s.key) for s in list_sources(store)}
+    sources = list_sources(store)
+    clashes = shared_episodes(sources)
+    named = [e for e in episodes if e in clashes]
+    if named:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            "; ".join(shared_episode_error(e, [PurePosixPath(k).name for k in clashes[e]])
+                                      for e in named))
+    found = {s.episode: store.location(s.key) for s in sources}
     missing = [e for e in episodes if e not in found]
     if missing:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no source for episodes {', '.join(missing)} in the series' "

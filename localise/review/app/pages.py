@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from localise.review.access import Principal
 from localise.review.app.deps import PagePrincipal, ReviewService, Service, audit
 from localise.review.app.gate import LOGIN_COOKIE, SESSION_COOKIE, cookie_name
+from localise.review.store import MAX_EDIT_CHARS
 
 router = APIRouter()
 FILTERS = ("series", "language", "flag", "state", "severity")
@@ -189,6 +190,8 @@ def edit(request: Request, item_id: int, service: Service, principal: PagePrinci
     text = text.replace("\r\n", "\n").strip()
     if not text:
         check = [{"code": "empty", "severity": "critical", "reason": "an edit needs a text"}]
+    elif len(text) > MAX_EDIT_CHARS:  # never saved, confirmed or not: the readers refuse such a cue
+        check = [_too_long(text)]
     else:
         check = service.check(item, text)
         if not check or confirm == "yes":
@@ -210,4 +213,10 @@ def check(request: Request, item_id: int, service: Service, principal: PagePrinc
           text: Annotated[str, Form()] = "") -> JSONResponse:
     """Live check while typing (the page's script calls it); saves nothing."""
     item = service.item_for(principal, item_id)
-    return JSONResponse({"check": service.check(item, text.replace("\r\n", "\n").strip())})
+    text = text.replace("\r\n", "\n").strip()
+    return JSONResponse({"check": [_too_long(text)] if len(text) > MAX_EDIT_CHARS else service.check(item, text)})
+
+
+def _too_long(text: str) -> dict[str, str]:
+    return {"code": "too-long", "severity": "critical",
+            "reason": f"an edit holds at most {MAX_EDIT_CHARS:,} characters ({len(text):,} given)"}
