@@ -1143,7 +1143,9 @@ def stops_on_dangling_word(target: str, lang: str) -> str | None:
     if not words:
         return None
     tail = target.rstrip().rsplit(None, 1)  # a match holds no space: the last word is where it can be
-    m = _LAST_WORD.search(tail[-1]) if tail else None
+    # its last 64 characters: no listed word is longer, and a search over a 10,000-letter token that
+    # ends in a digit would try every start (quadratic on hostile text)
+    m = _LAST_WORD.search(tail[-1][-64:]) if tail else None
     return m.group(1) if m and m.group(1).lower().replace("’", "'") in words else None
 
 

@@ -193,3 +193,13 @@ def test_a_track_of_hostile_cues_is_checked_in_bounded_time() -> None:
     target = parse_text("\n".join(blocks_tgt), format="srt", name="tgt.en.srt")
     flags = check_track(source, target, src_lang="zh", tgt_lang="en")
     assert len(flags) == len(units)
+
+
+@pytest.mark.timeout(60)
+def test_the_last_word_of_a_hostile_token_is_read_in_linear_time() -> None:
+    """A 200,000-letter token ending in a digit: the dangling-word reader searched it from every start."""
+    from localise.quality.meaning import stops_on_dangling_word
+
+    assert stops_on_dangling_word("abcdefghij" * (LONG // 10) + "1", "en") is None
+    assert stops_on_dangling_word("Sign it, and for", "en") == "for"
+    assert stops_on_dangling_word("x" * LONG + " and for", "en") == "for"
