@@ -1218,8 +1218,10 @@ def omission_flags(ctx: Any, length_reason: str | None) -> list[Flag]:
         return [ctx.flag("omission", f"the source gives {turns[0]} speakers' turns (a dash each), the translation "
                                      f"{turns[1]}: a speaker's line seems dropped"
                                      + (f"; {length_reason}" if length_reason else ""))]
-    mark = stops_on_a_comma(ctx)
-    if mark:  # per cue, as the dangling word
+    # per cue, as the dangling word; only with source words of the sentence unrendered: an engine's
+    # "Hello, | I'm Xiao Wang." spread over 你好。｜我是小王。 renders every word and is no cut
+    mark = stops_on_a_comma(ctx) if a.uncovered else None
+    if mark:
         also = (f"; {len(a.uncovered)} of {a.source_words} source content words of the sentence have no rendering: "
                 f"{_words(a.uncovered)}" if a.uncovered else "")
         return [ctx.flag("omission", f"this line stops on «{mark}» where its source ends the sentence, and the next "

@@ -274,6 +274,8 @@ def test_a_line_stopping_on_a_comma_where_its_source_ends_the_sentence_is_an_omi
     assert [f.code for f in flags_of(zh[:1], ["With the manual gone,"])[0]] == ["omission"]
     # a subtitler running the sentence on into the next cue continues in lower case: no flag
     assert flags_of(zh, ["With the manual gone,", "we should hurry back."])[0] == []
+    # every word of the sentence rendered: a sentence spread over two source sentences, as an engine does
+    assert not [f for f in flags_of(["你好。", "我是小王。"], ["Hello,", "I'm Xiao Wang."])[0] if "«,»" in f.reason]
     # the source goes on too (a comma on both sides): not this rule's
     assert not [f for f in flags_of(["剑谱丢了，", "师父一定急坏了。"], ["With the manual gone,", "Master must be frantic."])[0]
                 if f.code == "omission"]
