@@ -38,7 +38,7 @@ from typing import Any
 
 from localise.model import Flag
 from localise.quality.lexicon import load_lexicon
-from localise.quality.meaning import SourceInfo, TargetInfo, TrackFinding, source_info, target_info
+from localise.quality.meaning import SourceInfo, TargetInfo, TrackFinding, adequacy, source_info, target_info
 from localise.quality.numbers import compare, extract_numbers
 from localise.quality.text import base_lang
 from localise.quality.thresholds import over_defaults
@@ -431,8 +431,6 @@ def _add_anchored(result: CueAlignment, track: Any, glossary: Any, window: int) 
     words with either source for the lexical pass, but its names and numbers give it away. Judged
     against whole sentences, so a name moved inside its own sentence is no evidence."""
     from localise.quality import anchors
-
-    from localise.quality.meaning import adequacy
 
     _, src, tgt, position = track.sentences()
 
